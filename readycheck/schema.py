@@ -1,0 +1,195 @@
+"""JSON Schema of facts v1, and the small validator readycheck runs on every snapshot it reads.
+
+The schema is the machine-readable form of the facts contract: every field a
+check may rely on is required and typed (a missing value is `null`, never an
+absent key), while extra fields are allowed so a snapshot from a newer 1.x
+tool stays readable. `readycheck schema` prints it for other tools.
+
+The validator understands the subset of JSON Schema used here (type, enum,
+properties, required, additionalProperties, items, minimum). It is written
+out rather than taken from the `jsonschema` package so a GPU node needs no
+further dependency; the test suite checks this schema and these snapshots with
+`jsonschema` itself to keep the two honest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from readycheck.facts import DMI_FIELDS, SCHEMA_ID
+
+Schema = dict[str, Any]
+
+
+def _t(*types: str) -> Schema:
+    return {"type": list(types) if len(types) > 1 else types[0]}
+
+
+def _obj(fields: dict[str, Schema], *, reasons: bool = True) -> Schema:
+    properties = dict(fields)
+    if reasons:
+        properties["unavailable"] = {"type": "object", "additionalProperties": {"type": "string"}}
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def _arr(item: Schema) -> Schema:
+    return {"type": "array", "items": item}
+
+
+STR = _t("string", "null")
+INT = _t("integer", "null")
+NUM = _t("number", "null")
+BOOL = _t("boolean", "null")
+
+
+def _counters(*names: str) -> Schema:
+    return {**_obj({n: INT for n in names}, reasons=False), "type": ["object", "null"]}
+
+
+GPU = _obj({
+    "index": {"type": "integer", "minimum": 0},
+    **{f: STR for f in ("name", "uuid", "serial", "board_part_number", "pci_bus_id", "pci_device_id",
+                        "vbios_version", "inforom_version")},
+    "memory_total_mib": NUM, "numa_node": INT,
+    **{f: BOOL for f in ("persistence_mode", "ecc_mode_current", "ecc_mode_pending", "mig_mode_current")},
+    "compute_mode": STR,
+    **{f: NUM for f in ("temperature_gpu_c", "temperature_memory_c", "temperature_slowdown_c",
+                        "temperature_shutdown_c", "temperature_gpu_max_c", "temperature_memory_max_c",
+                        "fan_speed_pct", "power_draw_w", "power_limit_w", "power_limit_default_w",
+                        "power_limit_min_w", "power_limit_max_w", "energy_consumption_j",
+                        "clocks_sm_mhz", "clocks_mem_mhz", "clocks_max_sm_mhz", "clocks_max_mem_mhz")},
+    "pstate": STR,
+    "clocks_event_reasons": {"type": ["array", "null"], "items": {"type": "string"}},
+    **{f: INT for f in ("pcie_link_gen_current", "pcie_link_gen_max", "pcie_link_gen_gpu_max",
+                        "pcie_link_width_current", "pcie_link_width_max", "pcie_replay_counter")},
+    "ecc_errors": _counters("volatile_corrected", "volatile_uncorrected", "aggregate_corrected",
+                            "aggregate_uncorrected"),
+    "retired_pages": _counters("single_bit", "double_bit", "pending"),
+    "remapped_rows": _counters("correctable", "uncorrectable", "pending", "failure"),
+    "nvlinks": {"type": ["array", "null"], "items": _obj({
+        "link": {"type": "integer", "minimum": 0}, "active": BOOL, "version": INT,
+        "remote_pci_bus_id": STR,
+        "remote_device_type": {"enum": ["gpu", "switch", "ibmnpu", None]},
+        "crc_errors": INT, "replay_errors": INT, "recovery_errors": INT,
+    }, reasons=False)},
+    "fabric": {**_obj({"state": STR, "status": STR, "clique_id": INT}, reasons=False),
+               "type": ["object", "null"]},
+})
+
+HOST = _obj({
+    **{f: STR for f in ("hostname", "os", "kernel", "arch", "cpu_model")},
+    **{f: INT for f in ("cpu_sockets", "cpu_cores", "cpu_threads", "numa_nodes")},
+    "memory_total_mib": NUM,
+    "inlet_temperature_c": NUM,
+    "dmi": _obj({f: STR for f in DMI_FIELDS}),
+    "psus": _arr(_obj({"name": STR, "present": BOOL, "ok": BOOL, "capacity_w": NUM}, reasons=False)),
+    "block_devices": _arr({"type": "object"}),
+    "filesystems": _arr({"type": "object"}),
+})
+
+NVIDIA = _obj({
+    "nvml_available": {"type": "boolean"},
+    "nvml_error": STR,
+    "driver_version": STR, "cuda_driver_version": STR, "nvml_version": STR,
+    "kernel_modules": {"type": "object", "additionalProperties": STR},
+    "fabricmanager": _obj({"installed": BOOL, "active": BOOL, "version": STR}, reasons=False),
+    "persistenced": _obj({"active": BOOL}, reasons=False),
+})
+
+INFINIBAND_PORT = _obj({
+    "device": {"type": "string"}, "port": {"type": "integer"},
+    **{f: STR for f in ("state", "phys_state", "link_layer", "fw_version", "board_id", "pci_bus_id",
+                        "netdev")},
+    "rate_gbps": NUM, "numa_node": INT,
+    "counters": {"type": "object", "additionalProperties": INT},
+})
+
+NETWORK_INTERFACE = _obj({
+    "name": {"type": "string"}, "up": BOOL, "speed_mbps": NUM, "mtu": INT,
+    "driver": STR, "pci_bus_id": STR, "numa_node": INT,
+})
+
+FACTS_V1: Schema = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://readycheck.invalid/schema/facts-v1.json",
+    "title": "readycheck facts snapshot, version 1",
+    **_obj({
+        "schema": {"enum": [SCHEMA_ID]},
+        "collected_at": {"type": "string"},
+        "readycheck_version": {"type": "string"},
+        "source": {"type": "string"},
+        "host": HOST,
+        "nvidia": NVIDIA,
+        "gpus": _arr(GPU),
+        "topology": _arr(_obj({
+            "gpu_a": {"type": "integer"}, "gpu_b": {"type": "integer"},
+            "link": {"type": "string", "pattern": "^(NV[0-9]+|PIX|PXB|PHB|NODE|SYS)$"},
+        }, reasons=False)),
+        "infiniband": _arr(INFINIBAND_PORT),
+        "network_interfaces": _arr(NETWORK_INTERFACE),
+        "xid_events": _arr(_obj({"xid": {"type": "integer"}, "pci_bus_id": STR, "timestamp": STR,
+                                 "message": {"type": "string"}}, reasons=False)),
+        "load": {"type": ["object", "null"]},
+        "probe_errors": _arr(_obj({"probe": {"type": "string"}, "error": {"type": "string"}},
+                                  reasons=False)),
+    }, reasons=False),
+}
+
+_PY_TYPES = {
+    "object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
+    "integer": int, "number": (int, float),
+}
+
+
+def _is(value: Any, type_name: str) -> bool:
+    if type_name in ("integer", "number") and isinstance(value, bool):
+        return False
+    if type_name == "integer" and isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, _PY_TYPES[type_name])
+
+
+def validate(instance: Any, schema: Schema = FACTS_V1, path: str = "", limit: int = 20) -> list[str]:
+    """Return up to `limit` problems as 'key json.path: what is wrong'; an empty list means valid."""
+    problems: list[str] = []
+
+    def walk(value: Any, node: Schema, where: str) -> None:
+        if len(problems) >= limit:
+            return
+        here = where or "(top level)"
+        types = node.get("type")
+        if types is not None:
+            names = types if isinstance(types, list) else [types]
+            if not any(_is(value, t) for t in names):
+                problems.append(f"key {here}: expected {' or '.join(names)}, found {_describe(value)}")
+                return
+        if "enum" in node and value not in node["enum"]:
+            problems.append(f"key {here}: {value!r} is not one of {node['enum']}")
+        if "pattern" in node and isinstance(value, str) and not re.search(node["pattern"], value):
+            problems.append(f"key {here}: {value!r} does not match {node['pattern']}")
+        if "minimum" in node and _is(value, "number") and value < node["minimum"]:
+            problems.append(f"key {here}: {value} is below {node['minimum']}")
+        if isinstance(value, dict):
+            extra = node.get("additionalProperties", True)
+            for key, item in value.items():
+                child = node.get("properties", {}).get(key)
+                if child is None and isinstance(extra, dict):
+                    child = extra
+                if child is not None:
+                    walk(item, child, f"{where}.{key}" if where else key)
+            problems.extend(f"key {where + '.' if where else ''}{key}: missing"
+                            for key in node.get("required", ()) if key not in value)
+        elif isinstance(value, list) and "items" in node:
+            for i, item in enumerate(value):
+                walk(item, node["items"], f"{where}[{i}]")
+
+    walk(instance, schema, path)
+    return problems[:limit]
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    kind = {dict: "object", list: "array", str: "string", bool: "boolean"}.get(type(value))
+    return kind or ("number" if isinstance(value, (int, float)) else type(value).__name__)

@@ -1,0 +1,1 @@
+"""Built-in rule packs (TOML), shipped inside the package as readycheck.rules."""
