@@ -44,7 +44,8 @@ def collect(output: str | None, root: str) -> None:
     """Probe this machine (NVML, host, driver stack, InfiniBand, network, kernel log)
     and write one facts snapshot (JSON, facts v1)."""
     from readycheck.facts import dump_snapshot
-    from readycheck.probes import ProbeContext, collect as run_probes
+    from readycheck.probes import ProbeContext
+    from readycheck.probes import collect as run_probes
 
     snapshot = run_probes(lambda: ProbeContext(root=Path(root)), version=__version__)
     _write(dump_snapshot(snapshot), output)

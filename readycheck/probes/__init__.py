@@ -15,9 +15,9 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-from readycheck.facts import NOT_FOUND, NO_PERMISSION, TIMEOUT, Unreadable, empty_snapshot
+from readycheck.facts import NO_PERMISSION, NOT_FOUND, TIMEOUT, Unreadable, empty_snapshot
 
 # (name, module) in merge order: for a field that two probes both fill, the
 # first non-null value wins (NVML's driver version before /proc's).
@@ -69,7 +69,7 @@ class ProbeContext:
 
     root: Path = Path("/")
     run: CommandRunner = run_command
-    nvml_backend: Optional[Callable[[], Any]] = None
+    nvml_backend: Callable[[], Any] | None = None
     errors: list[str] = field(default_factory=list)
 
     def path(self, absolute: str) -> Path:
