@@ -61,6 +61,121 @@ def schema() -> None:
     click.echo(json.dumps(FACTS_V1, indent=2))
 
 
+def _judge_options(func):
+    """Options shared by `check` and `scan`."""
+    func = click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+                        help="Also call the node not ready on warnings.")(func)
+    func = click.option("-o", "--output", metavar="FILE|DIR",
+                        help="Write the report here (a directory when several formats are asked for).")(func)
+    func = click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT",
+                        type=click.Choice(["text", "json", "md"]),
+                        help="Report format; repeat for several (default: text on the terminal).")(func)
+    func = click.option("-r", "--rules", metavar="PACK|FILE",
+                        help="Built-in rule pack name or a pack file (default: chosen from the GPU model).")(func)
+    return func
+
+
+def _judge_and_report(snapshots: list[dict], rules: str | None, formats: tuple[str, ...],
+                      output: str | None, fail_on: str) -> int:
+    from readycheck import rulepack
+    from readycheck.engine import judge
+    from readycheck.report import FORMATS, Report, render
+    from readycheck.report import text as text_report
+
+    chosen = rulepack.load(rules) if rules else None
+    if chosen is not None:
+        chosen.reason = f"chosen with --rules {rules}"
+    nodes = [judge(snapshot, chosen or rulepack.choose(snapshot), fail_on) for snapshot in snapshots]
+    report = Report(nodes=nodes, fail_on=fail_on)
+    formats = formats or ("text",)
+    files = [fmt for fmt in formats if fmt != "text" or output]
+    to_stdout = bool(files) and output in (None, "-")
+    if len(files) > 1:
+        if to_stdout:
+            raise InputError("several report formats need --output DIR")
+        folder = Path(output)
+        folder.mkdir(parents=True, exist_ok=True)
+        for fmt in files:
+            _write(render(report, fmt), str(folder / f"readycheck-report.{FORMATS[fmt][1]}"))
+    elif files:
+        _write(render(report, files[0]), output)
+    if not to_stdout:
+        click.echo(text_report.render(report, colour=sys.stdout.isatty()), nl=False)
+    return 0 if report.verdict == "ready" else 1
+
+
+@cli.command()
+@click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT...")
+@_judge_options
+def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...], output: str | None,
+          fail_on: str) -> int:
+    """Judge facts snapshots (from `collect`, another node, an archive) against a rule pack.
+
+    Exit 0 ready, 1 not ready, 2 bad input, 3 internal error."""
+    from readycheck.facts import load_snapshot
+
+    return _judge_and_report([load_snapshot(path) for path in snapshots], rules, formats, output, fail_on)
+
+
+@cli.command()
+@_judge_options
+def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str) -> int:
+    """Collect facts on this machine and judge them: `collect` and `check` in one step."""
+    from readycheck.probes import ProbeContext
+    from readycheck.probes import collect as run_probes
+
+    snapshot = run_probes(ProbeContext, version=__version__)
+    return _judge_and_report([snapshot], rules, formats, output, fail_on)
+
+
+@cli.command(name="checks")
+@click.argument("check_id", required=False, metavar="[ID]")
+def list_checks(check_id: str | None) -> None:
+    """List the checks, or print one check's documentation and settings."""
+    from readycheck import checks
+
+    if check_id is None:
+        for cid in checks.all_ids():
+            click.echo(f"{cid:24} {checks.summary(checks.load(cid)).split(': ', 1)[-1]}")
+        return
+    if check_id not in checks.REGISTRY:
+        raise InputError(f"no check {check_id!r} (see `readycheck checks`)")
+    module = checks.load(check_id)
+    click.echo((module.__doc__ or "").strip() + "\n")
+    click.echo(f"Rule pack table: [checks.\"{check_id}\"]")
+    for name, doc in checks.COMMON_KEYS.items():
+        click.echo(f"  {name:26} {doc}")
+    for name, setting in module.SETTINGS.items():
+        click.echo(f"  {name + ' (' + setting.kind + ')':26} {setting.doc} (default {setting.default!r})")
+
+
+@cli.command()
+@click.argument("name", required=False)
+def packs(name: str | None) -> None:
+    """List the built-in rule packs, or print one resolved (after `extends`)."""
+    from readycheck import rulepack
+
+    if name is None:
+        for pack_name in rulepack.builtin_names():
+            click.echo(f"{pack_name:22} {rulepack.load(pack_name).description}")
+        return
+    pack = rulepack.load(name)
+    click.echo(f"# {pack.name}: {pack.description}")
+    click.echo(f"# chain: {' -> '.join(pack.chain)}; sha256 {pack.content_hash}")
+    if pack.gpu_models:
+        click.echo(f"gpu_models = {pack.gpu_models!r}")
+    for check_id, table in pack.checks.items():
+        click.echo(f'\n[checks."{check_id}"]')
+        for key, value in table.items():
+            click.echo(f"# {key} = (not set)" if value is None else f"{key} = {_toml_value(value)}")
+
+
+def _toml_value(value) -> str:
+    import json
+
+    return str(value).lower() if isinstance(value, bool) else json.dumps(value)
+
+
 def main() -> None:
     """Run the CLI, turning input errors into exit 2 and bugs into exit 3 with one line each."""
     try:

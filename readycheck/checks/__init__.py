@@ -1,0 +1,86 @@
+"""Checks: pure functions of (facts, settings) that yield findings.
+
+Each check is one module here (yamllint's rules are the model) with:
+
+- a module docstring: the check's user documentation (`readycheck checks ID`);
+- `ID`: the stable id `area.name`, a contract with users and scripts;
+- `SETTINGS`: name -> `Setting` (type, default, one line of doc); a rule pack
+  may set exactly these, plus `enabled`, `required` and `severity`;
+- `check(facts, settings)`: a generator of `Finding`s. It never reads the
+  machine, the clock or the network.
+
+The registry below is explicit so the list of checks is greppable and a typo
+in a rule pack is caught by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any, NamedTuple
+
+REGISTRY: dict[str, str] = {
+    "nvml.available": "nvml_available",
+    "gpu.count": "gpu_count",
+    "gpu.model": "gpu_model",
+    "gpu.memory": "gpu_memory",
+    "gpu.ecc_mode": "gpu_ecc_mode",
+    "gpu.mig_mode": "gpu_mig_mode",
+    "gpu.vbios_uniform": "gpu_vbios_uniform",
+    "driver.version": "driver_version",
+    "driver.cuda": "driver_cuda",
+    "driver.fabricmanager": "driver_fabricmanager",
+    "driver.persistence": "driver_persistence",
+    "driver.modules": "driver_modules",
+    "health.ecc_errors": "health_ecc_errors",
+    "health.remapped_rows": "health_remapped_rows",
+    "health.retired_pages": "health_retired_pages",
+    "health.xid": "health_xid",
+    "thermal.throttle": "thermal_throttle",
+    "thermal.margin": "thermal_margin",
+    "power.limit": "power_limit",
+    "pcie.link": "pcie_link",
+}
+
+# Keys every check's table accepts besides its own settings.
+COMMON_KEYS = {
+    "enabled": "run this check (default true)",
+    "required": "an `unknown` result makes the node not ready (default true)",
+    "severity": "what a violation becomes: \"fail\" (default) or \"warn\"",
+}
+
+
+class Setting(NamedTuple):
+    """One tunable of a check: its TOML type, default, and what it means."""
+
+    kind: str  # "int", "float", "str", "bool", "list[str]", "list[int]"
+    default: Any
+    doc: str
+
+    def accepts(self, value: Any) -> bool:
+        if self.kind.startswith("list["):
+            item = self.kind[5:-1]
+            return isinstance(value, list) and all(_scalar_ok(item, v) for v in value)
+        return _scalar_ok(self.kind, value)
+
+
+def _scalar_ok(kind: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return kind == "bool"
+    if kind == "float":
+        return isinstance(value, (int, float))
+    return isinstance(value, {"int": int, "str": str, "bool": bool}[kind])
+
+
+def load(check_id: str) -> ModuleType:
+    """Import one check module by id; raises KeyError for an id that does not exist."""
+    return importlib.import_module(f"readycheck.checks.{REGISTRY[check_id]}")
+
+
+def all_ids() -> list[str]:
+    return list(REGISTRY)
+
+
+def summary(module: ModuleType) -> str:
+    """The first line of a check's documentation."""
+    return (module.__doc__ or "").strip().splitlines()[0]

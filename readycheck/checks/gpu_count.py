@@ -1,0 +1,36 @@
+"""gpu.count: the node has exactly as many GPUs as its platform has.
+
+A GPU that fell off the bus or was never seated does not show in NVML at
+all; the count is the first place it shows. Fewer GPUs than the pack expects
+fails; more fails too (wrong pack, or a node that is not what was ordered).
+
+Settings: `expected` (int), the number of GPUs the platform has. Without it
+the check is skipped.
+"""
+
+from __future__ import annotations
+
+from readycheck.checks import Setting
+from readycheck.checks.common import no_gpus, not_configured
+from readycheck.findings import FAIL, PASS, Finding
+
+ID = "gpu.count"
+SETTINGS = {"expected": Setting("int", None, "number of GPUs the platform has")}
+
+
+def check(facts, settings):
+    expected = settings["expected"]
+    if expected is None:
+        yield not_configured(ID, "expected")
+        return
+    if not facts["nvidia"].get("nvml_available"):
+        yield no_gpus(ID, facts)
+        return
+    found = len(facts["gpus"])
+    if found == expected:
+        yield Finding(ID, PASS, "host", observed=found, expected=expected, message=f"{found} GPUs found")
+        return
+    yield Finding(ID, FAIL, "host", observed=found, expected=expected,
+                  message=f"{found} GPUs found, the platform has {expected}",
+                  remedy="reseat or replace the missing GPU (check `lspci -d 10de:` and the kernel log for Xid 79)"
+                  if found < expected else "check that the rule pack matches this platform")

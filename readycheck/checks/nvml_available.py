@@ -1,0 +1,28 @@
+"""nvml.available: the NVIDIA driver answers through NVML.
+
+Every GPU reading comes from NVML (libnvidia-ml.so, installed with the
+driver). When it cannot be loaded or initialised, nothing else about the GPUs
+can be judged: this check fails with NVML's own words ("Driver Not Loaded",
+"libnvidia-ml.so.1 not found"), and the per-GPU checks report `unknown`.
+
+Settings: none.
+"""
+
+from __future__ import annotations
+
+from readycheck.findings import FAIL, PASS, Finding
+
+ID = "nvml.available"
+SETTINGS: dict = {}
+
+
+def check(facts, settings):
+    nvidia = facts["nvidia"]
+    if nvidia.get("nvml_available"):
+        yield Finding(ID, PASS, "host", observed=f"NVML {nvidia.get('nvml_version') or '(version unknown)'}",
+                      expected="NVML loaded", message="the NVIDIA driver answers through NVML")
+        return
+    reason = nvidia.get("nvml_error") or "reason not recorded"
+    yield Finding(ID, FAIL, "host", observed=reason, expected="NVML loaded",
+                  message=f"no NVIDIA driver answered: {reason}",
+                  remedy="install or load the NVIDIA driver (check `lsmod | grep nvidia` and `nvidia-smi`)")

@@ -1,0 +1,68 @@
+"""Findings: what a check says about one subject, and the verdict they add up to.
+
+A finding is immutable and self-contained (flake8's Violation is the model):
+reporters format it, nothing downstream recomputes it. Subjects are `host`,
+`gpu<index>`, `<hca>/<port>` and `rack:<name>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+PASS = "pass"
+WARN = "warn"
+FAIL = "fail"
+UNKNOWN = "unknown"
+SKIP = "skip"
+ERROR = "error"
+STATUSES = (FAIL, ERROR, UNKNOWN, WARN, SKIP, PASS)  # worst first: the order reports list them in
+
+READY = "ready"
+NOT_READY = "not-ready"
+
+
+class Finding(NamedTuple):
+    check: str
+    status: str
+    subject: str
+    observed: Any = None
+    expected: Any = None
+    message: str = ""
+    remedy: str = ""
+    node: str = ""
+    required: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+    @property
+    def blocks_readiness(self) -> bool:
+        """Fail and error always block; unknown blocks when the check is required by the pack."""
+        return self.status in (FAIL, ERROR) or (self.status == UNKNOWN and self.required)
+
+
+def verdict(findings: list[Finding], fail_on: str = FAIL) -> str:
+    """READY unless a finding blocks readiness (or, with `fail_on="warn"`, warns)."""
+    for item in findings:
+        if item.blocks_readiness or (fail_on == WARN and item.status == WARN):
+            return NOT_READY
+    return READY
+
+
+def gpu_subject(gpu: dict[str, Any]) -> str:
+    return f"gpu{gpu['index']}"
+
+
+def port_subject(port: dict[str, Any]) -> str:
+    return f"{port['device']}/{port['port']}"
+
+
+def missing_reason(obj: dict[str, Any] | None, *fields: str) -> str:
+    """Why the first of `fields` that is null in `obj` could not be read, in words for a finding."""
+    if obj is None:
+        return "not collected"
+    reasons = obj.get("unavailable") or {}
+    for name in fields:
+        if obj.get(name) is None:
+            return f"{name} unavailable ({reasons.get(name, 'not collected')})"
+    return ""

@@ -1,0 +1,179 @@
+"""Rule packs: declarative TOML saying which checks run and what the platform should look like.
+
+A pack has a `description`, optionally `extends = "<pack>"` (a bare name is a
+built-in pack, anything with a `/` a path relative to the extending file),
+optionally `gpu_models` (substrings of the NVML GPU name the pack is meant for,
+used to choose a built-in pack when `--rules` is not given), and one
+`[checks."<id>"]` table per check. A pack's table merges key by key over its
+base's. Everything is validated before anything runs: an unknown check or key,
+a wrong type or an `extends` cycle is an `InputError` naming the file, the
+check and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from readycheck import checks
+from readycheck.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.9/3.10
+    import tomli as tomllib
+
+TOP_LEVEL_KEYS = {"description", "extends", "gpu_models", "checks"}
+SEVERITIES = ("fail", "warn")
+FALLBACK_PACK = "base"
+
+
+@dataclass
+class Pack:
+    """A resolved pack: its chain of files merged, every check's table complete."""
+
+    name: str
+    description: str
+    chain: list[str]
+    checks: dict[str, dict[str, Any]]
+    content_hash: str
+    gpu_models: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def enabled(self) -> list[str]:
+        return [cid for cid, table in self.checks.items() if table["enabled"]]
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files("readycheck.rules")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _read_builtin(name: str) -> tuple[str, bytes]:
+    if name not in builtin_names():
+        raise InputError(f"rule pack {name!r}: no such built-in pack (built-in: {', '.join(builtin_names())})")
+    return f"builtin:{name}", (resources.files("readycheck.rules") / f"{name}.toml").read_bytes()
+
+
+def _read_file(path: Path) -> tuple[str, bytes]:
+    try:
+        return str(path), path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read rule pack: {exc.strerror or exc}") from None
+
+
+def _parse(label: str, raw: bytes) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{label}: not UTF-8 text, not a rule pack") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{label}: invalid TOML: {exc}") from None
+    _validate(label, data)
+    return data
+
+
+def _validate(label: str, data: dict[str, Any]) -> None:
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise InputError(f"{label}: unknown key {key!r} (allowed: {', '.join(sorted(TOP_LEVEL_KEYS))})")
+    for key in ("description", "extends"):
+        if key in data and not isinstance(data[key], str):
+            raise InputError(f"{label}: key {key!r} must be a string")
+    models = data.get("gpu_models", [])
+    if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+        raise InputError(f"{label}: key 'gpu_models' must be a list of strings")
+    tables = data.get("checks", {})
+    if not isinstance(tables, dict):
+        raise InputError(f"{label}: key 'checks' must be a table of [checks.\"<id>\"] tables")
+    for check_id, table in tables.items():
+        where = f"{label}: check {check_id!r}"
+        if check_id not in checks.REGISTRY:
+            raise InputError(f"{where}: no such check (see `readycheck checks`)")
+        if not isinstance(table, dict):
+            raise InputError(f"{where}: must be a table")
+        settings = checks.load(check_id).SETTINGS
+        for key, value in table.items():
+            if key in ("enabled", "required"):
+                ok, wanted = isinstance(value, bool), "true or false"
+            elif key == "severity":
+                ok, wanted = value in SEVERITIES, " or ".join(f'"{s}"' for s in SEVERITIES)
+            elif key in settings:
+                ok, wanted = settings[key].accepts(value), settings[key].kind
+            else:
+                allowed = ", ".join([*settings, *checks.COMMON_KEYS]) or "none"
+                raise InputError(f"{where}: unknown key {key!r} (allowed: {allowed})")
+            if not ok:
+                raise InputError(f"{where}: key {key!r} must be {wanted}, found {value!r}")
+
+
+def _defaults(check_id: str) -> dict[str, Any]:
+    settings = checks.load(check_id).SETTINGS
+    return {"enabled": True, "required": True, "severity": "fail",
+            **{name: setting.default for name, setting in settings.items()}}
+
+
+def load(spec: str) -> Pack:
+    """Resolve a pack given as a built-in name or a path, following `extends` to the root."""
+    chain: list[tuple[str, dict[str, Any], bytes]] = []
+    seen: list[str] = []
+    current: str | None = spec
+    relative_to = Path.cwd()
+    while current is not None:
+        if "/" in current or current.endswith(".toml"):
+            path = (relative_to / current).resolve()
+            label, raw = _read_file(path)
+            relative_to = path.parent
+        else:
+            label, raw = _read_builtin(current)
+        if label in seen:
+            raise InputError(f"{label}: 'extends' cycle: {' -> '.join([*seen, label])}")
+        seen.append(label)
+        data = _parse(label, raw)
+        chain.append((label, data, raw))
+        current = data.get("extends")
+
+    merged: dict[str, dict[str, Any]] = {cid: _defaults(cid) for cid in checks.all_ids()}
+    for _, data, _ in reversed(chain):
+        for check_id, table in data.get("checks", {}).items():
+            merged[check_id].update(table)
+    digest = hashlib.sha256()
+    for label, _, raw in chain:
+        digest.update(label.encode() + b"\0" + raw + b"\0")
+    top = chain[0][1]
+    return Pack(
+        name=spec if "/" not in spec else Path(spec).stem,
+        description=top.get("description", ""),
+        chain=[label for label, _, _ in chain],
+        checks=merged,
+        content_hash=digest.hexdigest(),
+        gpu_models=next((d["gpu_models"] for _, d, _ in chain if "gpu_models" in d), []),
+    )
+
+
+def choose(snapshot: dict[str, Any]) -> Pack:
+    """Pick the built-in pack whose `gpu_models` best matches the GPUs found, and say why."""
+    names = sorted({(g.get("name") or "") for g in snapshot.get("gpus", [])} - {""})
+    if not names:
+        pack = load(FALLBACK_PACK)
+        pack.reason = f"no GPU model in the facts; judged against the generic '{FALLBACK_PACK}' pack"
+        return pack
+    best: tuple[int, str, str] | None = None
+    for candidate in builtin_names():
+        for pattern in load(candidate).gpu_models:
+            if pattern.lower() in names[0].lower() and (best is None or len(pattern) > best[0]):
+                best = (len(pattern), candidate, pattern)
+    if best is None:
+        pack = load(FALLBACK_PACK)
+        pack.reason = (f"GPU model '{names[0]}' matches no built-in platform pack; judged against the generic "
+                       f"'{FALLBACK_PACK}' pack (choose one with --rules)")
+        return pack
+    pack = load(best[1])
+    pack.reason = f"GPU model '{names[0]}' matches '{best[2]}' of built-in pack '{best[1]}'"
+    if len(names) > 1:
+        pack.reason += f"; the node mixes GPU models: {', '.join(names)}"
+    return pack

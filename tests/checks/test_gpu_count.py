@@ -1,0 +1,33 @@
+"""gpu.count on the healthy HGX H100 facts, with one change each."""
+
+from factsbuilder import hgx_h100
+
+from readycheck.checks import gpu_count
+
+SETTINGS = {"expected": 8}
+
+
+def run(facts, **settings):
+    return list(gpu_count.check(facts, {**SETTINGS, **settings}))
+
+
+def test_eight_of_eight_passes():
+    [finding] = run(hgx_h100())
+    assert (finding.status, finding.observed, finding.subject) == ("pass", 8, "host")
+
+
+def test_a_missing_gpu_fails_with_a_remedy():
+    [finding] = run(hgx_h100(gpus=7))
+    assert finding.status == "fail" and finding.observed == 7 and "reseat" in finding.remedy
+
+
+def test_without_nvml_the_count_is_unknown_not_zero():
+    facts = hgx_h100(gpus=0)
+    facts["nvidia"].update(nvml_available=False, nvml_error="Driver Not Loaded")
+    [finding] = run(facts)
+    assert finding.status == "unknown" and "Driver Not Loaded" in finding.message
+
+
+def test_unconfigured_count_is_skipped():
+    [finding] = run(hgx_h100(), expected=None)
+    assert finding.status == "skip"

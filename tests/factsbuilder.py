@@ -1,0 +1,131 @@
+"""Complete facts-v1 snapshots for check tests: a healthy node, changed one field at a time.
+
+Values follow a real 8x H100 SXM capture
+(shared/samples/nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt, Apache-2.0,
+from leptonai/gpud): part number, VBIOS, memory, power limits, clocks, PCIe; the
+healthy node has its driver moved to 550.54.15 and its HW slowdown cleared.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+H100_PCI_BUSES = ("19", "3b", "4c", "5d", "9b", "bb", "cb", "db")
+
+
+def h100_gpu(index: int) -> dict[str, Any]:
+    bus = H100_PCI_BUSES[index]
+    return {
+        "index": index,
+        "name": "NVIDIA H100 80GB HBM3",
+        "uuid": f"GPU-ee7954ec-da95-fd7a-ddfd-c6b32cc2f8a{index}",
+        "serial": f"165012403159{index}",
+        "board_part_number": "692-2G520-0200-000",
+        "pci_bus_id": f"00000000:{bus.upper()}:00.0",
+        "pci_device_id": "0x233010DE",
+        "vbios_version": "96.00.74.00.0D",
+        "inforom_version": "G520.0200.00.05",
+        "memory_total_mib": 81559,
+        "numa_node": 0 if index < 4 else 1,
+        "persistence_mode": True,
+        "ecc_mode_current": True,
+        "ecc_mode_pending": True,
+        "mig_mode_current": False,
+        "compute_mode": "Default",
+        "temperature_gpu_c": 31,
+        "temperature_memory_c": 39,
+        "temperature_slowdown_c": 89,
+        "temperature_shutdown_c": 92,
+        "temperature_gpu_max_c": 87,
+        "temperature_memory_max_c": 95,
+        "fan_speed_pct": None,
+        "power_draw_w": 68.5,
+        "power_limit_w": 700.0,
+        "power_limit_default_w": 700.0,
+        "power_limit_min_w": 200.0,
+        "power_limit_max_w": 700.0,
+        "energy_consumption_j": 123456789.0,
+        "clocks_sm_mhz": 345,
+        "clocks_mem_mhz": 2619,
+        "clocks_max_sm_mhz": 1980,
+        "clocks_max_mem_mhz": 2619,
+        "pstate": "P0",
+        "clocks_event_reasons": ["gpu_idle"],
+        "pcie_link_gen_current": 5,
+        "pcie_link_gen_max": 5,
+        "pcie_link_gen_gpu_max": 5,
+        "pcie_link_width_current": 16,
+        "pcie_link_width_max": 16,
+        "pcie_replay_counter": 0,
+        "ecc_errors": {"volatile_corrected": 0, "volatile_uncorrected": 0,
+                       "aggregate_corrected": 0, "aggregate_uncorrected": 0},
+        "retired_pages": {"single_bit": None, "double_bit": None, "pending": None},
+        "remapped_rows": {"correctable": 0, "uncorrectable": 0, "pending": False, "failure": False},
+        "nvlinks": [{"link": n, "active": True, "version": 4, "remote_pci_bus_id": "00000000:00:00.0",
+                     "remote_device_type": "switch", "crc_errors": 0, "replay_errors": 0,
+                     "recovery_errors": 0} for n in range(18)],
+        "fabric": {"state": "completed", "status": "success", "clique_id": 32766},
+        "unavailable": {"fan_speed_pct": "NotSupported"},
+    }
+
+
+def hgx_h100(gpus: int = 8) -> dict[str, Any]:
+    """A healthy 8x H100 SXM HGX node with 8 NDR InfiniBand ports, as `readycheck collect` writes it."""
+    return {
+        "schema": "readycheck.facts/1",
+        "collected_at": "2026-11-27T12:00:00Z",
+        "readycheck_version": "0.1.0",
+        "source": "live",
+        "host": {
+            "hostname": "gpu-b07-03", "os": "Ubuntu 22.04.4 LTS", "kernel": "5.15.0-105-generic",
+            "arch": "x86_64", "cpu_model": "Intel(R) Xeon(R) Platinum 8480+", "cpu_sockets": 2,
+            "cpu_cores": 112, "cpu_threads": 224, "memory_total_mib": 2097152, "numa_nodes": 2,
+            "inlet_temperature_c": 22.0,
+            "dmi": {"sys_vendor": "NVIDIA", "product_name": "DGXH100", "product_serial": "1562423000123",
+                    "board_serial": "1572523000456", "bios_version": "1.1.3", "unavailable": {}},
+            "psus": [], "block_devices": [], "filesystems": [], "unavailable": {"psus": "NotFound"},
+        },
+        "nvidia": {
+            "nvml_available": True, "nvml_error": None, "driver_version": "550.54.15",
+            "cuda_driver_version": "12.4", "nvml_version": "12.550.54.15",
+            "kernel_modules": {"nvidia": "550.54.15", "nvidia_uvm": "550.54.15", "nvidia_modeset": "550.54.15",
+                               "nvidia_peermem": "550.54.15", "nvidia_fs": None, "gdrdrv": None},
+            "fabricmanager": {"installed": True, "active": True, "version": "550.54.15"},
+            "persistenced": {"active": True},
+            "unavailable": {},
+        },
+        "gpus": [h100_gpu(i) for i in range(gpus)],
+        "topology": [{"gpu_a": a, "gpu_b": b, "link": "NV18"} for a in range(gpus) for b in range(a + 1, gpus)],
+        "infiniband": [{
+            "device": f"mlx5_{n}", "port": 1, "state": "ACTIVE", "phys_state": "LinkUp", "rate_gbps": 400,
+            "link_layer": "InfiniBand", "fw_version": "28.39.1002", "board_id": "MT_0000000838",
+            "pci_bus_id": f"0000:{H100_PCI_BUSES[n]}:00.0".replace(":19:", ":18:"), "numa_node": 0 if n < 4 else 1,
+            "netdev": None, "counters": {"symbol_error": 0, "link_downed": 0, "link_error_recovery": 0,
+                                         "port_rcv_errors": 0},
+            "unavailable": {"netdev": "NotFound"},
+        } for n in range(8)],
+        "network_interfaces": [{"name": "eno1", "up": True, "speed_mbps": 25000, "mtu": 1500, "driver": "mlx5_core",
+                                "pci_bus_id": "0000:c1:00.0", "numa_node": 1, "unavailable": {}}],
+        "xid_events": [],
+        "load": None,
+        "probe_errors": [],
+    }
+
+
+def with_gpu(snapshot: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
+    """A copy of `snapshot` with fields of one GPU changed; a None value also records a reason."""
+    changed = copy.deepcopy(snapshot)
+    gpu = changed["gpus"][index]
+    for field, value in changes.items():
+        gpu[field] = value
+        if value is None:
+            gpu["unavailable"][field] = "NotSupported"
+    return changed
+
+
+def with_all_gpus(snapshot: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    changed = snapshot
+    for index in range(len(snapshot["gpus"])):
+        changed = with_gpu(changed, index, **changes)
+    return changed
