@@ -132,7 +132,7 @@ def _fill(target: dict[str, Any], incoming: dict[str, Any]) -> None:
             target[key] = value
     if "unavailable" in target or "unavailable" in incoming:
         reasons = {**incoming.get("unavailable", {}), **target.get("unavailable", {})}
-        target["unavailable"] = {key: why for key, why in reasons.items() if target.get(key) is None}
+        target["unavailable"] = {key: why for key, why in reasons.items() if target.get(key) in (None, [])}
 
 
 def collect(ctx_factory: Callable[[], ProbeContext], *, version: str,

@@ -1,0 +1,291 @@
+"""The NVML boundary: the only module that imports pynvml.
+
+The NVML probe talks to a backend through three methods (`init`, `shutdown`,
+`call(function_name, *args)`) that mirror NVML itself, so the probe reads like
+the NVML documentation and a test can replace the driver with a fake returning
+plain Python. `PynvmlBackend` is the real adapter: it turns every pynvml error
+into `Unreadable(reason)`, ctypes structures into `SimpleNamespace`, bytes into
+str, and field values into a dict. `GuardedNvml` wraps any backend, real or
+fake, with what a hung or old driver needs: a deadline on every call, fail-fast
+after the first hang, and functions that an old driver lacks probed only once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import queue
+import threading
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any, Protocol
+
+from readycheck.facts import FUNCTION_NOT_FOUND, TIMEOUT, Unreadable
+
+CALL_TIMEOUT_S = 5.0
+# nvmlInit attaches to every GPU; without persistence mode that can take many
+# seconds on an 8-GPU node, so it gets a longer deadline than a single query.
+INIT_TIMEOUT_S = 30.0
+
+# Only queries go through this boundary: the tool is read-only on the machine.
+READ_ONLY_PREFIXES = ("nvmlDeviceGet", "nvmlSystemGet")
+
+# nvmlReturn_t codes as the short CamelCase words `unavailable` maps carry
+# (the same words pynvml uses in its NVMLError_<Word> class names).
+NVML_ERROR_WORDS = {
+    1: "Uninitialized", 2: "InvalidArgument", 3: "NotSupported", 4: "NoPermission",
+    5: "AlreadyInitialized", 6: "NotFound", 7: "InsufficientSize", 8: "InsufficientPower",
+    9: "DriverNotLoaded", 10: "Timeout", 11: "IrqIssue", 12: "LibraryNotFound",
+    13: "FunctionNotFound", 14: "CorruptedInforom", 15: "GpuIsLost", 16: "ResetRequired",
+    17: "OperatingSystem", 18: "LibRmVersionMismatch", 19: "InUse", 20: "Memory", 21: "NoData",
+    22: "VgpuEccNotSupported", 23: "InsufficientResources", 24: "FreqNotSupported",
+    25: "ArgumentVersionMismatch", 26: "Deprecated", 27: "NotReady", 28: "GpuNotFound",
+    29: "InvalidState", 30: "ResetTypeNotSupported", 999: "Unknown",
+}
+NVML_ERROR_LIBRARY_NOT_FOUND = 12
+ARGUMENT_VERSION_MISMATCH = "ArgumentVersionMismatch"
+
+
+def nvml_error_word(code: int) -> str:
+    return NVML_ERROR_WORDS.get(code, f"NvmlError{code}")
+
+
+class NvmlUnavailable(Exception):
+    """NVML cannot be used at all. `str(exc)` says why in words, `reason` is a short word."""
+
+    def __init__(self, message: str, reason: str = "NvmlUnavailable"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class NvmlBackend(Protocol):
+    """What the NVML probe needs from a driver binding: NVML's own calls, by name.
+
+    `call` takes an NVML function name (`"nvmlDeviceGetPowerUsage"`) and its
+    arguments after any output parameters, and returns plain Python: ints, str,
+    lists, tuples, `SimpleNamespace` for structures, opaque device handles, and
+    for `nvmlDeviceGetFieldValues(handle, ids)` a dict id -> value or
+    `Unreadable`. A value that cannot be read raises `Unreadable(reason)`.
+    """
+
+    def init(self) -> None:
+        """Load and initialise NVML; raise `NvmlUnavailable` when it cannot be used."""
+
+    def shutdown(self) -> None:
+        """Release NVML."""
+
+    def call(self, function: str, *args: Any) -> Any:
+        """Run one read-only NVML query."""
+
+
+# Functions whose pynvml wrapper wants the caller to allocate the output
+# structure: function name -> pynvml structure class name. The versioned
+# structure sets its own version field in its constructor.
+_OUT_STRUCTS = {
+    "nvmlDeviceGetGpuFabricInfoV": "c_nvmlGpuFabricInfoV_t",
+    "nvmlDeviceGetGpuFabricInfo": "c_nvmlGpuFabricInfo_t",
+}
+
+# nvmlValueType_t -> member of the nvmlValue_t union that holds the value.
+_VALUE_MEMBERS = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal", 6: "usVal"}
+
+
+class PynvmlBackend:
+    """The real NVML, through NVIDIA's `nvidia-ml-py` binding (module `pynvml`).
+
+    pynvml is imported in `init`, not at module import, so `readycheck` starts
+    and works on machines without the binding or the driver.
+    """
+
+    def __init__(self) -> None:
+        self._nvml: Any = None
+
+    def init(self) -> None:
+        try:
+            self._nvml = importlib.import_module("pynvml")
+        except ImportError:
+            raise NvmlUnavailable("nvidia-ml-py (module pynvml) is not installed", "BindingNotInstalled") \
+                from None
+        try:
+            self._nvml.nvmlInit()
+        except self._nvml.NVMLError as exc:
+            code = getattr(exc, "value", None)
+            if code == NVML_ERROR_LIBRARY_NOT_FOUND:
+                raise NvmlUnavailable("libnvidia-ml.so.1 not found", "LibraryNotFound") from None
+            raise NvmlUnavailable(str(exc), nvml_error_word(code)) from None
+        except Exception as exc:  # a broken binding must read as "NVML unavailable", not crash collect
+            raise NvmlUnavailable(f"nvmlInit failed: {type(exc).__name__}: {exc}") from None
+
+    def shutdown(self) -> None:
+        try:
+            self._nvml.nvmlShutdown()
+        except self._nvml.NVMLError as exc:
+            raise Unreadable(nvml_error_word(getattr(exc, "value", -1)), f"nvmlShutdown: {exc}") from None
+
+    def call(self, function: str, *args: Any) -> Any:
+        if not function.startswith(READ_ONLY_PREFIXES):
+            raise ValueError(f"{function} is not a read-only NVML query; readycheck never changes the GPU")
+        nvml = self._nvml
+        fn = getattr(nvml, function, None)
+        struct_name = _OUT_STRUCTS.get(function)
+        struct = getattr(nvml, struct_name, None) if struct_name else None
+        if fn is None or (struct_name and struct is None):
+            raise Unreadable(FUNCTION_NOT_FOUND, f"{function}: not in this nvidia-ml-py")
+        try:
+            if struct is not None:
+                out = struct()
+                fn(*args, out)
+                return plain(out)
+            result = fn(*args)
+        except nvml.NVMLError as exc:
+            code = getattr(exc, "value", -1)
+            raise Unreadable(nvml_error_word(code), f"{function}: {exc}") from None
+        except (TypeError, ValueError, AttributeError, ctypes.ArgumentError) as exc:
+            # The binding's signature differs from the one this adapter expects
+            # (an older or newer nvidia-ml-py): one unreadable value, not a crash.
+            raise Unreadable("BindingError", f"{function}: {type(exc).__name__}: {exc}") from None
+        if function == "nvmlDeviceGetFieldValues":
+            return field_values(args[1], result)
+        return plain(result)
+
+
+def plain(value: Any) -> Any:
+    """ctypes structures -> SimpleNamespace, arrays -> lists, bytes -> str; handles pass through."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (ctypes.Structure, ctypes.Union)):
+        return SimpleNamespace(**{name: plain(getattr(value, name)) for name, *_ in value._fields_})
+    if isinstance(value, ctypes.Array):
+        return [plain(item) for item in value]
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(plain(item) for item in value)
+    return value
+
+
+def field_values(requested: Sequence[Any], values: Any) -> dict[Any, Any]:
+    """nvmlFieldValue_t array -> {requested id: value or Unreadable}, keyed as the caller asked.
+
+    A request may be a field id or an (id, scope) pair; each entry carries its
+    own return code, so one unsupported field does not hide the others.
+    """
+    result: dict[Any, Any] = {}
+    for key, value in zip(requested, values):
+        if value.nvmlReturn != 0:
+            word = nvml_error_word(value.nvmlReturn)
+            result[key] = Unreadable(word, f"field {value.fieldId}: {word}")
+            continue
+        member = _VALUE_MEMBERS.get(value.valueType)
+        if member is None:
+            result[key] = Unreadable("UnknownValueType", f"field {value.fieldId}: value type {value.valueType}")
+        else:
+            result[key] = getattr(value.value, member)
+    return result
+
+
+class _Pending:
+    __slots__ = ("done", "value", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: Exception | None = None
+
+
+class GuardedNvml:
+    """A backend whose every call has a deadline, run on one daemon worker thread.
+
+    NVML serialises calls behind a global lock, so once one call hangs, every
+    later call would queue behind it: after the first timeout every call fails
+    at once with `Timeout`. The worker is a daemon thread (a
+    ThreadPoolExecutor's workers are joined at interpreter exit) so a call that
+    never returns cannot keep the tool from exiting.
+
+    Functions the driver or binding lacks (`FunctionNotFound`) are remembered
+    and not asked again; `call_first` tries versioned names newest first, so
+    the first GPU finds which one exists and the others go straight to it.
+    """
+
+    def __init__(self, backend: NvmlBackend, timeout: float = CALL_TIMEOUT_S,
+                 init_timeout: float = INIT_TIMEOUT_S):
+        self.backend = backend
+        self.timeout = timeout
+        self.init_timeout = init_timeout
+        self.hung: str | None = None
+        self._missing: set[str] = set()
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+
+    def _serve(self) -> None:
+        while True:
+            job = self._requests.get()
+            if job is None:
+                return
+            fn, args, pending = job
+            try:
+                pending.value = fn(*args)
+            except Exception as exc:  # handed to the caller, who decides
+                pending.error = exc
+            finally:
+                pending.done.set()
+
+    def _run(self, label: str, timeout: float, fn: Any, *args: Any) -> Any:
+        if self.hung is not None:
+            raise Unreadable(TIMEOUT, f"{label}: not asked, NVML stopped answering at {self.hung}")
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._serve, name="nvml-calls", daemon=True)
+            self._worker.start()
+        pending = _Pending()
+        self._requests.put((fn, args, pending))
+        if not pending.done.wait(timeout):
+            self.hung = label
+            raise Unreadable(TIMEOUT, f"{label}: no answer within {timeout:g}s")
+        if pending.error is not None:
+            raise pending.error
+        return pending.value
+
+    def init(self) -> None:
+        try:
+            self._run("nvmlInit", self.init_timeout, self.backend.init)
+        except Unreadable as exc:
+            raise NvmlUnavailable(f"nvmlInit gave no answer within {self.init_timeout:g}s "
+                                  "(driver or a GPU hung)", exc.reason) from None
+
+    def shutdown(self) -> None:
+        """Release NVML unless a call hung (nvmlShutdown would only queue behind it), then `close`."""
+        try:
+            if self.hung is None:
+                self._run("nvmlShutdown", self.timeout, self.backend.shutdown)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the worker thread; one stuck in a hung call is left to end with the process."""
+        if self.hung is None and self._worker is not None:
+            self._requests.put(None)
+            self._worker = None
+
+    def call(self, function: str, *args: Any) -> Any:
+        if function in self._missing:
+            raise Unreadable(FUNCTION_NOT_FOUND, f"{function}: not in this driver or binding")
+        try:
+            return self._run(function, self.timeout, self.backend.call, function, *args)
+        except Unreadable as exc:
+            if exc.reason == FUNCTION_NOT_FOUND:
+                self._missing.add(function)
+            raise
+
+    def call_first(self, functions: Sequence[str], *args: Any) -> Any:
+        """Call the first of `functions` (newest version first) that this driver and binding have."""
+        for function in functions:
+            if function in self._missing:
+                continue
+            try:
+                return self.call(function, *args)
+            except Unreadable as exc:
+                if exc.reason == ARGUMENT_VERSION_MISMATCH:
+                    self._missing.add(function)
+                elif exc.reason != FUNCTION_NOT_FOUND:
+                    raise
+        raise Unreadable(FUNCTION_NOT_FOUND, f"none of {', '.join(functions)} in this driver or binding")

@@ -1,0 +1,131 @@
+"""The command line end to end: exit codes, one-line input errors, the bundled examples, lean start-up."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HEALTHY = REPO / "examples" / "hgx-h100-healthy.json"
+FAULTY = REPO / "examples" / "hgx-h100-faulty.json"
+
+
+def readycheck(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "readycheck", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_version_and_help():
+    done = readycheck("--version")
+    assert done.returncode == 0 and "readycheck, version" in done.stdout
+    for command in ("collect", "schema", "check", "scan", "checks", "packs"):
+        done = readycheck(command, "--help")
+        assert done.returncode == 0 and "Usage: readycheck" in done.stdout, command
+
+
+def test_help_imports_neither_jinja2_nor_the_probes():
+    code = ("import sys; sys.argv=['readycheck','--help']\n"
+            "from readycheck.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = ('jinja2', 'readycheck.probes', 'pynvml', 'psutil')\n"
+            "print(sorted(m for m in sys.modules if m.startswith(heavy)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_healthy_example_is_ready_and_faulty_is_not():
+    done = readycheck("check", HEALTHY)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("gpu-b07-03: READY")
+    assert "hgx-h100" in done.stdout and "matches 'H100 80GB HBM3'" in done.stdout
+
+    done = readycheck("check", FAULTY)
+    assert done.returncode == 1
+    out = done.stdout
+    assert out.startswith("gpu-b07-04: NOT READY")
+    for expected in ("driver.fabricmanager", "pcie.link gpu2", "thermal.throttle gpu5",
+                     "health.remapped_rows gpu6", "health.xid gpu6"):
+        assert expected in out, expected
+    assert out.index("FAIL") < out.rindex("PASS") if "PASS" in out else True
+
+
+def test_json_report_has_verdict_findings_and_facts(tmp_path):
+    out = tmp_path / "report.json"
+    done = readycheck("check", FAULTY, HEALTHY, "--format", "json", "--output", out)
+    assert done.returncode == 1
+    report = json.loads(out.read_text())
+    assert report["schema"] == "readycheck.report/1" and report["verdict"] == "not-ready"
+    assert [n["verdict"] for n in report["nodes"]] == ["not-ready", "ready"]
+    assert report["summary"]["ready"] == 1 and report["summary"]["not_ready"] == 1
+    assert report["nodes"][0]["facts"]["host"]["hostname"] == "gpu-b07-04"
+    assert len(report["nodes"][0]["pack"]["content_hash"]) == 64
+    assert {f["node"] for f in report["findings"]} == {"gpu-b07-03", "gpu-b07-04"}
+
+
+def test_several_formats_go_to_a_directory(tmp_path):
+    done = readycheck("check", FAULTY, "-f", "json", "-f", "md", "-o", tmp_path / "out")
+    assert done.returncode == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["readycheck-report.json", "readycheck-report.md"]
+    assert "NOT READY" in done.stdout
+
+
+def test_markdown_escapes_a_hostile_hostname(tmp_path):
+    facts = json.loads(FAULTY.read_text())
+    facts["host"]["hostname"] = "<img src=x onerror=alert(1)>|*evil*"
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(facts))
+    done = readycheck("check", path, "--format", "md")
+    assert "<img" not in done.stdout and "\\<img" in done.stdout and "\\|\\*evil\\*" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["check", "missing.json"], "missing.json: cannot read"),
+    (["check", "truncated.json"], "truncated.json: not valid JSON"),
+    (["check", "HEALTHY", "--rules", "hgx-h999"], "rule pack 'hgx-h999': no such built-in pack"),
+    (["check", "HEALTHY", "--rules", "bad.toml"], "bad.toml: check 'gpu.count': key 'expected' must be int"),
+    (["checks", "gpu.cout"], "no check 'gpu.cout'"),
+])
+def test_input_errors_exit_2_with_one_line(tmp_path, args, message):
+    (tmp_path / "truncated.json").write_text(HEALTHY.read_text()[:500])
+    (tmp_path / "bad.toml").write_text('[checks."gpu.count"]\nexpected = "eight"\n')
+    done = readycheck(*[str(HEALTHY) if a == "HEALTHY" else a for a in args], cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_flag_exits_2():
+    assert readycheck("check", HEALTHY, "--fail-on", "maybe").returncode == 2
+
+
+def test_checks_lists_every_check_and_documents_one():
+    done = readycheck("checks")
+    assert done.returncode == 0 and "health.remapped_rows" in done.stdout and "pcie.link" in done.stdout
+    done = readycheck("checks", "health.remapped_rows")
+    assert "pending" in done.stdout and "max_uncorrectable (int)" in done.stdout and "severity" in done.stdout
+
+
+def test_packs_lists_and_resolves():
+    done = readycheck("packs")
+    assert done.returncode == 0 and "hgx-h100" in done.stdout and "rtx4090-workstation" in done.stdout
+    done = readycheck("packs", "hgx-h200")
+    assert "builtin:hgx-h200 -> builtin:hgx-h100 -> builtin:base" in done.stdout
+    assert "min_mib = 140000" in done.stdout
+
+
+def test_collect_on_this_machine_writes_a_valid_snapshot(tmp_path):
+    from readycheck.facts import load_snapshot
+
+    out = tmp_path / "f.json"
+    done = readycheck("collect", "-o", out)
+    assert done.returncode == 0, done.stderr
+    facts = load_snapshot(out)
+    assert facts["host"]["hostname"] and facts["host"]["kernel"] and facts["host"]["memory_total_mib"] > 0
+
+
+def test_schema_command_prints_the_shipped_schema():
+    from readycheck.schema import FACTS_V1
+
+    done = readycheck("schema")
+    assert json.loads(done.stdout) == FACTS_V1
