@@ -43,8 +43,8 @@ NUM = _t("number", "null")
 BOOL = _t("boolean", "null")
 
 
-def _counters(*names: str) -> Schema:
-    return {**_obj({n: INT for n in names}, reasons=False), "type": ["object", "null"]}
+def _nullable_obj(fields: dict[str, Schema]) -> Schema:
+    return {**_obj(fields, reasons=False), "type": ["object", "null"]}
 
 
 GPU = _obj({
@@ -63,18 +63,17 @@ GPU = _obj({
     "clocks_event_reasons": {"type": ["array", "null"], "items": {"type": "string"}},
     **{f: INT for f in ("pcie_link_gen_current", "pcie_link_gen_max", "pcie_link_gen_gpu_max",
                         "pcie_link_width_current", "pcie_link_width_max", "pcie_replay_counter")},
-    "ecc_errors": _counters("volatile_corrected", "volatile_uncorrected", "aggregate_corrected",
-                            "aggregate_uncorrected"),
-    "retired_pages": _counters("single_bit", "double_bit", "pending"),
-    "remapped_rows": _counters("correctable", "uncorrectable", "pending", "failure"),
+    "ecc_errors": _nullable_obj({n: INT for n in ("volatile_corrected", "volatile_uncorrected",
+                                                  "aggregate_corrected", "aggregate_uncorrected")}),
+    "retired_pages": _nullable_obj({"single_bit": INT, "double_bit": INT, "pending": BOOL}),
+    "remapped_rows": _nullable_obj({"correctable": INT, "uncorrectable": INT, "pending": BOOL, "failure": BOOL}),
     "nvlinks": {"type": ["array", "null"], "items": _obj({
         "link": {"type": "integer", "minimum": 0}, "active": BOOL, "version": INT,
         "remote_pci_bus_id": STR,
         "remote_device_type": {"enum": ["gpu", "switch", "ibmnpu", None]},
         "crc_errors": INT, "replay_errors": INT, "recovery_errors": INT,
     }, reasons=False)},
-    "fabric": {**_obj({"state": STR, "status": STR, "clique_id": INT}, reasons=False),
-               "type": ["object", "null"]},
+    "fabric": _nullable_obj({"state": STR, "status": STR, "clique_id": INT}),
 })
 
 HOST = _obj({

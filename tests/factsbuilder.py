@@ -60,13 +60,13 @@ def h100_gpu(index: int) -> dict[str, Any]:
         "pcie_replay_counter": 0,
         "ecc_errors": {"volatile_corrected": 0, "volatile_uncorrected": 0,
                        "aggregate_corrected": 0, "aggregate_uncorrected": 0},
-        "retired_pages": {"single_bit": None, "double_bit": None, "pending": None},
+        "retired_pages": None,  # Hopper repairs memory by row remapping; NVML says NotSupported
         "remapped_rows": {"correctable": 0, "uncorrectable": 0, "pending": False, "failure": False},
         "nvlinks": [{"link": n, "active": True, "version": 4, "remote_pci_bus_id": "00000000:00:00.0",
                      "remote_device_type": "switch", "crc_errors": 0, "replay_errors": 0,
                      "recovery_errors": 0} for n in range(18)],
         "fabric": {"state": "completed", "status": "success", "clique_id": 32766},
-        "unavailable": {"fan_speed_pct": "NotSupported"},
+        "unavailable": {"fan_speed_pct": "NotSupported", "retired_pages": "NotSupported"},
     }
 
 
@@ -113,14 +113,14 @@ def hgx_h100(gpus: int = 8) -> dict[str, Any]:
     }
 
 
-def with_gpu(snapshot: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
-    """A copy of `snapshot` with fields of one GPU changed; a None value also records a reason."""
+def with_gpu(snapshot: dict[str, Any], index: int, reason: str = "NotSupported", **changes: Any) -> dict[str, Any]:
+    """A copy of `snapshot` with fields of one GPU changed; a None value also records `reason`."""
     changed = copy.deepcopy(snapshot)
     gpu = changed["gpus"][index]
     for field, value in changes.items():
         gpu[field] = value
         if value is None:
-            gpu["unavailable"][field] = "NotSupported"
+            gpu["unavailable"][field] = reason
     return changed
 
 
@@ -129,3 +129,56 @@ def with_all_gpus(snapshot: dict[str, Any], **changes: Any) -> dict[str, Any]:
     for index in range(len(snapshot["gpus"])):
         changed = with_gpu(changed, index, **changes)
     return changed
+
+
+def _pcie_platform(snapshot: dict[str, Any], *, name: str, memory_mib: int, power_w: float, gen: int,
+                   ecc: bool) -> dict[str, Any]:
+    """A PCIe-card node: no NVLink, no NVSwitch fabric, no Fabric Manager, pairs over the host bridge."""
+    for gpu in snapshot["gpus"]:
+        gpu.update(name=name, memory_total_mib=memory_mib, power_limit_w=power_w, power_limit_default_w=power_w,
+                   power_limit_max_w=power_w, pcie_link_gen_current=gen, pcie_link_gen_max=gen,
+                   pcie_link_gen_gpu_max=gen, nvlinks=None, fabric=None, remapped_rows=None)
+        gpu["unavailable"].update(nvlinks="NotSupported", fabric="NotSupported", remapped_rows="NotSupported")
+        if not ecc:
+            gpu.update(ecc_mode_current=None, ecc_mode_pending=None, ecc_errors=None)
+            gpu["unavailable"].update(ecc_mode_current="NotSupported", ecc_mode_pending="NotSupported",
+                                      ecc_errors="NotSupported")
+    snapshot["topology"] = [dict(t, link="SYS") for t in snapshot["topology"]]
+    snapshot["nvidia"]["fabricmanager"] = {"installed": False, "active": False, "version": None}
+    snapshot["nvidia"]["kernel_modules"]["nvidia_peermem"] = None
+    snapshot["infiniband"] = []
+    return snapshot
+
+
+def platform(pack: str) -> dict[str, Any]:
+    """A healthy node of the platform each built-in pack describes."""
+    if pack in ("base", "hgx-h100"):
+        return hgx_h100()
+    if pack in ("hgx-h200", "hgx-h20", "hgx-b200"):
+        name, memory, power = {"hgx-h200": ("NVIDIA H200", 143771, 700.0),
+                               "hgx-h20": ("NVIDIA H20", 97871, 400.0),
+                               "hgx-b200": ("NVIDIA B200", 183359, 1000.0)}[pack]
+        snapshot = with_all_gpus(hgx_h100(), name=name, memory_total_mib=memory, power_limit_w=power,
+                                 power_limit_default_w=power, power_limit_max_w=power)
+        if pack == "hgx-b200":
+            version = "580.95.05"
+            snapshot["nvidia"].update(driver_version=version, cuda_driver_version="13.0")
+            snapshot["nvidia"]["fabricmanager"]["version"] = version
+            snapshot["nvidia"]["kernel_modules"].update(nvidia=version, nvidia_uvm=version, nvidia_modeset=version,
+                                                        nvidia_peermem=version)
+        return snapshot
+    if pack == "dgx-a100":
+        snapshot = with_all_gpus(hgx_h100(), name="NVIDIA A100-SXM4-80GB", memory_total_mib=81920,
+                                 power_limit_w=400.0, power_limit_default_w=400.0, power_limit_max_w=400.0,
+                                 pcie_link_gen_current=4, pcie_link_gen_max=4, pcie_link_gen_gpu_max=4,
+                                 temperature_gpu_max_c=85)
+        for gpu in snapshot["gpus"]:
+            gpu["nvlinks"] = gpu["nvlinks"][:12]
+        snapshot["topology"] = [dict(t, link="NV12") for t in snapshot["topology"]]
+        return snapshot
+    if pack == "l40s":
+        return _pcie_platform(hgx_h100(), name="NVIDIA L40S", memory_mib=46068, power_w=350.0, gen=4, ecc=True)
+    if pack == "rtx4090-workstation":
+        return _pcie_platform(hgx_h100(gpus=4), name="NVIDIA GeForce RTX 4090", memory_mib=24564, power_w=450.0,
+                              gen=4, ecc=False)
+    raise KeyError(pack)

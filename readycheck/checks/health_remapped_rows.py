@@ -49,7 +49,7 @@ def _judge(gpu, limit):
     if observed["pending"]:
         return Finding(ID, FAIL, subject, observed, "no pending remap",
                        "a row remap is pending and applies only after a GPU reset",
-                       "drain the node and reset the GPU (nvidia-smi -r -i N) or reboot, then re-run")
+                       f"drain the node and reset the GPU (nvidia-smi -r -i {gpu['index']}) or reboot, then re-run")
     if observed["uncorrectable"] >= limit:
         return Finding(ID, FAIL, subject, observed, f"uncorrectable < {limit}",
                        f"{observed['uncorrectable']} uncorrectable remapped rows", "RMA the GPU")

@@ -11,7 +11,8 @@ import re
 from readycheck.findings import READY
 from readycheck.report import Report, attention_first
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~])")
+# Characters that start markup, links, HTML or table cells anywhere in a line; facts never start a line.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 
 
 def escape(value) -> str:

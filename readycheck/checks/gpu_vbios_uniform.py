@@ -1,0 +1,56 @@
+"""gpu.vbios_uniform: all GPUs of one model run the same VBIOS version.
+
+The VBIOS carries the board's power, clock and thermal tables. A GPU that
+came back from RMA or was swapped in the field often has a different VBIOS
+than its neighbours, and then boosts, throttles and sometimes trains its
+links differently: a multi-GPU job runs at the pace of the odd one, and the
+vendor's support asks for uniform firmware first. GPUs are grouped by model
+(NVML name); a model whose GPUs report more than one VBIOS version fails,
+and the finding names which GPUs have which version. A GPU whose name or
+VBIOS version could not be read makes the check `unknown`. A node with a
+single GPU passes: there is nothing to compare.
+
+The check does not say which version is right: compare with the platform
+vendor's current firmware bundle.
+
+Settings: none.
+"""
+
+from __future__ import annotations
+
+from readycheck.checks.common import READ_BY_HAND, no_gpus
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+
+ID = "gpu.vbios_uniform"
+SETTINGS: dict = {}
+
+
+def check(facts, settings):
+    gpus = facts["gpus"]
+    if not gpus:
+        yield no_gpus(ID, facts)
+        return
+    unread = {gpu_subject(gpu): why for gpu in gpus if (why := missing_reason(gpu, "name", "vbios_version"))}
+    if unread:
+        yield Finding(ID, UNKNOWN, "host", observed=list(unread),
+                      message="; ".join(f"{subject}: {why}" for subject, why in unread.items()),
+                      remedy=READ_BY_HAND)
+        return
+    models: dict[str, dict[str, list[str]]] = {}
+    for gpu in gpus:
+        models.setdefault(gpu["name"], {}).setdefault(gpu["vbios_version"], []).append(gpu_subject(gpu))
+    mixed = {name: versions for name, versions in models.items() if len(versions) > 1}
+    if mixed:
+        yield Finding(ID, FAIL, "host", observed=mixed, expected="one VBIOS version per GPU model",
+                      message="; ".join(f"{name}: {_spread(versions)}" for name, versions in mixed.items()),
+                      remedy="flash the odd GPUs with the platform vendor's firmware bundle so all match")
+        return
+    uniform = {name: next(iter(versions)) for name, versions in models.items()}
+    note = " (a single GPU: nothing to compare)" if len(gpus) == 1 else ""
+    yield Finding(ID, PASS, "host", observed=uniform, expected="one VBIOS version per GPU model",
+                  message=", ".join(f"{name}: {version}" for name, version in uniform.items()) + note)
+
+
+def _spread(versions):
+    """'96.00.74.00.0D on gpu0 gpu1, 96.00.99.00.01 on gpu2'"""
+    return ", ".join(f"{version} on {' '.join(subjects)}" for version, subjects in versions.items())

@@ -1,0 +1,59 @@
+"""driver.modules on the healthy HGX H100 facts (nvidia, nvidia_uvm, nvidia_modeset, nvidia_peermem at 550.54.15)."""
+
+from factsbuilder import hgx_h100
+
+from readycheck.checks import driver_modules
+
+SETTINGS = {"expected": ["nvidia", "nvidia_uvm"]}
+
+
+def run(facts, **settings):
+    return list(driver_modules.check(facts, {**SETTINGS, **settings}))
+
+
+def with_modules(**modules):
+    facts = hgx_h100()
+    facts["nvidia"]["kernel_modules"].update(modules)
+    return facts
+
+
+def test_loaded_modules_at_the_driver_version_pass():
+    [finding] = run(hgx_h100())
+    assert (finding.status, finding.subject) == ("pass", "host")
+    assert finding.observed == {"nvidia": "550.54.15", "nvidia_uvm": "550.54.15"}
+
+
+def test_a_missing_module_fails_naming_it():
+    [finding] = run(with_modules(nvidia_uvm=None))
+    assert finding.status == "fail" and "nvidia_uvm" in finding.message and "modprobe nvidia_uvm" in finding.remedy
+
+
+def test_a_stale_module_after_an_upgrade_without_reboot_fails():
+    [finding] = run(with_modules(nvidia_uvm="535.161.08"))
+    assert finding.status == "fail" and "nvidia_uvm 535.161.08" in finding.message and "reboot" in finding.remedy
+
+
+def test_modules_with_their_own_versions_are_not_compared():
+    facts = with_modules(nvidia_fs="2.17.5", gdrdrv="2.4")
+    assert run(facts, expected=["nvidia", "nvidia_fs", "gdrdrv"])[0].status == "pass"
+
+
+def test_a_loaded_module_without_a_version_passes():
+    assert run(with_modules(nvidia_uvm=""))[0].status == "pass"
+
+
+def test_extra_expected_modules_come_from_the_pack():
+    [finding] = run(hgx_h100(), expected=["nvidia", "nvidia_peermem", "nvidia_fs"])
+    assert finding.status == "fail" and finding.message.endswith("nvidia_fs")
+
+
+def test_unreadable_module_state_is_unknown():
+    facts = with_modules(nvidia_uvm=None)
+    facts["nvidia"]["unavailable"]["kernel_modules.nvidia_uvm"] = "NoPermission"
+    [finding] = run(facts)
+    assert finding.status == "unknown" and "nvidia_uvm (NoPermission)" in finding.message and finding.remedy
+
+
+def test_a_module_the_snapshot_did_not_collect_is_unknown_not_missing():
+    [finding] = run(hgx_h100(), expected=["nvidia", "nvidia_drm"])
+    assert finding.status == "unknown" and "nvidia_drm (not collected)" in finding.message

@@ -1,0 +1,54 @@
+"""gpu.ecc_mode on the healthy HGX H100 facts, with one change each."""
+
+from factsbuilder import hgx_h100, with_all_gpus, with_gpu
+
+from readycheck.checks import gpu_ecc_mode
+
+
+def run(facts):
+    return list(gpu_ecc_mode.check(facts, {}))
+
+
+def test_ecc_on_everywhere_passes():
+    findings = run(hgx_h100())
+    assert len(findings) == 8 and {f.status for f in findings} == {"pass"}
+
+
+def test_ecc_off_fails_with_the_command_to_enable_it():
+    # Current and pending Disabled, as in shared/samples/nvidia-smi-q-i0_H800_driver525.105.17_ECC-disabled.txt
+    finding = run(with_gpu(hgx_h100(), 2, ecc_mode_current=False, ecc_mode_pending=False))[2]
+    assert (finding.subject, finding.status) == ("gpu2", "fail")
+    assert "nvidia-smi -i 2 -e 1" in finding.remedy and "reboot" in finding.remedy
+
+
+def test_ecc_enabled_but_not_yet_applied_still_fails():
+    finding = run(with_gpu(hgx_h100(), 1, ecc_mode_current=False))[1]
+    assert finding.status == "fail" and "pending" in finding.message and "reboot" in finding.remedy
+
+
+def test_ecc_set_to_turn_off_at_reboot_warns():
+    finding = run(with_gpu(hgx_h100(), 4, ecc_mode_pending=False))[4]
+    assert finding.status == "warn" and finding.observed == {"current": True, "pending": False}
+    assert "-e 1" in finding.remedy
+
+
+def test_gpus_without_ecc_are_skipped():
+    # GeForce: <current_ecc>N/A</current_ecc>, shared/samples/nvidia-smi-q-x_RTX3090_driver525.147.05.xml
+    facts = with_all_gpus(hgx_h100(gpus=2), name="NVIDIA GeForce RTX 3090", ecc_mode_current=None,
+                          ecc_mode_pending=None)
+    findings = run(facts)
+    assert {f.status for f in findings} == {"skip"} and "NotSupported" in findings[0].message
+
+
+def test_an_unreadable_mode_is_unknown_with_its_reason():
+    facts = with_gpu(hgx_h100(), 6, ecc_mode_current=None)
+    facts["gpus"][6]["unavailable"]["ecc_mode_current"] = "GpuIsLost"
+    finding = run(facts)[6]
+    assert finding.status == "unknown" and "GpuIsLost" in finding.message and finding.remedy
+
+
+def test_without_gpus_the_mode_is_unknown():
+    facts = hgx_h100(gpus=0)
+    facts["nvidia"].update(nvml_available=False, nvml_error="Driver Not Loaded")
+    [finding] = run(facts)
+    assert finding.status == "unknown" and finding.subject == "host"

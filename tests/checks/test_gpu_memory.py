@@ -1,0 +1,40 @@
+"""gpu.memory on the healthy HGX H100 facts, with one change each."""
+
+from factsbuilder import hgx_h100, with_gpu
+
+from readycheck.checks import gpu_memory
+
+SETTINGS = {"min_mib": 81000}
+
+
+def run(facts, **settings):
+    return list(gpu_memory.check(facts, {**SETTINGS, **settings}))
+
+
+def test_eight_80gb_gpus_pass():
+    findings = run(hgx_h100())
+    assert {(f.status, f.observed) for f in findings} == {("pass", 81559)} and len(findings) == 8
+
+
+def test_a_40gb_board_in_an_80gb_node_fails_with_a_remedy():
+    # 40960 MiB: the A100-SXM4-40GB of shared/samples/nvidia-smi-q-x_A100-SXM4-40GB_MIG_driver510.47.03.xml
+    findings = run(with_gpu(hgx_h100(), 5, memory_total_mib=40960))
+    assert [(f.subject, f.status, f.observed) for f in findings if f.status != "pass"] == [("gpu5", "fail", 40960)]
+    assert "part number" in findings[5].remedy
+
+
+def test_exactly_the_minimum_passes():
+    assert {f.status for f in run(hgx_h100(), min_mib=81559)} == {"pass"}
+
+
+def test_an_unreadable_size_is_unknown_with_its_reason():
+    facts = with_gpu(hgx_h100(), 0, memory_total_mib=None)
+    facts["gpus"][0]["unavailable"]["memory_total_mib"] = "NoPermission"
+    finding = run(facts)[0]
+    assert finding.status == "unknown" and "memory_total_mib" in finding.message
+    assert "NoPermission" in finding.message and finding.remedy
+
+
+def test_unconfigured_minimum_is_skipped():
+    [finding] = run(hgx_h100(), min_mib=None)
+    assert finding.status == "skip"

@@ -1,0 +1,58 @@
+"""pcie.link on the healthy HGX H100 facts (x16 Gen5 on Gen5 GPUs), with one change each."""
+
+from factsbuilder import hgx_h100, with_gpu
+
+from readycheck.checks import pcie_link
+
+SETTINGS = {"min_width": None, "min_gen": None}
+
+
+def run(facts, **settings):
+    return list(pcie_link.check(facts, {**SETTINGS, **settings}))
+
+
+def test_full_links_pass():
+    findings = run(hgx_h100())
+    assert {f.status for f in findings} == {"pass"} and findings[0].message == "x16 Gen5"
+
+
+def test_a_narrow_link_fails_asking_for_a_reseat():
+    # shared/samples/nvidia-smi-q-x_A10G_driver515.105.01.xml: current_link_width 8x of max 16x; that driver
+    # has no max_device_link_gen, so the GPU's own maximum generation is unknown: the width still fails.
+    facts = with_gpu(hgx_h100(), 1, pcie_link_width_current=8, pcie_link_gen_current=1, pcie_link_gen_max=4,
+                     pcie_link_gen_gpu_max=None)
+    finding = run(facts)[1]
+    assert finding.status == "fail" and "x8 of x16" in finding.message and "reseat" in finding.remedy
+
+
+def test_a_slot_that_caps_the_generation_fails():
+    # shared/samples/nvidia-smi-q-x_RTX4090_driver535.86.05.xml: max_link_gen 3 (max_host_link_gen 3),
+    # max_device_link_gen 4, current_link_gen 1 at idle, x16 of x16.
+    facts = with_gpu(hgx_h100(), 0, pcie_link_gen_current=1, pcie_link_gen_max=3, pcie_link_gen_gpu_max=4)
+    finding = run(facts)[0]
+    assert finding.status == "fail" and "Gen3" in finding.message and "BIOS" in finding.remedy
+
+
+def test_a_lower_current_generation_is_idle_power_saving():
+    finding = run(with_gpu(hgx_h100(), 0, pcie_link_gen_current=1))[0]
+    assert finding.status == "pass" and "power saving at idle" in finding.message
+
+
+def test_the_pack_minimums_apply_to_current_width_and_maximum_generation():
+    facts = with_gpu(hgx_h100(), 0, pcie_link_width_current=8, pcie_link_width_max=8,
+                     pcie_link_gen_max=4, pcie_link_gen_gpu_max=4)
+    finding = run(facts, min_width=16, min_gen=5)[0]
+    assert finding.status == "fail" and "needs x16" in finding.message and "needs Gen5" in finding.message
+    assert finding.remedy and run(hgx_h100(), min_width=16, min_gen=5)[0].status == "pass"
+
+
+def test_an_unknown_gpu_maximum_generation_is_unknown():
+    facts = with_gpu(hgx_h100(), 0, pcie_link_gen_gpu_max=None)
+    facts["gpus"][0]["unavailable"]["pcie_link_gen_gpu_max"] = "FunctionNotFound"
+    finding = run(facts)[0]
+    assert finding.status == "unknown" and "pcie_link_gen_gpu_max" in finding.message and finding.remedy
+
+
+def test_an_unread_width_is_unknown():
+    finding = run(with_gpu(hgx_h100(), 3, pcie_link_width_current=None))[3]
+    assert finding.status == "unknown" and "pcie_link_width_current" in finding.message
