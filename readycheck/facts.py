@@ -73,6 +73,16 @@ class Record:
             return None
         return self.set(field, value)
 
+    def set_group(self, field: str, group: Record) -> None:
+        """Store a sub-object (ECC counters, remapped rows); when none of its fields could be read,
+        all for one reason, store null and that reason instead, so a GPU that lacks the feature
+        reads the same way as for a single field."""
+        reasons = set(group.unavailable.values())
+        if group.values and all(v is None for v in group.values.values()) and len(reasons) == 1:
+            self.missing(field, reasons.pop())
+        else:
+            self.set(field, group.as_dict())
+
     def as_dict(self) -> dict[str, Any]:
         return {**self.values, "unavailable": dict(self.unavailable)}
 

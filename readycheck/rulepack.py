@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import sys
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from readycheck import checks
 from readycheck.errors import InputError
+from readycheck.resources import folder
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,14 +49,13 @@ class Pack:
 
 
 def builtin_names() -> list[str]:
-    folder = resources.files("readycheck.rules")
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(p.name[:-5] for p in folder("rules").iterdir() if p.name.endswith(".toml"))
 
 
 def _read_builtin(name: str) -> tuple[str, bytes]:
     if name not in builtin_names():
         raise InputError(f"rule pack {name!r}: no such built-in pack (built-in: {', '.join(builtin_names())})")
-    return f"builtin:{name}", (resources.files("readycheck.rules") / f"{name}.toml").read_bytes()
+    return f"builtin:{name}", (folder("rules") / f"{name}.toml").read_bytes()
 
 
 def _read_file(path: Path) -> tuple[str, bytes]:

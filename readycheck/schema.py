@@ -26,11 +26,15 @@ def _t(*types: str) -> Schema:
     return {"type": list(types) if len(types) > 1 else types[0]}
 
 
-def _obj(fields: dict[str, Schema], *, reasons: bool = True) -> Schema:
+def _obj(fields: dict[str, Schema], *, reasons: bool | str = True) -> Schema:
+    """An object whose fields are all required; `reasons` adds its `unavailable` map (or "optional")."""
+    required = list(fields)
     properties = dict(fields)
     if reasons:
         properties["unavailable"] = {"type": "object", "additionalProperties": {"type": "string"}}
-    return {"type": "object", "properties": properties, "required": list(properties)}
+        if reasons != "optional":
+            required.append("unavailable")
+    return {"type": "object", "properties": properties, "required": required}
 
 
 def _arr(item: Schema) -> Schema:
@@ -123,8 +127,8 @@ FACTS_V1: Schema = {
         "gpus": _arr(GPU),
         "topology": _arr(_obj({
             "gpu_a": {"type": "integer"}, "gpu_b": {"type": "integer"},
-            "link": {"type": "string", "pattern": "^(NV[0-9]+|PIX|PXB|PHB|NODE|SYS)$"},
-        }, reasons=False)),
+            "link": {"type": ["string", "null"], "pattern": "^(NV[0-9]+|PIX|PXB|PHB|NODE|SYS)$"},
+        }, reasons="optional")),
         "infiniband": _arr(INFINIBAND_PORT),
         "network_interfaces": _arr(NETWORK_INTERFACE),
         "xid_events": _arr(_obj({"xid": {"type": "integer"}, "pci_bus_id": STR, "timestamp": STR,

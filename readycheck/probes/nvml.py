@@ -28,9 +28,9 @@ Readings a snapshot's user should know:
   null with the reason when the link state could not be read otherwise (lost
   GPU, timeout): a partial list would under-count links. `version` is the
   NVLink major version (4 on H100), decoded from `nvmlNvlinkVersion_t`.
-- `fabric` is null with the reason where the driver lacks the call (before
-  R535 for `nvmlDeviceGetGpuFabricInfo`, R550 for the `V` form) or the GPU has
-  no fabric.
+- `fabric` is null with the reason where the driver lacks the call
+  (`FunctionNotFound`; the `V` form needs R550+) or the GPU has no fabric
+  (`NotSupported`).
 - `topology` `link` follows `nvidia-smi topo -m`: `NV<n>` with n the active
   links from a whose remote is b; through NVSwitch (no direct links), n is the
   smaller of the two GPUs' active links to a switch, so an HGX H100 shows NV18
@@ -189,6 +189,7 @@ class _Gpu:
 
 def probe(ctx: ProbeContext, *, call_timeout: float = CALL_TIMEOUT_S,
           init_timeout: float = INIT_TIMEOUT_S) -> dict[str, Any]:
+    """Read NVML; `call_timeout` bounds each NVML call, `init_timeout` nvmlInit (see GuardedNvml)."""
     backend = ctx.nvml_backend() if ctx.nvml_backend is not None else PynvmlBackend()
     nvml = GuardedNvml(backend, timeout=call_timeout, init_timeout=init_timeout)
     try:
@@ -207,7 +208,7 @@ def probe(ctx: ProbeContext, *, call_timeout: float = CALL_TIMEOUT_S,
         except Unreadable as exc:
             ctx.error(f"nvmlShutdown: {exc}")
     for gpu in gpus:
-        if gpu.broken is not None:
+        if gpu.broken not in (None, TIMEOUT):  # a hang is reported once, below
             ctx.error(f"gpu{gpu.index}: {gpu.broken}; its fields are null")
     if nvml.hung is not None:
         ctx.error(f"{TIMEOUT}: NVML gave no answer to {nvml.hung} within {call_timeout:g}s; "
@@ -296,7 +297,7 @@ def normal_bus_id(bus_id: str) -> str:
 
 
 def _numa_node(ctx: ProbeContext, gpu: _Gpu, pci_bus_id: str | None) -> int:
-    """nvmlDeviceGetNumaNodeId (R550+), else the kernel's view in sysfs; -1 means no affinity."""
+    """nvmlDeviceGetNumaNodeId where the driver has it, else the kernel's view in sysfs; -1 means no affinity."""
     try:
         node = gpu.call("nvmlDeviceGetNumaNodeId")
     except Unreadable as exc:
@@ -433,13 +434,13 @@ def _memory_health(g: Record, gpu: _Gpu) -> None:
     ecc = Record()
     for name, error_type, counter_type in ECC_COUNTERS:
         ecc.read(name, gpu.call, "nvmlDeviceGetTotalEccErrors", error_type, counter_type)
-    g.set("ecc_errors", ecc.as_dict())
+    g.set_group("ecc_errors", ecc)
 
     retired = Record()
     retired.read("single_bit", lambda: len(gpu.call("nvmlDeviceGetRetiredPages", RETIREMENT_CAUSE_SINGLE_BIT)))
     retired.read("double_bit", lambda: len(gpu.call("nvmlDeviceGetRetiredPages", RETIREMENT_CAUSE_DOUBLE_BIT)))
     retired.read("pending", lambda: gpu.call("nvmlDeviceGetRetiredPagesPendingStatus") == NVML_FEATURE_ENABLED)
-    g.set("retired_pages", retired.as_dict())
+    g.set_group("retired_pages", retired)
 
     remapped = Record()
     _read_together(remapped, functools.partial(gpu.call, "nvmlDeviceGetRemappedRows"), {
@@ -448,7 +449,7 @@ def _memory_health(g: Record, gpu: _Gpu) -> None:
         "pending": lambda rows: bool(rows[2]),
         "failure": lambda rows: bool(rows[3]),
     })
-    g.set("remapped_rows", remapped.as_dict())
+    g.set_group("remapped_rows", remapped)
 
 
 def _nvlinks(gpu: _Gpu) -> list[dict[str, Any]]:

@@ -126,6 +126,8 @@ class PynvmlBackend:
         if not function.startswith(READ_ONLY_PREFIXES):
             raise ValueError(f"{function} is not a read-only NVML query; readycheck never changes the GPU")
         nvml = self._nvml
+        if nvml is None:
+            raise Unreadable("Uninitialized", f"{function}: init() was not called")
         fn = getattr(nvml, function, None)
         struct_name = _OUT_STRUCTS.get(function)
         struct = getattr(nvml, struct_name, None) if struct_name else None
