@@ -12,6 +12,8 @@ check and the key.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import sys
 from dataclasses import dataclass, field
@@ -154,25 +156,36 @@ def load(spec: str) -> Pack:
     )
 
 
+@functools.cache
+def _builtin(name: str) -> Pack:
+    return load(name)
+
+
 def choose(snapshot: dict[str, Any]) -> Pack:
     """Pick the built-in pack whose `gpu_models` best matches the GPUs found, and say why."""
-    names = sorted({(g.get("name") or "") for g in snapshot.get("gpus", [])} - {""})
+    names = tuple(sorted({(g.get("name") or "") for g in snapshot.get("gpus", [])} - {""}))
+    return _choose_for_models(names)
+
+
+@functools.lru_cache(maxsize=64)
+def _choose_for_models(names: tuple[str, ...]) -> Pack:
     if not names:
-        pack = load(FALLBACK_PACK)
-        pack.reason = f"no GPU model in the facts; judged against the generic '{FALLBACK_PACK}' pack"
-        return pack
+        return _with_reason(FALLBACK_PACK, f"no GPU model in the facts; judged against the generic "
+                                           f"'{FALLBACK_PACK}' pack")
     best: tuple[int, str, str] | None = None
     for candidate in builtin_names():
-        for pattern in load(candidate).gpu_models:
+        for pattern in _builtin(candidate).gpu_models:
             if pattern.lower() in names[0].lower() and (best is None or len(pattern) > best[0]):
                 best = (len(pattern), candidate, pattern)
     if best is None:
-        pack = load(FALLBACK_PACK)
-        pack.reason = (f"GPU model '{names[0]}' matches no built-in platform pack; judged against the generic "
-                       f"'{FALLBACK_PACK}' pack (choose one with --rules)")
-        return pack
-    pack = load(best[1])
-    pack.reason = f"GPU model '{names[0]}' matches '{best[2]}' of built-in pack '{best[1]}'"
+        return _with_reason(FALLBACK_PACK, f"GPU model '{names[0]}' matches no built-in platform pack; judged "
+                                           f"against the generic '{FALLBACK_PACK}' pack (choose one with --rules)")
+    reason = f"GPU model '{names[0]}' matches '{best[2]}' of built-in pack '{best[1]}'"
     if len(names) > 1:
-        pack.reason += f"; the node mixes GPU models: {', '.join(names)}"
-    return pack
+        reason += f"; the node mixes GPU models: {', '.join(names)}"
+    return _with_reason(best[1], reason)
+
+
+def _with_reason(name: str, reason: str) -> Pack:
+    """The built-in pack, shared between nodes judged alike, carrying why it was chosen."""
+    return dataclasses.replace(_builtin(name), reason=reason)

@@ -153,42 +153,49 @@ def _is(value: Any, type_name: str) -> bool:
     return isinstance(value, _PY_TYPES[type_name])
 
 
-def validate(instance: Any, schema: Schema = FACTS_V1, path: str = "", limit: int = 20) -> list[str]:
+def validate(instance: Any, schema: Schema = FACTS_V1, limit: int = 20) -> list[str]:
     """Return up to `limit` problems as 'key json.path: what is wrong'; an empty list means valid."""
     problems: list[str] = []
 
-    def walk(value: Any, node: Schema, where: str) -> None:
+    def walk(value: Any, node: Schema, path: tuple) -> None:
+        # The path is a tuple of keys and indices, turned into text only for a problem:
+        # a snapshot has thousands of values and nearly all of them are fine.
         if len(problems) >= limit:
             return
-        here = where or "(top level)"
         types = node.get("type")
         if types is not None:
-            names = types if isinstance(types, list) else [types]
+            names = types if isinstance(types, list) else (types,)
             if not any(_is(value, t) for t in names):
-                problems.append(f"key {here}: expected {' or '.join(names)}, found {_describe(value)}")
+                problems.append(f"key {_path(path)}: expected {' or '.join(names)}, found {_describe(value)}")
                 return
         if "enum" in node and value not in node["enum"]:
-            problems.append(f"key {here}: {value!r} is not one of {node['enum']}")
+            problems.append(f"key {_path(path)}: {value!r} is not one of {node['enum']}")
         if "pattern" in node and isinstance(value, str) and not re.search(node["pattern"], value):
-            problems.append(f"key {here}: {value!r} does not match {node['pattern']}")
+            problems.append(f"key {_path(path)}: {value!r} does not match {node['pattern']}")
         if "minimum" in node and _is(value, "number") and value < node["minimum"]:
-            problems.append(f"key {here}: {value} is below {node['minimum']}")
+            problems.append(f"key {_path(path)}: {value} is below {node['minimum']}")
         if isinstance(value, dict):
+            properties = node.get("properties", {})
             extra = node.get("additionalProperties", True)
             for key, item in value.items():
-                child = node.get("properties", {}).get(key)
+                child = properties.get(key)
                 if child is None and isinstance(extra, dict):
                     child = extra
                 if child is not None:
-                    walk(item, child, f"{where}.{key}" if where else key)
-            problems.extend(f"key {where + '.' if where else ''}{key}: missing"
+                    walk(item, child, (*path, key))
+            problems.extend(f"key {_path((*path, key))}: missing"
                             for key in node.get("required", ()) if key not in value)
         elif isinstance(value, list) and "items" in node:
             for i, item in enumerate(value):
-                walk(item, node["items"], f"{where}[{i}]")
+                walk(item, node["items"], (*path, i))
 
-    walk(instance, schema, path)
+    walk(instance, schema, ())
     return problems[:limit]
+
+
+def _path(parts: tuple) -> str:
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+    return text or "(top level)"
 
 
 def _describe(value: Any) -> str:

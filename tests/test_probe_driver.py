@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
+from probe_fakes import ROOTS, LiveTree, runner
 
 from readycheck.facts import NOT_FOUND, Unreadable
 from readycheck.probes import ProbeContext
 from readycheck.probes.driver import parse_driver_version, parse_fabricmanager_version, probe
-
-ROOTS = Path(__file__).parent / "data" / "roots"
 
 SHOW = "--property=LoadState,ActiveState"
 FM_SHOW = ("systemctl", "show", "nvidia-fabricmanager", SHOW, "--no-pager")
@@ -19,18 +17,7 @@ PD_SHOW = ("systemctl", "show", "nvidia-persistenced", SHOW, "--no-pager")
 FM_VERSION = ("nv-fabricmanager", "--version")
 
 
-class LiveTree(ProbeContext):
-    """A fake tree the probes treat as the live host, so commands go to the fake runner."""
 
-    live = True
-
-
-def runner(outputs: dict[tuple[str, ...], str]):
-    def run(argv: list[str], timeout: float) -> str:
-        if tuple(argv) not in outputs:
-            raise Unreadable(NOT_FOUND, f"{argv[0]} not installed")
-        return outputs[tuple(argv)]
-    return run
 
 
 def nvidia(ctx: ProbeContext) -> dict:

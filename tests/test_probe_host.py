@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
+from probe_fakes import ROOTS, LiveTree, runner
 
 from readycheck.facts import NO_PERMISSION, NOT_FOUND, Unreadable
 from readycheck.probes import ProbeContext
 from readycheck.probes.host import parse_inlet_temperature, parse_psus, probe
-
-ROOTS = Path(__file__).parent / "data" / "roots"
 
 IPMI_TEMPERATURE = """\
 Inlet Temp       | 04h | ok  |  7.1 | 23 degrees C
@@ -35,20 +33,7 @@ PS2 Input Power  | 78h | ok  | 10.2 | 320 Watts
 """
 
 
-class LiveTree(ProbeContext):
-    """A fake tree the probes treat as the live host, so commands go to the fake runner."""
 
-    live = True
-
-
-def runner(outputs: dict[tuple[str, ...], str], calls: list | None = None):
-    def run(argv: list[str], timeout: float) -> str:
-        if calls is not None:
-            calls.append(tuple(argv))
-        if tuple(argv) not in outputs:
-            raise Unreadable(NOT_FOUND, f"{argv[0]} not installed")
-        return outputs[tuple(argv)]
-    return run
 
 
 def host(ctx: ProbeContext) -> dict:

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from probe_fakes import ROOTS, LiveTree, runner
 
-from readycheck.facts import NO_PERMISSION, NOT_FOUND, Unreadable
+from readycheck.facts import NO_PERMISSION, Unreadable
 from readycheck.probes import ProbeContext
 from readycheck.probes import xid as xid_probe
 from readycheck.probes.sysfs import read_text
 from readycheck.probes.xid import LIVE_SOURCES, parse_timestamp, parse_xid_events, probe
 
-ROOTS = Path(__file__).parent / "data" / "roots"
 JOURNAL, DMESG_ISO, DMESG = (tuple(argv) for argv in LIVE_SOURCES)
 
 LINE_79 = "NVRM: Xid (PCI:0000:18:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus."
 
 
-class LiveTree(ProbeContext):
-    """A fake tree the probes treat as the live host, so commands go to the fake runner."""
 
-    live = True
-
-
-def runner(outputs: dict[tuple[str, ...], object]):
-    """Canned output per argv; an `Unreadable` value is raised, a missing argv is 'not installed'."""
-    def run(argv: list[str], timeout: float) -> str:
-        answer = outputs.get(tuple(argv), Unreadable(NOT_FOUND, f"{argv[0]} not installed"))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-    return run
 
 
 @pytest.mark.parametrize("line, expected", [

@@ -26,4 +26,6 @@ def render(report: Report) -> str:
         } for node in report.nodes],
         "findings": [f.as_dict() for f in report.findings],
     }
-    return json.dumps(document, indent=2) + "\n"
+    # Compact: the C encoder is many times faster than indenting, which matters for fleet reports;
+    # `jq .` pretty-prints it for reading.
+    return json.dumps(document, separators=(",", ":")) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from readycheck.findings import READY
+from readycheck.findings import READY, Finding
 from readycheck.report import Report, attention_first
 
 MAX_LISTED = 25
@@ -19,33 +19,58 @@ def _value(value) -> str:
     return str(value)
 
 
+def _group(findings) -> list[tuple[tuple, list[Finding]]]:
+    """Fold findings that say the same thing (eight GPUs with the same fault, a dozen checks
+    waiting on a missing driver) into one entry, so the summary fits a screen."""
+    groups: dict[tuple, list[Finding]] = {}
+    for item in findings:
+        key = (item.status, item.message, item.remedy, _value(item.observed), _value(item.expected))
+        groups.setdefault(key, []).append(item)
+    return list(groups.items())
+
+
+def _attention(node) -> list[tuple[tuple, list[Finding]]]:
+    """What a technician must look at on this node (skips are in the counts only), grouped."""
+    return _group(f for f in attention_first(node.findings) if f.status != "skip")
+
+
 def render(report: Report, colour: bool = False) -> str:
     def paint(text: str, status: str) -> str:
         return click.style(text, fg=COLOURS[status], bold=status in ("fail", "error")) if colour else text
 
     lines: list[str] = []
+    fleet = len(report.nodes) > 1
+    quiet = [n for n in report.nodes if n.verdict == READY and not _attention(n)]
+    quiet_ids = {id(n) for n in quiet}
     for node in report.nodes:
+        if fleet and id(node) in quiet_ids:
+            continue
         word = "READY" if node.verdict == READY else "NOT READY"
         lines.append(paint(f"{node.node}: {word}", "pass" if node.verdict == READY else "fail"))
         lines.append(f"  rules: {node.pack.name} ({node.pack.reason or 'chosen with --rules'}), "
                      f"sha256 {node.pack.content_hash[:12]}")
-        shown = [f for f in attention_first(node.findings) if f.status != "skip"]
-        for item in shown[:MAX_LISTED]:
-            optional = "" if item.required or item.status != "unknown" else " (optional)"
-            lines.append(f"  {paint(item.status.upper().ljust(7), item.status)} {item.check} {item.subject}: "
-                         f"{item.message}{optional}")
-            if item.observed is not None or item.expected is not None:
-                lines.append(f"          observed {_value(item.observed)}; expected {_value(item.expected)}")
-            if item.remedy:
-                lines.append(f"          -> {item.remedy}")
-        if len(shown) > MAX_LISTED:
-            lines.append(f"  ... {len(shown) - MAX_LISTED} more (see --format json or md)")
+        groups = _attention(node)
+        for (status, message, remedy, observed, expected), items in groups[:MAX_LISTED]:
+            checks = ", ".join(dict.fromkeys(f.check for f in items))
+            subjects = ", ".join(dict.fromkeys(f.subject for f in items))
+            optional = " (optional)" if status == "unknown" and not any(f.required for f in items) else ""
+            lines.append(f"  {paint(status.upper().ljust(7), status)} {checks} {subjects}: {message}{optional}")
+            if observed != "None" or expected != "None":
+                lines.append(f"          observed {observed}; expected {expected}")
+            if remedy:
+                lines.append(f"          -> {remedy}")
+        if len(groups) > MAX_LISTED:
+            lines.append(f"  ... {len(groups) - MAX_LISTED} more (see --format json or md)")
         counts = node.counts()
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
         idle = "load" not in {f.check.split(".")[0] for f in node.findings}
         if idle:
             lines.append("  judged at idle only (no load phase ran)")
-    if len(report.nodes) > 1:
+    if fleet:
+        if quiet:
+            names = ", ".join(n.node for n in quiet[:MAX_LISTED])
+            more = f" and {len(quiet) - MAX_LISTED} more" if len(quiet) > MAX_LISTED else ""
+            lines.append(f"ready, nothing to report: {names}{more}")
         summary = report.summary()
         lines.append(f"{summary['ready']} of {summary['nodes']} nodes ready")
     return "\n".join(lines) + "\n"
