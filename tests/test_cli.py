@@ -131,3 +131,10 @@ def test_schema_command_prints_the_shipped_schema():
 
     done = readycheck("schema")
     assert json.loads(done.stdout) == FACTS_V1
+
+
+def test_the_cli_offers_every_report_format():
+    from readycheck.cli import REPORT_FORMATS
+    from readycheck.report import FORMATS
+
+    assert set(REPORT_FORMATS) == set(FORMATS)

@@ -7,10 +7,11 @@ extension it is written with; every module has `render(report) -> str`.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from readycheck import __version__
+from readycheck.budget import RackBudget
 from readycheck.engine import NodeResult
 from readycheck.findings import NOT_READY, READY, STATUSES, Finding
 
@@ -28,6 +29,7 @@ class Report:
     nodes: list[NodeResult]
     fail_on: str = "fail"
     tool_version: str = __version__
+    racks: list[RackBudget] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
