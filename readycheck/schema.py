@@ -139,62 +139,82 @@ FACTS_V1: Schema = {
     }, reasons=False),
 }
 
+# JSON type -> the Python types json.loads gives for it. `type(v) in ...` (not isinstance) keeps
+# booleans out of integer and number; an integral float is an integer, as JSON Schema says.
 _PY_TYPES = {
-    "object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
-    "integer": int, "number": (int, float),
+    "object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,), "null": (type(None),),
+    "integer": (int,), "number": (int, float),
 }
 
-
-def _is(value: Any, type_name: str) -> bool:
-    if type_name in ("integer", "number") and isinstance(value, bool):
-        return False
-    if type_name == "integer" and isinstance(value, float):
-        return value.is_integer()
-    return isinstance(value, _PY_TYPES[type_name])
+Problems = list  # of str, shared by the compiled validators of one run
 
 
-def validate(instance: Any, schema: Schema = FACTS_V1, limit: int = 20) -> list[str]:
-    """Return up to `limit` problems as 'key json.path: what is wrong'; an empty list means valid."""
-    problems: list[str] = []
+def _compile(node: Schema):
+    """Turn a schema node into a function(value, path, problems); done once per schema.
 
-    def walk(value: Any, node: Schema, path: tuple) -> None:
-        # The path is a tuple of keys and indices, turned into text only for a problem:
-        # a snapshot has thousands of values and nearly all of them are fine.
-        if len(problems) >= limit:
+    A snapshot has about two thousand values and every `check` of a fleet validates thousands of
+    snapshots, so the work per value is kept to a set lookup or two."""
+    names = node.get("type")
+    names = (names,) if isinstance(names, str) else tuple(names or ())
+    allowed = frozenset(t for name in names for t in _PY_TYPES[name])
+    integral_float = "integer" in names and "number" not in names
+    enum = node.get("enum")
+    pattern = re.compile(node["pattern"]) if "pattern" in node else None
+    minimum = node.get("minimum")
+    properties = {key: _compile(child) for key, child in node.get("properties", {}).items()}
+    extra = node.get("additionalProperties", True)
+    extra = _compile(extra) if isinstance(extra, dict) else None
+    required = tuple(node.get("required", ()))
+    items = _compile(node["items"]) if "items" in node else None
+
+    def check(value: Any, path: tuple, problems: Problems) -> None:
+        kind = type(value)
+        if allowed and kind not in allowed and not (integral_float and kind is float and value.is_integer()):
+            problems.append(f"key {_path(path)}: expected {' or '.join(names)}, found {_describe(value)}")
             return
-        types = node.get("type")
-        if types is not None:
-            names = types if isinstance(types, list) else (types,)
-            if not any(_is(value, t) for t in names):
-                problems.append(f"key {_path(path)}: expected {' or '.join(names)}, found {_describe(value)}")
-                return
-        if "enum" in node and value not in node["enum"]:
-            problems.append(f"key {_path(path)}: {value!r} is not one of {node['enum']}")
-        if "pattern" in node and isinstance(value, str) and not re.search(node["pattern"], value):
-            problems.append(f"key {_path(path)}: {value!r} does not match {node['pattern']}")
-        if "minimum" in node and _is(value, "number") and value < node["minimum"]:
-            problems.append(f"key {_path(path)}: {value} is below {node['minimum']}")
-        if isinstance(value, dict):
-            properties = node.get("properties", {})
-            extra = node.get("additionalProperties", True)
+        if enum is not None and value not in enum:
+            problems.append(f"key {_path(path)}: {value!r} is not one of {enum}")
+        if pattern is not None and kind is str and not pattern.search(value):
+            problems.append(f"key {_path(path)}: {value!r} does not match {pattern.pattern}")
+        if minimum is not None and kind in (int, float) and value < minimum:
+            problems.append(f"key {_path(path)}: {value} is below {minimum}")
+        if kind is dict:
             for key, item in value.items():
-                child = properties.get(key)
-                if child is None and isinstance(extra, dict):
-                    child = extra
+                child = properties.get(key, extra)
                 if child is not None:
-                    walk(item, child, (*path, key))
-            problems.extend(f"key {_path((*path, key))}: missing"
-                            for key in node.get("required", ()) if key not in value)
-        elif isinstance(value, list) and "items" in node:
+                    child(item, (path, key), problems)
+            problems.extend(f"key {_path((path, key))}: missing" for key in required if key not in value)
+        elif kind is list and items is not None:
             for i, item in enumerate(value):
-                walk(item, node["items"], (*path, i))
+                if len(problems) >= LIMIT:  # a huge wrong array must not become a million messages
+                    return
+                items(item, (path, i), problems)
 
-    walk(instance, schema, ())
+    return check
+
+
+_COMPILED: dict[int, Any] = {}
+LIMIT = 20
+
+
+def validate(instance: Any, schema: Schema = FACTS_V1, limit: int = LIMIT) -> list[str]:
+    """Return up to `limit` problems as 'key json.path: what is wrong'; an empty list means valid.
+
+    The path is a chain of (parent, key) pairs, turned into text only for a problem."""
+    compiled = _COMPILED.get(id(schema))
+    if compiled is None:
+        compiled = _COMPILED[id(schema)] = _compile(schema)
+    problems: Problems = []
+    compiled(instance, None, problems)
     return problems[:limit]
 
 
-def _path(parts: tuple) -> str:
-    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+def _path(chain: tuple | None) -> str:
+    parts = []
+    while chain is not None:
+        chain, part = chain
+        parts.append(part)
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in reversed(parts)).lstrip(".")
     return text or "(top level)"
 
 
