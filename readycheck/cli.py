@@ -8,6 +8,7 @@ or usage error (one line, no traceback), 3 internal error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -18,14 +19,25 @@ from readycheck import __version__
 from readycheck.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 
 
-def _write(text: str, output: str | None) -> None:
-    if output is None or output == "-":
-        click.echo(text, nl=False)
+@contextlib.contextmanager
+def _output(path: str | None):
+    """The stream to write to: stdout for none or "-", else the file, with a one-line error if it cannot be."""
+    if path is None or path == "-":
+        yield sys.stdout
         return
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        stream = open(path, "w", encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    with stream:
+        yield stream
+
+
+def _write(report, fmt: str, output: str | None) -> None:
+    from readycheck.report import write
+
+    with _output(output) as stream:
+        write(report, fmt, stream)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,7 +60,8 @@ def collect(output: str | None, root: str) -> None:
     from readycheck.probes import collect as run_probes
 
     snapshot = run_probes(lambda: ProbeContext(root=Path(root)), version=__version__)
-    _write(dump_snapshot(snapshot), output)
+    with _output(output) as stream:
+        stream.write(dump_snapshot(snapshot))
 
 
 @cli.command()
@@ -63,7 +76,7 @@ def schema() -> None:
 
 # The keys of readycheck.report.FORMATS, listed here so --help does not import the reporters;
 # tests/test_cli.py keeps the two in step.
-REPORT_FORMATS = ("text", "json", "md")
+REPORT_FORMATS = ("text", "json", "md", "html", "junit", "prom")
 
 
 def _judge_options(func):
@@ -75,23 +88,17 @@ def _judge_options(func):
     func = click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT",
                         type=click.Choice(REPORT_FORMATS),
                         help="Report format; repeat for several (default: text on the terminal).")(func)
+    func = click.option("--site", metavar="FILE", help="Site file: racks, power feeds, cooling, ASHRAE class.")(func)
     func = click.option("-r", "--rules", metavar="PACK|FILE",
                         help="Built-in rule pack name or a pack file (default: chosen from the GPU model).")(func)
     return func
 
 
-def _judge_and_report(snapshots: list[dict], rules: str | None, formats: tuple[str, ...],
-                      output: str | None, fail_on: str) -> int:
-    from readycheck import rulepack
-    from readycheck.engine import judge
-    from readycheck.report import FORMATS, Report, render
+def _report(report, formats: tuple[str, ...], output: str | None) -> int:
+    """Write the report in each format asked for and print the terminal summary; return the exit code."""
+    from readycheck.report import FORMATS
     from readycheck.report import text as text_report
 
-    chosen = rulepack.load(rules) if rules else None
-    if chosen is not None:
-        chosen.reason = f"chosen with --rules {rules}"
-    nodes = [judge(snapshot, chosen or rulepack.choose(snapshot), fail_on) for snapshot in snapshots]
-    report = Report(nodes=nodes, fail_on=fail_on)
     formats = formats or ("text",)
     files = [fmt for fmt in formats if fmt != "text" or output]
     to_stdout = bool(files) and output in (None, "-")
@@ -101,36 +108,50 @@ def _judge_and_report(snapshots: list[dict], rules: str | None, formats: tuple[s
         folder = Path(output)
         folder.mkdir(parents=True, exist_ok=True)
         for fmt in files:
-            _write(render(report, fmt), str(folder / f"readycheck-report.{FORMATS[fmt][1]}"))
+            _write(report, fmt, str(folder / f"readycheck-report.{FORMATS[fmt][1]}"))
     elif files:
-        _write(render(report, files[0]), output)
+        _write(report, files[0], output)
     if not to_stdout:
-        click.echo(text_report.render(report, colour=sys.stdout.isatty()), nl=False)
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(text_report.render(report, colour=colour), nl=False)
     return 0 if report.verdict == "ready" else 1
 
 
+def _site(path: str | None):
+    from readycheck import site
+
+    return site.load(path) if path else None
+
+
 @cli.command()
-@click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT...")
+@click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT|DIR...")
 @_judge_options
 def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...], output: str | None,
-          fail_on: str) -> int:
-    """Judge facts snapshots (from `collect`, another node, an archive) against a rule pack.
+          fail_on: str, site: str | None) -> int:
+    """Judge facts snapshots (from `collect`, another node, an archive; a directory stands for its
+    *.json files) against a rule pack, and each rack against the site file.
 
     Exit 0 ready, 1 not ready, 2 bad input, 3 internal error."""
-    from readycheck.facts import load_snapshot
+    from readycheck.run import judge_files, snapshot_paths
 
-    return _judge_and_report([load_snapshot(path) for path in snapshots], rules, formats, output, fail_on)
+    report = judge_files(snapshot_paths(list(snapshots)), rules, _site(site), fail_on)
+    return _report(report, formats, output)
 
 
 @cli.command()
 @_judge_options
-def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str) -> int:
-    """Collect facts on this machine and judge them: `collect` and `check` in one step."""
+def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None) -> int:
+    """Collect facts on this machine and judge them: `collect` and `check` in one step.
+
+    With --site, this node's rack is projected from its worst case times the rack's node count."""
     from readycheck.probes import ProbeContext
     from readycheck.probes import collect as run_probes
+    from readycheck.run import judge_snapshots, resolve_rules
 
+    site_file = _site(site)  # a bad site file stops the scan before any probe runs
+    pack = resolve_rules(rules)
     snapshot = run_probes(ProbeContext, version=__version__)
-    return _judge_and_report([snapshot], rules, formats, output, fail_on)
+    return _report(judge_snapshots([snapshot], pack, site_file, fail_on), formats, output)
 
 
 @cli.command(name="checks")

@@ -1,10 +1,18 @@
-"""The engine: runs a resolved rule pack's checks over one snapshot and decides the verdict.
+"""The engine: runs a resolved rule pack's checks over snapshots and decides the verdicts.
 
 Checks only describe; the engine applies the pack's policy to what they say:
 `severity = "warn"` turns a check's failures into warnings, `required = false`
 keeps its `unknown` results from blocking readiness, and a check that raises
 becomes an `error` finding (the node is then not ready) while the others
 still run. Reporters receive the result and never recompute it.
+
+Two scopes of check: node checks (`check(facts, settings)`) see one snapshot;
+fleet checks (`SCOPE = "fleet"`, `check_fleet(fleet, settings)`) see every
+node of the run and the site's racks, after the node checks. A check that
+needs the site file or the pack's `[platform]` figures names them in `NEEDS`
+and receives them as keyword arguments. A fleet check may define
+`extract(facts)`: its result is kept per node, so the facts themselves need not
+stay in memory for a fleet of thousands.
 """
 
 from __future__ import annotations
@@ -13,8 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from readycheck import checks
-from readycheck.findings import ERROR, FAIL, STATUSES, WARN, Finding, verdict
+from readycheck.budget import NodeDraw, RackBudget, node_worst_case, rack_budget
+from readycheck.findings import ERROR, FAIL, NOT_READY, STATUSES, WARN, Finding, verdict
 from readycheck.rulepack import Pack
+from readycheck.site import Site
 
 POLICY_KEYS = ("enabled", "required", "severity")
 
@@ -24,42 +34,130 @@ class NodeResult:
     """Everything a report says about one node: its facts, the pack, the findings, the verdict."""
 
     node: str
-    facts: dict[str, Any]
+    facts: dict[str, Any] | None
     pack: Pack
     findings: list[Finding] = field(default_factory=list)
     verdict: str = ""
+    draw: NodeDraw | None = None
+    rack: str | None = None
+    source: str | None = None
+    extracts: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
+
+    def load_facts(self) -> dict[str, Any]:
+        """The judged facts: kept in memory for one node, read again from `source` for a fleet."""
+        if self.facts is not None:
+            return self.facts
+        from readycheck.facts import load_snapshot
+
+        return load_snapshot(self.source)
+
+
+@dataclass
+class Fleet:
+    """What a fleet check sees: every judged node, the site file, the racks' budgets."""
+
+    nodes: list[NodeResult]
+    site: Site | None
+    racks: list[RackBudget]
 
 
 def node_name(snapshot: dict[str, Any]) -> str:
     return snapshot.get("host", {}).get("hostname") or "unknown-host"
 
 
-def run_check(check_id: str, snapshot: dict[str, Any], table: dict[str, Any], node: str) -> list[Finding]:
-    """One check under the pack's policy; a check that raises becomes a single `error` finding."""
-    settings = {key: value for key, value in table.items() if key not in POLICY_KEYS}
+def _scope(check_id: str) -> str:
+    return getattr(checks.load(check_id), "SCOPE", "node")
+
+
+def _policy(check_id: str, found: list[Finding], table: dict[str, Any], node: str) -> list[Finding]:
+    """The pack's policy over a check's findings: severity, required, and the node they belong to."""
     required = table["required"]
-    try:
-        found = list(checks.load(check_id).check(snapshot, settings))
-    except Exception as exc:  # a bug in one check must not hide the other checks' results
-        return [Finding(check_id, ERROR, "host", message=f"check raised {type(exc).__name__}: {exc}",
-                        remedy="report this readycheck bug with the snapshot; judge this check by hand",
-                        node=node, required=required)]
     if not found:
-        return [Finding(check_id, ERROR, "host", message="check produced no finding",
-                        remedy="report this readycheck bug with the snapshot", node=node, required=required)]
+        found = [Finding(check_id, ERROR, "host", message="check produced no finding",
+                         remedy="report this readycheck bug with the snapshot")]
     downgrade = table["severity"] == WARN
-    return [item._replace(node=node, required=required,
+    return [item._replace(node=item.node or node, required=required,
                           status=WARN if downgrade and item.status == FAIL else item.status)
             for item in found]
 
 
-def judge(snapshot: dict[str, Any], pack: Pack, fail_on: str = FAIL) -> NodeResult:
+def _call(check_id: str, function: Any, *args: Any, **kwargs: Any) -> list[Finding]:
+    try:
+        return list(function(*args, **kwargs))
+    except Exception as exc:  # a bug in one check must not hide the other checks' results
+        return [Finding(check_id, ERROR, "host", message=f"check raised {type(exc).__name__}: {exc}",
+                        remedy="report this readycheck bug with the snapshot; judge this check by hand")]
+
+
+def _settings(table: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in table.items() if key not in POLICY_KEYS}
+
+
+def run_check(check_id: str, snapshot: dict[str, Any], table: dict[str, Any], node: str,
+              context: dict[str, Any] | None = None) -> list[Finding]:
+    """One node check under the pack's policy; a check that raises becomes a single `error` finding."""
+    module = checks.load(check_id)
+    extra = {name: (context or {}).get(name) for name in getattr(module, "NEEDS", ())}
+    found = _call(check_id, module.check, snapshot, _settings(table), **extra)
+    return _policy(check_id, found, table, node)
+
+
+def judge(snapshot: dict[str, Any], pack: Pack, fail_on: str = FAIL, site: Site | None = None) -> NodeResult:
+    """Run the pack's node checks on one snapshot, and keep what the fleet checks will need."""
     node = node_name(snapshot)
-    result = NodeResult(node=node, facts=snapshot, pack=pack)
+    rack = site.rack_of(node) if site else None
+    result = NodeResult(node=node, facts=snapshot, pack=pack, draw=node_worst_case(snapshot, pack.platform),
+                        rack=rack.name if rack else None)
+    context = {"site": site, "platform": pack.platform}
     for check_id in pack.enabled():
-        result.findings.extend(run_check(check_id, snapshot, pack.checks[check_id], node))
+        module = checks.load(check_id)
+        if _scope(check_id) == "fleet":
+            if hasattr(module, "extract"):
+                result.extracts[check_id] = module.extract(snapshot)
+            continue
+        result.findings.extend(run_check(check_id, snapshot, pack.checks[check_id], node, context))
     result.verdict = verdict(result.findings, fail_on)
     return result
+
+
+def judge_fleet(nodes: list[NodeResult], site: Site | None, pack: Pack,
+                fail_on: str = FAIL) -> tuple[list[Finding], list[RackBudget]]:
+    """Run the fleet checks over all judged nodes: rack budgets, drift between nodes.
+
+    Findings about one node join that node's findings; findings about a rack are returned, and a
+    rack that blocks readiness makes every node in it not ready. Settings come from `pack` (the
+    `--rules` pack, or the first node's).
+    """
+    racks = []
+    for rack in site.racks if site else ():
+        draws = [n.draw for n in nodes if n.rack == rack.name]
+        if draws:
+            racks.append(rack_budget(rack, draws))
+    fleet = Fleet(nodes=nodes, site=site, racks=racks)
+    by_name = {n.node: n for n in nodes}
+    rack_findings: list[Finding] = []
+    for check_id in pack.enabled():
+        if _scope(check_id) != "fleet":
+            continue
+        module = checks.load(check_id)
+        table = pack.checks[check_id]
+        found = _policy(check_id, _call(check_id, module.check_fleet, fleet, _settings(table)), table, "")
+        for item in found:
+            owner = by_name.get(item.node)
+            if owner is not None:
+                owner.findings.append(item)
+            else:
+                rack_findings.append(item)
+    for node in nodes:
+        mine = [f for f in rack_findings if f.subject == f"rack:{node.rack}"]
+        node.verdict = verdict(node.findings + mine, fail_on)
+    return rack_findings, racks
+
+
+def fleet_verdict(nodes: list[NodeResult], rack_findings: list[Finding], fail_on: str = FAIL) -> str:
+    if any(n.verdict == NOT_READY for n in nodes):
+        return NOT_READY
+    return verdict(rack_findings, fail_on)

@@ -3,7 +3,9 @@
 A pack has a `description`, optionally `extends = "<pack>"` (a bare name is a
 built-in pack, anything with a `/` a path relative to the extending file),
 optionally `gpu_models` (substrings of the NVML GPU name the pack is meant for,
-used to choose a built-in pack when `--rules` is not given), and one
+used to choose a built-in pack when `--rules` is not given), optionally a
+`[platform]` table (`nameplate_max_w`, `overhead_w`: the figures the power
+budget's worst case is built from), and one
 `[checks."<id>"]` table per check. A pack's table merges key by key over its
 base's. Everything is validated before anything runs: an unknown check or key,
 a wrong type or an `extends` cycle is an `InputError` naming the file, the
@@ -29,7 +31,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.9/3.10
     import tomli as tomllib
 
-TOP_LEVEL_KEYS = {"description", "extends", "gpu_models", "checks"}
+TOP_LEVEL_KEYS = {"description", "extends", "gpu_models", "platform", "checks"}
+# [platform]: figures of the whole system that several checks share (the power budget's worst case).
+PLATFORM_KEYS = {
+    "nameplate_max_w": "the system's maximum power draw from the vendor (DGX H100: 10200)",
+    "overhead_w": "what the node draws besides its GPUs at worst (CPUs, memory, NICs, fans), in W",
+}
 SEVERITIES = ("fail", "warn")
 FALLBACK_PACK = "base"
 
@@ -44,6 +51,7 @@ class Pack:
     checks: dict[str, dict[str, Any]]
     content_hash: str
     gpu_models: list[str] = field(default_factory=list)
+    platform: dict[str, float] = field(default_factory=dict)
     reason: str = ""
 
     def enabled(self) -> list[str]:
@@ -88,6 +96,14 @@ def _validate(label: str, data: dict[str, Any]) -> None:
     models = data.get("gpu_models", [])
     if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
         raise InputError(f"{label}: key 'gpu_models' must be a list of strings")
+    platform = data.get("platform", {})
+    if not isinstance(platform, dict):
+        raise InputError(f"{label}: key 'platform' must be a table")
+    for key, value in platform.items():
+        if key not in PLATFORM_KEYS:
+            raise InputError(f"{label}: platform: unknown key {key!r} (allowed: {', '.join(PLATFORM_KEYS)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise InputError(f"{label}: platform: key {key!r} must be a number of watts above 0, found {value!r}")
     tables = data.get("checks", {})
     if not isinstance(tables, dict):
         raise InputError(f"{label}: key 'checks' must be a table of [checks.\"<id>\"] tables")
@@ -139,7 +155,9 @@ def load(spec: str) -> Pack:
         current = data.get("extends")
 
     merged: dict[str, dict[str, Any]] = {cid: _defaults(cid) for cid in checks.all_ids()}
+    platform: dict[str, float] = {}
     for _, data, _ in reversed(chain):
+        platform.update(data.get("platform", {}))
         for check_id, table in data.get("checks", {}).items():
             merged[check_id].update(table)
     digest = hashlib.sha256()
@@ -153,6 +171,7 @@ def load(spec: str) -> Pack:
         checks=merged,
         content_hash=digest.hexdigest(),
         gpu_models=next((d["gpu_models"] for _, d, _ in chain if "gpu_models" in d), []),
+        platform=platform,
     )
 
 
@@ -164,11 +183,12 @@ def _builtin(name: str) -> Pack:
 def choose(snapshot: dict[str, Any]) -> Pack:
     """Pick the built-in pack whose `gpu_models` best matches the GPUs found, and say why."""
     names = tuple(sorted({(g.get("name") or "") for g in snapshot.get("gpus", [])} - {""}))
-    return _choose_for_models(names)
+    return choose_for_models(names)
 
 
 @functools.lru_cache(maxsize=64)
-def _choose_for_models(names: tuple[str, ...]) -> Pack:
+def choose_for_models(names: tuple[str, ...]) -> Pack:
+    """The built-in pack for a node with these GPU models (sorted, distinct), and why."""
     if not names:
         return _with_reason(FALLBACK_PACK, f"no GPU model in the facts; judged against the generic "
                                            f"'{FALLBACK_PACK}' pack")

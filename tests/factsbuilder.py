@@ -150,6 +150,13 @@ def _pcie_platform(snapshot: dict[str, Any], *, name: str, memory_mib: int, powe
     return snapshot
 
 
+def _nvlink_version(snapshot: dict[str, Any], version: int) -> None:
+    """Every NVLink of every GPU at NVLink `version` (3 on A100, 5 on B200; the H100 base has 4)."""
+    for gpu in snapshot["gpus"]:
+        for link in gpu["nvlinks"]:
+            link["version"] = version
+
+
 def platform(pack: str) -> dict[str, Any]:
     """A healthy node of the platform each built-in pack describes."""
     if pack in ("base", "hgx-h100"):
@@ -161,6 +168,7 @@ def platform(pack: str) -> dict[str, Any]:
         snapshot = with_all_gpus(hgx_h100(), name=name, memory_total_mib=memory, power_limit_w=power,
                                  power_limit_default_w=power, power_limit_max_w=power)
         if pack == "hgx-b200":
+            _nvlink_version(snapshot, 5)
             version = "580.95.05"
             snapshot["nvidia"].update(driver_version=version, cuda_driver_version="13.0")
             snapshot["nvidia"]["fabricmanager"]["version"] = version
@@ -174,6 +182,9 @@ def platform(pack: str) -> dict[str, Any]:
                                  temperature_gpu_max_c=85)
         for gpu in snapshot["gpus"]:
             gpu["nvlinks"] = gpu["nvlinks"][:12]
+        _nvlink_version(snapshot, 3)
+        for port in snapshot["infiniband"]:
+            port["rate_gbps"] = 200  # HDR
         snapshot["topology"] = [dict(t, link="NV12") for t in snapshot["topology"]]
         return snapshot
     if pack == "l40s":

@@ -40,6 +40,20 @@ REGISTRY: dict[str, str] = {
     "thermal.margin": "thermal_margin",
     "power.limit": "power_limit",
     "pcie.link": "pcie_link",
+    "thermal.inlet": "thermal_inlet",
+    "power.psu_redundancy": "power_psu_redundancy",
+    "power.rack_budget": "power_rack_budget",
+    "cooling.rack_heat": "cooling_rack_heat",
+    "fleet.drift": "fleet_drift",
+    "nvlink.links": "nvlink_links",
+    "nvlink.errors": "nvlink_errors",
+    "nvlink.fabric": "nvlink_fabric",
+    "topology.gpu_pairs": "topology_gpu_pairs",
+    "topology.nic_affinity": "topology_nic_affinity",
+    "ib.ports": "ib_ports",
+    "ib.firmware": "ib_firmware",
+    "ib.errors": "ib_errors",
+    "net.interfaces": "net_interfaces",
 }
 
 # Keys every check's table accepts besides its own settings.

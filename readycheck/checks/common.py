@@ -38,3 +38,23 @@ def not_configured(check_id: str, setting: str) -> Finding:
     """The pack gives this check nothing to compare against: said plainly, never a pass."""
     return Finding(check_id, SKIP, "host", message=f"the rule pack sets no '{setting}' for this check",
                    remedy=f"set [checks.\"{check_id}\"] {setting} in the rule pack to enable it")
+
+
+def racks_to_judge(check_id: str, fleet: Any) -> tuple[list[Finding], list[Any]]:
+    """For the rack checks: findings for nodes no rack covers, and the racks' budgets to judge.
+
+    Without a site file every node gets a `skip` saying so; a node whose hostname no rack's globs
+    match is `unknown` (its rack's budget cannot include it)."""
+    if fleet.site is None:
+        return [Finding(check_id, SKIP, "host", node=n.node, message="no --site given: rack budgets not judged",
+                        remedy="pass --site FILE with the racks' feeds and cooling") for n in fleet.nodes], []
+    orphans = [Finding(check_id, UNKNOWN, "host", node=n.node,
+                       message=f"hostname {n.node} matches no rack in {fleet.site.path}",
+                       remedy="add the node to its rack's `nodes` globs in the site file")
+               for n in fleet.nodes if n.rack is None]
+    return orphans, fleet.racks
+
+
+def spread(versions: dict[str, list[str]]) -> str:
+    """Which subjects run which version: '96.00.74.00.0D on gpu0 gpu1, 96.00.99.00.01 on gpu2'."""
+    return ", ".join(f"{version} on {' '.join(subjects)}" for version, subjects in versions.items())

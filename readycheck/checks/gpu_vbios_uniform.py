@@ -18,7 +18,7 @@ Settings: none.
 
 from __future__ import annotations
 
-from readycheck.checks.common import READ_BY_HAND, no_gpus
+from readycheck.checks.common import READ_BY_HAND, no_gpus, spread
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
 
 ID = "gpu.vbios_uniform"
@@ -42,7 +42,7 @@ def check(facts, settings):
     mixed = {name: versions for name, versions in models.items() if len(versions) > 1}
     if mixed:
         yield Finding(ID, FAIL, "host", observed=mixed, expected="one VBIOS version per GPU model",
-                      message="; ".join(f"{name}: {_spread(versions)}" for name, versions in mixed.items()),
+                      message="; ".join(f"{name}: {spread(versions)}" for name, versions in mixed.items()),
                       remedy="flash the odd GPUs with the platform vendor's firmware bundle so all match")
         return
     uniform = {name: next(iter(versions)) for name, versions in models.items()}
@@ -50,7 +50,3 @@ def check(facts, settings):
     yield Finding(ID, PASS, "host", observed=uniform, expected="one VBIOS version per GPU model",
                   message=", ".join(f"{name}: {version}" for name, version in uniform.items()) + note)
 
-
-def _spread(versions):
-    """'96.00.74.00.0D on gpu0 gpu1, 96.00.99.00.01 on gpu2'"""
-    return ", ".join(f"{version} on {' '.join(subjects)}" for version, subjects in versions.items())

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, TextIO
 
 from readycheck import __version__
 from readycheck.budget import RackBudget
-from readycheck.engine import NodeResult
+from readycheck.engine import NodeResult, fleet_verdict
 from readycheck.findings import NOT_READY, READY, STATUSES, Finding
 
 FORMATS: dict[str, tuple[str, str]] = {
     "text": ("readycheck.report.text", "txt"),
     "json": ("readycheck.report.json_report", "json"),
     "md": ("readycheck.report.markdown", "md"),
+    "html": ("readycheck.report.html", "html"),
+    "junit": ("readycheck.report.junit", "xml"),
+    "prom": ("readycheck.report.prom", "prom"),
 }
 
 
@@ -30,17 +34,19 @@ class Report:
     fail_on: str = "fail"
     tool_version: str = __version__
     racks: list[RackBudget] = field(default_factory=list)
+    rack_findings: list[Finding] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
-        return READY if all(n.verdict == READY for n in self.nodes) else NOT_READY
+        return fleet_verdict(self.nodes, self.rack_findings, self.fail_on)
 
     @property
     def findings(self) -> list[Finding]:
-        return [f for node in self.nodes for f in node.findings]
+        """Every finding: each node's, then the racks'."""
+        return [f for node in self.nodes for f in node.findings] + self.rack_findings
 
     def counts(self) -> dict[str, int]:
-        return {status: sum(node.counts()[status] for node in self.nodes) for status in STATUSES}
+        return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -57,5 +63,32 @@ def attention_first(findings: list[Finding]) -> list[Finding]:
     return sorted((f for f in findings if f.status != "pass"), key=lambda f: order[f.status])
 
 
+def plain(value: Any) -> str:
+    """An observed or expected value in words: `a=1, b=2` for a mapping, `x, y` for a list."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def collected_at(facts: dict[str, Any]) -> datetime | None:
+    """When the facts were collected, in UTC; None when the snapshot does not say in ISO 8601."""
+    try:
+        when = datetime.fromisoformat(str(facts.get("collected_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
 def render(report: Report, fmt: str) -> str:
     return importlib.import_module(FORMATS[fmt][0]).render(report)
+
+
+def write(report: Report, fmt: str, stream: TextIO) -> None:
+    """Write one format to a stream; formats that can stream (JSON) never build the whole text."""
+    module = importlib.import_module(FORMATS[fmt][0])
+    if hasattr(module, "write"):
+        module.write(report, stream)
+    else:
+        stream.write(module.render(report))

@@ -1,4 +1,4 @@
-"""Markdown for a ticket comment: verdict, the findings that need attention, the GPU inventory.
+"""Markdown for a ticket comment: verdict, the findings that need attention, the inventory.
 
 Everything taken from the facts is escaped, so a hostile hostname or GPU
 name cannot inject markup or raw HTML into the ticket.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from readycheck.findings import READY
-from readycheck.report import Report, attention_first
+from readycheck.report import Report, attention_first, plain
 
 # Characters that start markup, links, HTML or table cells anywhere in a line; facts never start a line.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
@@ -17,7 +17,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 
 def escape(value) -> str:
     """Make any value safe inside a Markdown table cell: no markup, no HTML, no line breaks."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else plain(value)
     text = " ".join(text.split())
     return _SPECIAL.sub(r"\\\1", text)
 
@@ -25,11 +25,12 @@ def escape(value) -> str:
 def render(report: Report) -> str:
     out: list[str] = []
     for node in report.nodes:
+        facts = node.load_facts()
         word = "READY" if node.verdict == READY else "NOT READY"
         out.append(f"## {escape(node.node)}: **{word}**\n")
-        out.append(f"Rule pack `{node.pack.name}` (sha256 `{node.pack.content_hash[:12]}`): "
+        out.append(f"Rule pack {escape(node.pack.name)} (sha256 `{node.pack.content_hash[:12]}`): "
                    f"{escape(node.pack.reason or 'chosen with --rules')}. Facts collected "
-                   f"{escape(node.facts.get('collected_at'))} by readycheck {escape(report.tool_version)}.\n")
+                   f"{escape(facts.get('collected_at'))} by readycheck {escape(report.tool_version)}.\n")
         attention = attention_first(node.findings)
         if attention:
             out.append("| status | check | subject | observed | expected | remedy |")
@@ -41,7 +42,10 @@ def render(report: Report) -> str:
             out.append("Every check passed.")
         counts = ", ".join(f"{n} {s}" for s, n in node.counts().items() if n)
         out.append(f"\n{counts}\n")
-        gpus = node.facts.get("gpus") or []
+        dmi = (facts.get("host") or {}).get("dmi") or {}
+        out.append(f"System {escape(dmi.get('sys_vendor'))} {escape(dmi.get('product_name'))}, serial "
+                   f"{escape(dmi.get('product_serial'))}, BIOS {escape(dmi.get('bios_version'))}.\n")
+        gpus = facts.get("gpus") or []
         if gpus:
             out.append("| GPU | model | serial | VBIOS | PCI |")
             out.append("|---|---|---|---|---|")

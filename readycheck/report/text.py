@@ -1,22 +1,20 @@
-"""Terminal summary: verdict first, then what needs a technician, then counts; fits one screen."""
+"""Terminal summary: verdict first, then what needs a technician, then counts; fits one screen.
+
+Colour only when the caller says the output is a terminal, and never when `NO_COLOR` is set
+to anything but the empty string (https://no-color.org).
+"""
 
 from __future__ import annotations
+
+import os
 
 import click
 
 from readycheck.findings import READY, Finding
-from readycheck.report import Report, attention_first
+from readycheck.report import Report, attention_first, plain
 
 MAX_LISTED = 25
 COLOURS = {"fail": "red", "error": "red", "unknown": "magenta", "warn": "yellow", "skip": "blue", "pass": "green"}
-
-
-def _value(value) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
 
 
 def _group(findings) -> list[tuple[tuple, list[Finding]]]:
@@ -24,7 +22,7 @@ def _group(findings) -> list[tuple[tuple, list[Finding]]]:
     waiting on a missing driver) into one entry, so the summary fits a screen."""
     groups: dict[tuple, list[Finding]] = {}
     for item in findings:
-        key = (item.status, item.message, item.remedy, _value(item.observed), _value(item.expected))
+        key = (item.status, item.message, item.remedy, plain(item.observed), plain(item.expected))
         groups.setdefault(key, []).append(item)
     return list(groups.items())
 
@@ -35,6 +33,9 @@ def _attention(node) -> list[tuple[tuple, list[Finding]]]:
 
 
 def render(report: Report, colour: bool = False) -> str:
+    """`colour`: the output goes to a terminal (the CLI passes `isatty()`); `NO_COLOR` overrides it."""
+    colour = colour and not os.environ.get("NO_COLOR")
+
     def paint(text: str, status: str) -> str:
         return click.style(text, fg=COLOURS[status], bold=status in ("fail", "error")) if colour else text
 
@@ -66,6 +67,18 @@ def render(report: Report, colour: bool = False) -> str:
         idle = "load" not in {f.check.split(".")[0] for f in node.findings}
         if idle:
             lines.append("  judged at idle only (no load phase ran)")
+    for rack in report.racks:
+        mine = [f for f in report.rack_findings if f.subject == f"rack:{rack.name}"]
+        worst = attention_first(mine)
+        status = worst[0].status if worst else "pass"
+        used = "unknown" if rack.worst_case_kw is None else (
+            f"{rack.worst_case_kw:.1f} of {rack.budget_kw:.1f} kW ({rack.used_fraction:.0%})")
+        lines.append(paint(f"rack {rack.name}: {used}{', projected' if rack.projected else ''}", status))
+        for finding in worst:
+            lines.append(f"  {paint(finding.status.upper().ljust(7), finding.status)} {finding.check} "
+                         f"{finding.subject}: {finding.message}")
+            if finding.remedy:
+                lines.append(f"          -> {finding.remedy}")
     if fleet:
         if quiet:
             names = ", ".join(n.node for n in quiet[:MAX_LISTED])

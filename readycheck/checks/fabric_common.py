@@ -1,0 +1,82 @@
+"""Shapes shared by the NVLink, topology, InfiniBand and network checks.
+
+NVLink: a GPU with no NVLink at all (a PCIe part: NVML answers `NotSupported`
+for its links, or lists none) is `skip` for every NVLink check, never `fail`.
+
+InfiniBand: a node without an HCA has an empty `infiniband` list. The checks
+say so in words and leave to ib.ports whether the platform needs one; an
+empty list because the probe itself failed is `unknown`, not "no HCA".
+Storage and management ports are left out of the compute checks by HCA name
+pattern or link layer (`exclude_devices`, `exclude_link_layers`); each port
+left out gets a `skip` that says why, so nothing disappears silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
+from functools import partial
+from typing import Any
+
+from readycheck.checks import Setting
+from readycheck.checks.gpu_common import per_gpu_feature
+from readycheck.findings import SKIP, UNKNOWN, Finding, gpu_subject, port_subject
+
+NO_HCA = "no InfiniBand or RoCE HCA on this node (/sys/class/infiniband is empty)"
+READ_PORTS = "list the HCA ports by hand (`ibstat`) and re-run readycheck as root"
+
+PORT_FILTER = {
+    "exclude_devices": Setting("list[str]", [], "HCA name patterns that are not compute ports (storage, "
+                                                "management), e.g. [\"mlx5_bond_*\"]"),
+    "exclude_link_layers": Setting("list[str]", [], "link layers that are not compute ports, e.g. [\"Ethernet\"]"),
+}
+
+
+def no_nvlink(check_id: str, gpu: dict[str, Any]) -> Finding:
+    return Finding(check_id, SKIP, gpu_subject(gpu),
+                   message=f"{gpu.get('name') or 'this GPU'} has no NVLink (a PCIe part): nothing to judge")
+
+
+def per_nvlink_gpu(check_id: str, facts: dict[str, Any],
+                   judge: Callable[[dict[str, Any]], Finding]) -> Iterator[Finding]:
+    """One finding per GPU: `skip` for a GPU without NVLink, `unknown` where its links could not be
+    read, else `judge(gpu)` (which may rely on `gpu["nvlinks"]` being a non-empty list)."""
+    def judge_links(gpu: dict[str, Any]) -> Finding:
+        return judge(gpu) if gpu["nvlinks"] else no_nvlink(check_id, gpu)
+
+    yield from per_gpu_feature(check_id, facts, ("nvlinks",), judge_links, partial(no_nvlink, check_id))
+
+
+def probe_failure(facts: dict[str, Any], probe: str) -> str:
+    """The error of `probe` as a whole, or "" when it ran."""
+    return next((item["error"] for item in facts.get("probe_errors") or [] if item.get("probe") == probe), "")
+
+
+def unread_ports(check_id: str, facts: dict[str, Any]) -> Finding | None:
+    """`unknown` when the port list is empty because the InfiniBand probe failed, else None."""
+    error = probe_failure(facts, "infiniband")
+    if not error:
+        return None
+    return Finding(check_id, UNKNOWN, "host", message=f"InfiniBand ports not read: {error}", remedy=READ_PORTS)
+
+
+def no_hca(check_id: str, facts: dict[str, Any]) -> Finding:
+    """The finding for a port check on a node whose facts list no HCA port."""
+    return unread_ports(check_id, facts) or Finding(
+        check_id, SKIP, "host", observed=0, message=f"{NO_HCA}: nothing to judge (ib.ports says whether the "
+                                                    "platform needs one)")
+
+
+def exclusion(port: dict[str, Any], settings: dict[str, Any]) -> str:
+    """Why `port` is not a compute port under the PORT_FILTER settings, or "" when it is one."""
+    for pattern in settings["exclude_devices"]:
+        if fnmatchcase(port["device"], pattern):
+            return f"HCA name matches {pattern!r}"
+    if port.get("link_layer") is not None and port["link_layer"] in settings["exclude_link_layers"]:
+        return f"link layer {port['link_layer']}"
+    return ""
+
+
+def excluded(check_id: str, port: dict[str, Any], why: str) -> Finding:
+    return Finding(check_id, SKIP, port_subject(port),
+                   message=f"not a compute port ({why}): left out by the rule pack")

@@ -1,0 +1,61 @@
+"""ib.firmware: all HCAs of one board id run the same firmware version.
+
+HCA firmware decides link training, congestion control and RDMA behaviour.
+An HCA that came back from RMA or was swapped in the field often runs other
+firmware than its neighbours; then one rail behaves differently (links that
+train at another speed, adaptive routing or congestion settings that do not
+match) and NVIDIA's support asks for uniform firmware first. HCAs are
+grouped by board id (the PSID, e.g. `MT_0000000838`), so storage and compute
+cards of different models are compared only with their own kind; a board id
+whose HCAs report more than one firmware version fails, naming which HCA runs
+which. An HCA whose board id or firmware could not be read makes the check
+`unknown`. A node with no HCA is skipped, saying so (ib.ports judges whether
+it should have one).
+
+The check does not say which version is right: compare with the platform
+vendor's current firmware bundle.
+
+Settings: none.
+"""
+
+from __future__ import annotations
+
+from readycheck.checks.common import spread
+from readycheck.checks.fabric_common import READ_PORTS, no_hca
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
+
+ID = "ib.firmware"
+SETTINGS: dict = {}
+
+
+def check(facts, settings):
+    if not facts["infiniband"]:
+        yield no_hca(ID, facts)
+        return
+    hcas = {}
+    for port in facts["infiniband"]:
+        hcas.setdefault(port["device"], port)  # the ports of one HCA share its firmware
+    unread = {device: why for device, port in hcas.items() if (why := missing_reason(port, "board_id", "fw_version"))}
+    if unread:
+        yield Finding(ID, UNKNOWN, "host", observed=list(unread),
+                      message="; ".join(f"{device}: {why}" for device, why in unread.items()), remedy=READ_PORTS)
+        return
+    boards: dict[str, dict[str, list[str]]] = {}
+    for device, port in hcas.items():
+        boards.setdefault(port["board_id"], {}).setdefault(port["fw_version"], []).append(device)
+    expected = "one firmware version per board id"
+    mixed = {board: versions for board, versions in boards.items() if len(versions) > 1}
+    if mixed:
+        yield Finding(ID, FAIL, "host", mixed, expected,
+                      "; ".join(f"{board}: {spread(versions)}" for board, versions in mixed.items()),
+                      "flash the odd HCAs with the vendor's firmware bundle (`mlxfwmanager -u`) so all match, "
+                      "then reboot")
+        return
+    uniform = {board: next(iter(versions)) for board, versions in boards.items()}
+    yield Finding(ID, PASS, "host", uniform, expected,
+                  ", ".join(f"{board}: {version} on {_hcas(len(boards[board][version]))}"
+                            for board, version in uniform.items()))
+
+
+def _hcas(count):
+    return f"{count} HCA" if count == 1 else f"{count} HCAs"

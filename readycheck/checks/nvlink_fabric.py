@@ -1,0 +1,59 @@
+"""nvlink.fabric: every GPU on an NVSwitch fabric has finished registering with it, successfully.
+
+On NVSwitch systems from Hopper on, each GPU registers with the NVLink fabric
+that Fabric Manager sets up (`nvidia-smi -q` shows "Fabric: State Completed,
+Status Success"). Until registration has completed, CUDA cannot use the GPU
+for peer-to-peer traffic and jobs fail to start ("system not yet
+initialized"); a registration that completed with an error leaves the GPU
+without its NVLink peers.
+
+A GPU whose fabric state is not `completed` fails (Fabric Manager not
+running, still training, or stuck); a completed registration whose status is
+not `success` fails with the error NVML gave. GPUs that have no fabric state
+to report (NotSupported: PCIe parts, A100 and older NVSwitch systems) and GPUs
+without NVLink are skipped. A state that could not be read (a driver older
+than R550 lacks the query: FunctionNotFound) is `unknown`.
+
+Settings: none.
+"""
+
+from __future__ import annotations
+
+from readycheck.checks.fabric_common import per_nvlink_gpu
+from readycheck.checks.gpu_common import lacks, skip_unsupported
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+
+ID = "nvlink.fabric"
+SETTINGS: dict = {}
+
+UNIT = "nvidia-fabricmanager"
+READ_FABRIC = "read the Fabric section of `nvidia-smi -q` by hand (driver R550 or newer) and re-run as root"
+
+
+def check(facts, settings):
+    yield from per_nvlink_gpu(ID, facts, _judge)
+
+
+def _judge(gpu):
+    subject = gpu_subject(gpu)
+    fabric = gpu.get("fabric")
+    if lacks(gpu, "fabric") or (fabric and fabric.get("state") == "not_supported"):
+        return skip_unsupported(ID, gpu, "fabric")
+    why = missing_reason(gpu, "fabric") or missing_reason(fabric, "state")
+    if why:
+        return Finding(ID, UNKNOWN, subject, message=why, remedy=READ_FABRIC)
+    observed = {name: fabric.get(name) for name in ("state", "status", "clique_id")}
+    expected = {"state": "completed", "status": "success"}
+    if observed["state"] != "completed":
+        return Finding(ID, FAIL, subject, observed, expected,
+                       f"NVSwitch fabric registration {observed['state'].replace('_', ' ')}",
+                       f"start Fabric Manager (`systemctl start {UNIT}`, see driver.fabricmanager) and re-run; "
+                       f"if it does not complete, read `journalctl -u {UNIT}` and reset the GPUs")
+    if observed["status"] is None:
+        return Finding(ID, UNKNOWN, subject, observed, expected, missing_reason(fabric, "status"), READ_FABRIC)
+    if observed["status"] != "success":
+        return Finding(ID, FAIL, subject, observed, expected,
+                       f"NVSwitch fabric registration completed with error {observed['status']}",
+                       f"read `journalctl -u {UNIT}` for the NVSwitch or NVLink it names, fix it, then reboot")
+    return Finding(ID, PASS, subject, observed, expected,
+                   f"fabric registration completed, success, clique {observed['clique_id']}")

@@ -1,0 +1,75 @@
+"""nvlink.links: every GPU has the platform's number of active NVLinks, at the platform's NVLink version.
+
+On HGX and DGX boards each GPU reaches the NVSwitches over a fixed number of
+NVLinks: 18 on H100, H200, H20 and B200, 12 on A100. A link that did not
+train (`nvidia-smi nvlink -s` shows it `<inactive>`) takes its share of the
+GPU-to-GPU bandwidth away, and a collective runs at the pace of the GPU with
+the fewest links. It does not come back without a GPU reset; a link that
+stays down is a GPU, baseboard or NVSwitch fault for the vendor.
+
+A GPU with fewer active links than `expected_links` fails, naming the
+inactive links; more active links than expected fails too (the rule pack does
+not match the platform). With `expected_version` set, an active link at
+another NVLink version fails. GPUs without NVLink (PCIe parts such as L40S
+and RTX 4090: NVML answers NotSupported or lists no link) are skipped, not
+failed. Links that could not be read are `unknown`.
+
+Settings: `expected_links` (int), active NVLinks every GPU must have, e.g.
+18; unset, the check is skipped. `expected_version` (int), the NVLink major
+version of every active link, e.g. 4 on Hopper, 3 on A100, 5 on Blackwell;
+unset, versions are reported but not judged.
+"""
+
+from __future__ import annotations
+
+from readycheck.checks import Setting
+from readycheck.checks.common import READ_BY_HAND, not_configured
+from readycheck.checks.fabric_common import per_nvlink_gpu
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+
+ID = "nvlink.links"
+SETTINGS = {
+    "expected_links": Setting("int", None, "active NVLinks every GPU must have, e.g. 18 (H100) or 12 (A100)"),
+    "expected_version": Setting("int", None, "NVLink major version of every active link, e.g. 4 (Hopper)"),
+}
+
+RESET = ("drain the node, reset the GPUs (nvidia-smi -r) or reboot, and re-run; if links stay down, call the "
+         "platform vendor (GPU, baseboard or NVSwitch)")
+WRONG_PACK = "check that the rule pack matches this platform (see gpu.model)"
+
+
+def check(facts, settings):
+    wanted, version = settings["expected_links"], settings["expected_version"]
+    if wanted is None:
+        yield not_configured(ID, "expected_links")
+        return
+
+    def judge(gpu):
+        subject = gpu_subject(gpu)
+        links = gpu["nvlinks"]
+        active = [link for link in links if link["active"]]
+        inactive = [link["link"] for link in links if not link["active"]]
+        observed = {"active": len(active), "links": len(links), "inactive": inactive,
+                    "versions": sorted({link["version"] for link in active if link["version"] is not None})}
+        expected = {"active": wanted, "version": version}
+        if len(active) < wanted:
+            down = f" (inactive: {', '.join(map(str, inactive))})" if inactive else ""
+            return Finding(ID, FAIL, subject, observed, expected,
+                           f"{len(active)} of {wanted} NVLinks active{down}", RESET)
+        if len(active) > wanted:
+            return Finding(ID, FAIL, subject, observed, expected,
+                           f"{len(active)} active NVLinks, the platform has {wanted}", WRONG_PACK)
+        if version is not None:
+            unread = [f"link {link['link']}: {missing_reason(link, 'version')}"
+                      for link in active if link["version"] is None]
+            if unread:
+                return Finding(ID, UNKNOWN, subject, observed, expected, "; ".join(unread), READ_BY_HAND)
+            other = [str(link["link"]) for link in active if link["version"] != version]
+            if other:
+                return Finding(ID, FAIL, subject, observed, expected,
+                               f"NVLink {'/'.join(map(str, observed['versions']))} on links {', '.join(other)}, "
+                               f"the platform runs NVLink {version}", WRONG_PACK)
+        at = f" at NVLink {version}" if version is not None else ""
+        return Finding(ID, PASS, subject, observed, expected, f"{len(active)} NVLinks active{at}")
+
+    yield from per_nvlink_gpu(ID, facts, judge)

@@ -1,0 +1,59 @@
+"""power.rack_budget: the rack's feeds carry all its nodes at their worst case, under its redundancy.
+
+A breaker trips on the rack's peak, not its average: eight 700 W GPUs per
+node, all at their limit at once during a job's first all-reduce. Each rack's
+worst case is the sum of its nodes' worst-case draws (the pack's nameplate
+maximum, else the GPUs' enforced limits plus platform overhead; never the
+idle draw). Its budget is each feed's continuous capacity (V x A x PF x
+derate, x sqrt(3) for three-phase) added up for "N", or the weakest feed alone
+for "2N" (either side must carry the rack when the other fails).
+
+Above the budget fails; above `warn_fraction` of it warns. A rack judged from
+fewer snapshots than it will hold (`node_count`, or the literal names in its
+`nodes`) is projected at the judged nodes' mean, and the finding says so. A
+node whose worst case is unknown makes its rack `unknown`. Without `--site`
+every node reports `skip`. Subject: `rack:<name>`.
+
+Settings: `warn_fraction` (float, default 0.9).
+"""
+
+from __future__ import annotations
+
+from readycheck.checks import Setting
+from readycheck.checks.common import racks_to_judge
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
+
+ID = "power.rack_budget"
+SCOPE = "fleet"
+SETTINGS = {"warn_fraction": Setting("float", 0.9, "share of the budget above which the rack warns")}
+
+
+def check_fleet(fleet, settings):
+    findings, racks = racks_to_judge(ID, fleet)
+    yield from findings
+    for rack in racks:
+        yield _judge(rack, settings["warn_fraction"])
+
+
+def _judge(rack, warn_fraction):
+    subject = f"rack:{rack.name}"
+    feeds = ", ".join(f"{f.name} {f.usable_kw:.2f} kW" for f in rack.feeds)
+    expected = f"at most {rack.budget_kw:.2f} kW ({rack.redundancy}; feeds {feeds})"
+    if rack.worst_case_kw is None:
+        return Finding(ID, UNKNOWN, subject, expected=expected, message="; ".join(rack.notes),
+                       remedy="collect the missing power limits (run readycheck as root on those nodes)")
+    projected = " projected" if rack.projected else ""
+    observed = f"{rack.worst_case_kw:.2f} kW{projected}"
+    used = rack.used_fraction
+    detail = (f"worst case{projected} {rack.worst_case_kw:.2f} kW of {rack.budget_kw:.2f} kW usable "
+              f"({used:.0%}; {len(rack.nodes)} nodes: {rack.basis})")
+    if rack.notes:
+        detail += "; " + "; ".join(rack.notes)
+    if used > 1:
+        return Finding(ID, FAIL, subject, observed, expected, f"over budget: {detail}",
+                       "move nodes to another rack, add or upgrade a feed, or cap the GPUs' power limits "
+                       "and set the pack's expected limit to match")
+    if used > warn_fraction:
+        return Finding(ID, WARN, subject, observed, expected, f"within {1 - used:.0%} of the budget: {detail}",
+                       "plan the rack's next node elsewhere; confirm the feeds' breaker ratings")
+    return Finding(ID, PASS, subject, observed, expected, detail)

@@ -1,0 +1,63 @@
+"""thermal.inlet: the air entering the node is within its room's ASHRAE class.
+
+GPUs throttle long before they fail, and the first cause on a new rack is hot
+inlet air: a missing blanking panel, a recirculating hot aisle, a CRAH set for
+the old load. The node's inlet temperature (from the BMC or an hwmon sensor)
+is compared with the ASHRAE class of the site file (`[site] ashrae_class`; A2
+when no site file is given). Above the class's allowable maximum fails; above
+the recommended maximum (27 °C for A1-A4, 22 °C for H1) warns; below the
+allowable minimum warns (condensation risk). No readable sensor is `unknown`:
+readycheck needs root or ipmitool to see the BMC's sensors.
+
+ASHRAE 2021 thermal guidelines (shared/reference/gpu-site-facts.md):
+recommended 18-27 °C for A1-A4; allowable A1 15-32, A2 10-35, A3 5-40,
+A4 5-45 °C; H1 recommended 18-22, allowable up to 25 °C (lower bound 15 °C).
+
+Settings: none; the class comes from the site file.
+"""
+
+from __future__ import annotations
+
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, missing_reason
+from readycheck.site import DEFAULT_ASHRAE_CLASS
+
+ID = "thermal.inlet"
+SETTINGS: dict = {}
+NEEDS = ("site",)
+
+# class -> (allowable min, allowable max, recommended max), degrees C
+LIMITS = {
+    "A1": (15.0, 32.0, 27.0),
+    "A2": (10.0, 35.0, 27.0),
+    "A3": (5.0, 40.0, 27.0),
+    "A4": (5.0, 45.0, 27.0),
+    "H1": (15.0, 25.0, 22.0),
+}
+REMEDY = ("check the cold aisle at this rack: blanking panels, containment, floor tiles, CRAH/CRAC "
+          "set point; move the node or fix the airflow before it takes load")
+
+
+def check(facts, settings, site=None):
+    ashrae = site.ashrae_class if site else DEFAULT_ASHRAE_CLASS
+    source = f"ASHRAE {ashrae}" + ("" if site else " (no --site given)")
+    low, high, recommended = LIMITS[ashrae]
+    host = facts["host"]
+    inlet = host.get("inlet_temperature_c")
+    expected = f"{low:g}-{high:g} °C allowable, up to {recommended:g} °C recommended ({source})"
+    if inlet is None:
+        yield Finding(ID, UNKNOWN, "host", expected=expected, message=missing_reason(host, "inlet_temperature_c"),
+                      remedy="read the inlet sensor from the BMC (`ipmitool sdr type Temperature`), "
+                             "or re-run readycheck as root with ipmitool installed")
+        return
+    if inlet > high:
+        yield Finding(ID, FAIL, "host", inlet, expected,
+                      f"inlet {inlet:g} °C is above the {source} allowable maximum {high:g} °C", REMEDY)
+    elif inlet > recommended:
+        yield Finding(ID, WARN, "host", inlet, expected,
+                      f"inlet {inlet:g} °C is above the recommended {recommended:g} °C ({source})", REMEDY)
+    elif inlet < low:
+        yield Finding(ID, WARN, "host", inlet, expected,
+                      f"inlet {inlet:g} °C is below the {source} allowable minimum {low:g} °C",
+                      "check the cooling set point and humidity at this rack (condensation risk)")
+    else:
+        yield Finding(ID, PASS, "host", inlet, expected, f"inlet {inlet:g} °C within {source}")

@@ -1,0 +1,97 @@
+"""topology.gpu_pairs: every pair of GPUs is connected as closely as the platform expects.
+
+The words are those of `nvidia-smi topo -m`: `NV<n>` (n bonded NVLinks),
+then over PCIe from closest to farthest `PIX`, `PXB`, `PHB`, `NODE`, `SYS`.
+On an HGX H100 every pair shows NV18 through the NVSwitches. A pair that
+shows a PCIe word there has no working NVLink path: its peer-to-peer traffic
+crawls over PCIe and the CPU interconnect, and NCCL is an order of magnitude
+slower between those two GPUs. A pair with fewer NVLinks (NV17) lost a link.
+
+With `expected_link` set, each pair must be at least that close: for
+`NV<n>`, n or more NVLinks (any PCIe word fails); for a PCIe word, NVLink or
+that word or a closer one. Pairs whose connection could not be read are
+`unknown`. The finding's `observed` is the matrix as `nvidia-smi topo -m`
+prints it: one row per GPU, `{"GPU0": ["X", "NV18", ...], ...}`, columns in
+the same order as the rows, `X` on the diagonal, null where unread. It is
+reported (as a `skip`) even when the pack sets no expectation. A single GPU
+has no pair and passes.
+
+Settings: `expected_link` (str), the connection every GPU pair must reach,
+e.g. "NV18" on HGX H100; unset, the matrix is reported and not judged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from readycheck.checks import Setting
+from readycheck.checks.common import no_gpus, not_configured
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
+
+ID = "topology.gpu_pairs"
+SETTINGS = {"expected_link": Setting("str", None, "connection every GPU pair must reach, in `nvidia-smi topo -m` "
+                                                  "words, e.g. \"NV18\"")}
+
+PCIE_WORDS = ("PIX", "PXB", "PHB", "NODE", "SYS")  # closest first, as in `nvidia-smi topo -m`'s legend
+
+
+def check(facts, settings):
+    gpus = facts["gpus"]
+    if not gpus:
+        yield no_gpus(ID, facts)
+        return
+    pairs = {(p["gpu_a"], p["gpu_b"]): p for p in facts.get("topology") or []}
+    indices = [gpu["index"] for gpu in gpus]
+    matrix = {f"GPU{a}": ["X" if a == b else (pairs.get((min(a, b), max(a, b))) or {}).get("link")
+                          for b in indices] for a in indices}
+    wanted = settings["expected_link"]
+    if wanted is None:
+        yield not_configured(ID, "expected_link")._replace(observed=matrix)
+        return
+    if _nvlinks(wanted) is None and wanted not in PCIE_WORDS:
+        yield Finding(ID, UNKNOWN, "host", matrix, wanted,
+                      f"expected_link {wanted!r} is not a `nvidia-smi topo -m` word (NV<n>, {', '.join(PCIE_WORDS)})",
+                      "fix expected_link in the rule pack")
+        return
+    expected = f"{wanted} or closer between every GPU pair"
+    short: dict[str, list[str]] = {}
+    unread = []
+    for i, a in enumerate(indices):
+        for b in indices[i + 1:]:
+            pair = pairs.get((a, b))
+            if pair is None or pair.get("link") is None:
+                unread.append(f"gpu{a}-gpu{b} {missing_reason(pair, 'link')}")
+            elif not _meets(pair["link"], wanted):
+                short.setdefault(pair["link"], []).append(f"gpu{a}-gpu{b}")
+    count = len(indices) * (len(indices) - 1) // 2
+    if short:
+        below = "; ".join(f"{word}: {' '.join(names)}" for word, names in short.items())
+        note = f" (also unread: {', '.join(unread)})" if unread else ""
+        remedy = ("NVLink does not carry these pairs: see nvlink.links and nvlink.fabric, make sure Fabric "
+                         "Manager runs, then reset the GPUs or reboot" if _nvlinks(wanted) is not None else
+                         "the GPUs sit farther apart on PCIe than the platform should: check slots, risers and the "
+                         "BIOS PCIe settings against the vendor's layout")
+        yield Finding(ID, FAIL, "host", matrix, expected,
+                      f"{sum(map(len, short.values()))} of {count} GPU pairs below {wanted}: {below}{note}",
+                      remedy)
+    elif unread:
+        yield Finding(ID, UNKNOWN, "host", matrix, expected, f"pair connection unread: {', '.join(unread)}",
+                      "read the matrix with `nvidia-smi topo -m` by hand and re-run readycheck as root")
+    elif count == 0:
+        yield Finding(ID, PASS, "host", matrix, expected, "a single GPU: no pair to judge")
+    else:
+        words = sorted({link for row in matrix.values() for link in row} - {"X"})
+        yield Finding(ID, PASS, "host", matrix, expected, f"all {count} GPU pairs: {', '.join(words)}")
+
+
+def _nvlinks(word):
+    """n for `NV<n>`, else None."""
+    match = re.fullmatch(r"NV(\d+)", word)
+    return int(match.group(1)) if match else None
+
+
+def _meets(found, wanted):
+    """Whether a pair connected by `found` is at least as close as `wanted`."""
+    if _nvlinks(found) is not None:
+        return _nvlinks(wanted) is None or _nvlinks(found) >= _nvlinks(wanted)
+    return _nvlinks(wanted) is None and found in PCIE_WORDS and PCIE_WORDS.index(found) <= PCIE_WORDS.index(wanted)

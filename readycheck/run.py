@@ -1,0 +1,125 @@
+"""One run of `check` or `scan`: snapshots in, a `Report` out.
+
+Judging a node is independent of every other node, so a fleet of snapshot
+files is judged in worker processes (one per core), each reading, validating
+and judging its files and sending back only the findings and what the fleet
+checks need; the facts stay on disk and reporters read them again when they
+need them. Then the fleet checks (rack budgets, drift) run once over all nodes.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+from readycheck import rulepack
+from readycheck.engine import NodeResult, judge, judge_fleet
+from readycheck.errors import InputError
+from readycheck.facts import load_snapshot
+from readycheck.findings import FAIL
+from readycheck.report import Report
+from readycheck.site import Site
+
+# Below this many files a pool of processes costs more to start than it saves.
+PARALLEL_FROM = 200
+CHUNK = 32
+
+
+def snapshot_paths(arguments: list[str]) -> list[str]:
+    """The snapshot files named, a directory standing for the *.json files in it (sorted)."""
+    paths: list[str] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.glob("*.json"))
+            if not found:
+                raise InputError(f"{argument}: directory holds no *.json snapshot")
+            paths.extend(found)
+        else:
+            paths.append(argument)
+    return paths
+
+
+def _models(snapshot: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted({(g.get("name") or "") for g in snapshot.get("gpus", [])} - {""}))
+
+
+def _pack_for(rules: rulepack.Pack | None, models: tuple[str, ...]) -> rulepack.Pack:
+    return rules if rules is not None else rulepack.choose_for_models(models)
+
+
+def _judge_file(job: tuple[str, str | None, Site | None, str]) -> tuple[NodeResult, tuple[str, ...]]:
+    """Worker: read, validate and judge one file; return the result without its facts or pack."""
+    path, rules_spec, site, fail_on = job
+    snapshot = load_snapshot(path)
+    models = _models(snapshot)
+    rules = resolve_rules(rules_spec)
+    result = judge(snapshot, _pack_for(rules, models), fail_on, site)
+    result.facts, result.pack, result.source = None, None, path
+    return result, models
+
+
+def _judge_job(job):
+    try:
+        return _judge_file(job)
+    except InputError as exc:  # sent back whole: the parent stops with this one line
+        return exc
+
+
+def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on: str = FAIL,
+                workers: int | None = None) -> Report:
+    """Judge snapshot files; one file keeps its facts in memory, a fleet leaves them on disk."""
+    pack = resolve_rules(rules)
+    if len(paths) == 1:
+        return judge_snapshots([load_snapshot(paths[0])], pack, site, fail_on, sources=paths)
+    jobs = [(path, rules, site, fail_on) for path in paths]
+    workers = workers or os.cpu_count() or 1
+    nodes = []
+    if len(paths) < PARALLEL_FROM or workers == 1:
+        outcomes = map(_judge_job, jobs)
+        nodes = _collect(outcomes, pack)
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            nodes = _collect(pool.imap(_judge_job, jobs, chunksize=CHUNK), pack)
+    return _finish(nodes, pack, site, fail_on)
+
+
+def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
+    nodes = []
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+        result, models = outcome
+        result.pack = _pack_for(pack, models)
+        nodes.append(result)
+    return nodes
+
+
+def judge_snapshots(snapshots: list[dict[str, Any]], pack: rulepack.Pack | None, site: Site | None,
+                    fail_on: str = FAIL, sources: list[str] | None = None) -> Report:
+    """Judge snapshots held in memory (a scan, a single file): the facts stay with the result."""
+    nodes = []
+    for i, snapshot in enumerate(snapshots):
+        result = judge(snapshot, _pack_for(pack, _models(snapshot)), fail_on, site)
+        result.source = sources[i] if sources else None
+        nodes.append(result)
+    return _finish(nodes, pack, site, fail_on)
+
+
+@functools.lru_cache(maxsize=8)
+def resolve_rules(rules: str | None) -> rulepack.Pack | None:
+    """The --rules pack, or None to choose one per node from its GPU model."""
+    if not rules:
+        return None
+    pack = rulepack.load(rules)
+    pack.reason = f"chosen with --rules {rules}"
+    return pack
+
+
+def _finish(nodes: list[NodeResult], pack: rulepack.Pack | None, site: Site | None, fail_on: str) -> Report:
+    fleet_pack = pack or (nodes[0].pack if nodes else rulepack.load(rulepack.FALLBACK_PACK))
+    rack_findings, racks = judge_fleet(nodes, site, fleet_pack, fail_on)
+    return Report(nodes=nodes, fail_on=fail_on, racks=racks, rack_findings=rack_findings)

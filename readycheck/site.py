@@ -1,0 +1,193 @@
+"""The site file (`--site FILE`): the racks, their power feeds and cooling, and the room's ASHRAE class.
+
+```toml
+[site]
+name = "DC1 hall B"          # required
+ashrae_class = "A2"          # A1 | A2 | A3 | A4 | H1 (default A2): inlet temperature limits
+
+[[rack]]
+name = "B07"                 # required
+nodes = ["gpu-b07-*"]        # required: hostname globs (fnmatch) of the nodes in this rack
+node_count = 8               # optional: nodes the rack will hold; default: the names in `nodes`
+                             #   without wildcards. A rack judged from fewer snapshots is projected.
+redundancy = "2N"            # "N": the feeds add up; "2N": each feed alone carries the rack (default N)
+air_cooling_kw = 40.0        # heat the room's air cooling removes from this rack (optional)
+liquid_cooling_kw = 0.0      # capacity of the liquid loop (default 0)
+liquid_fraction = 0.0        # share of node heat taken by liquid, 0..1 (default 0)
+
+[[rack.feed]]                # at least one per rack
+name = "A"                   # required
+volts = 415                  # required: line-to-line for three-phase
+amps = 32                    # required: breaker rating
+phases = 3                   # required: 1 or 3
+power_factor = 0.95          # default 0.95
+derate = 0.8                 # continuous-load limit, default 0.8 (the 80% rule)
+```
+
+Every key is checked: an unknown key, a wrong type or a missing required key is an
+`InputError` naming the file and the key (`site.toml: rack[2].feed[0].amps: ...`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from readycheck.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.9/3.10
+    import tomli as tomllib
+
+ASHRAE_CLASSES = ("A1", "A2", "A3", "A4", "H1")
+DEFAULT_ASHRAE_CLASS = "A2"
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    volts: float
+    amps: float
+    phases: int
+    power_factor: float = 0.95
+    derate: float = 0.8
+
+
+@dataclass(frozen=True)
+class Rack:
+    name: str
+    nodes: tuple[str, ...]
+    feeds: tuple[Feed, ...]
+    redundancy: str = "N"
+    air_cooling_kw: float | None = None
+    liquid_cooling_kw: float = 0.0
+    liquid_fraction: float = 0.0
+    node_count: int | None = None
+
+    def holds(self, hostname: str) -> bool:
+        return any(fnmatch.fnmatchcase(hostname, pattern) for pattern in self.nodes)
+
+    @property
+    def expected_nodes(self) -> int | None:
+        """How many nodes the rack will hold: `node_count`, else the names listed without wildcards."""
+        if self.node_count is not None:
+            return self.node_count
+        literal = [p for p in self.nodes if not any(c in p for c in "*?[")]
+        return len(literal) if len(literal) == len(self.nodes) else None
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    path: str
+    ashrae_class: str = DEFAULT_ASHRAE_CLASS
+    racks: tuple[Rack, ...] = field(default_factory=tuple)
+
+    def rack_of(self, hostname: str) -> Rack | None:
+        return next((rack for rack in self.racks if rack.holds(hostname)), None)
+
+
+# key -> (accepted Python types, required, description for the error message)
+_NUMBER = ((int, float), "a number")
+_SITE_KEYS = {"name": ((str,), True, "a string"), "ashrae_class": ((str,), False, "a string")}
+_RACK_KEYS = {
+    "name": ((str,), True, "a string"),
+    "nodes": ((list,), True, "a list of hostname globs"),
+    "redundancy": ((str,), False, '"N" or "2N"'),
+    "air_cooling_kw": (_NUMBER[0], False, _NUMBER[1]),
+    "liquid_cooling_kw": (_NUMBER[0], False, _NUMBER[1]),
+    "liquid_fraction": (_NUMBER[0], False, "a number from 0 to 1"),
+    "node_count": ((int,), False, "an integer"),
+    "feed": ((list,), True, "one or more [[rack.feed]] tables"),
+}
+_FEED_KEYS = {
+    "name": ((str,), True, "a string"),
+    "volts": (_NUMBER[0], True, _NUMBER[1]),
+    "amps": (_NUMBER[0], True, _NUMBER[1]),
+    "phases": ((int,), True, "1 or 3"),
+    "power_factor": (_NUMBER[0], False, "a number from 0 to 1"),
+    "derate": (_NUMBER[0], False, "a number from 0 to 1"),
+}
+
+
+def _table(label: str, where: str, data: Any, keys: dict[str, tuple]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InputError(f"{label}: {where}: must be a table")
+    for key, value in data.items():
+        if key not in keys:
+            raise InputError(f"{label}: {where}.{key}: unknown key (allowed: {', '.join(keys)})")
+        types, _, wanted = keys[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise InputError(f"{label}: {where}.{key}: must be {wanted}, found {value!r}")
+    for key, (_, required, wanted) in keys.items():
+        if required and key not in data:
+            raise InputError(f"{label}: {where}.{key}: missing ({wanted})")
+    return data
+
+
+def _check(label: str, where: str, ok: bool, wanted: str, value: Any) -> None:
+    if not ok:
+        raise InputError(f"{label}: {where}: must be {wanted}, found {value!r}")
+
+
+def _feed(label: str, where: str, data: Any) -> Feed:
+    data = _table(label, where, data, _FEED_KEYS)
+    feed = Feed(**data)
+    _check(label, f"{where}.phases", feed.phases in (1, 3), "1 or 3", feed.phases)
+    for key in ("volts", "amps"):
+        _check(label, f"{where}.{key}", getattr(feed, key) > 0, "above 0", getattr(feed, key))
+    for key in ("power_factor", "derate"):
+        _check(label, f"{where}.{key}", 0 < getattr(feed, key) <= 1, "above 0 and at most 1", getattr(feed, key))
+    return feed
+
+
+def _rack(label: str, where: str, data: Any) -> Rack:
+    data = dict(_table(label, where, data, _RACK_KEYS))
+    _check(label, f"{where}.nodes", bool(data["nodes"]) and all(isinstance(n, str) for n in data["nodes"]),
+           "a non-empty list of hostname globs", data["nodes"])
+    _check(label, f"{where}.feed", bool(data["feed"]), "one or more [[rack.feed]] tables", data["feed"])
+    feeds = tuple(_feed(label, f"{where}.feed[{i}]", f) for i, f in enumerate(data.pop("feed")))
+    rack = Rack(feeds=feeds, **{**data, "nodes": tuple(data["nodes"])})
+    _check(label, f"{where}.redundancy", rack.redundancy in ("N", "2N"), '"N" or "2N"', rack.redundancy)
+    _check(label, f"{where}.liquid_fraction", 0 <= rack.liquid_fraction <= 1, "from 0 to 1", rack.liquid_fraction)
+    for key in ("air_cooling_kw", "liquid_cooling_kw"):
+        value = getattr(rack, key)
+        _check(label, f"{where}.{key}", value is None or value >= 0, "0 or more", value)
+    _check(label, f"{where}.node_count", rack.node_count is None or rack.node_count > 0, "above 0", rack.node_count)
+    return rack
+
+
+def parse(label: str, text: str) -> Site:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{label}: invalid TOML: {exc}") from None
+    for key in data:
+        if key not in ("site", "rack"):
+            raise InputError(f"{label}: {key}: unknown key (allowed: site, rack)")
+    if "site" not in data:
+        raise InputError(f"{label}: site: missing ([site] table with name)")
+    site = _table(label, "site", data["site"], _SITE_KEYS)
+    ashrae = site.get("ashrae_class", DEFAULT_ASHRAE_CLASS)
+    _check(label, "site.ashrae_class", ashrae in ASHRAE_CLASSES, " | ".join(ASHRAE_CLASSES), ashrae)
+    racks_data = data.get("rack", [])
+    _check(label, "rack", isinstance(racks_data, list), "[[rack]] tables", racks_data)
+    racks = tuple(_rack(label, f"rack[{i}]", r) for i, r in enumerate(racks_data))
+    names = [r.name for r in racks]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    _check(label, "rack.name", duplicate is None, "unique across racks", duplicate)
+    return Site(name=site["name"], path=label, ashrae_class=ashrae, racks=racks)
+
+
+def load(path: str | Path) -> Site:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read site file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text, not a site file") from None
+    return parse(str(path), text)

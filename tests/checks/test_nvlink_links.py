@@ -1,0 +1,83 @@
+"""nvlink.links on the healthy HGX H100 facts (18 NVLink4 links per GPU), with one change each, and PCIe parts."""
+
+from factsbuilder import hgx_h100, platform, with_all_gpus, with_gpu
+
+from readycheck.checks import nvlink_links
+
+SETTINGS = {"expected_links": 18, "expected_version": 4}  # as the hgx-h100 pack
+
+
+def run(facts, **settings):
+    return list(nvlink_links.check(facts, {**SETTINGS, **settings}))
+
+
+def with_inactive(facts, index, *links):
+    for link in links:
+        facts["gpus"][index]["nvlinks"][link]["active"] = False
+    return facts
+
+
+def test_eighteen_active_links_pass():
+    findings = run(hgx_h100())
+    assert len(findings) == 8 and {f.status for f in findings} == {"pass"}
+    assert findings[0].message == "18 NVLinks active at NVLink 4"
+    assert findings[0].observed == {"active": 18, "links": 18, "inactive": [], "versions": [4]}
+
+
+def test_inactive_links_fail_and_are_named():
+    # shared/samples/nvlink-s_V100-SXM2-32GB_links-3-5-inactive_excerpt.txt: GPU 3, Link 3 and Link 5 <inactive>.
+    finding = run(with_inactive(hgx_h100(), 3, 3, 5))[3]
+    assert (finding.subject, finding.status) == ("gpu3", "fail")
+    assert finding.message == "16 of 18 NVLinks active (inactive: 3, 5)" and "reset the GPUs" in finding.remedy
+
+
+def test_every_link_down_fails():
+    # shared/samples/dcgmi-nvlink-link-status_2xH100-NVL_all-links-down.txt: all 18 links of each GPU "D".
+    finding = run(with_inactive(hgx_h100(), 0, *range(18)))[0]
+    assert finding.status == "fail" and finding.message.startswith("0 of 18 NVLinks active")
+
+
+def test_more_links_than_the_pack_says_is_the_wrong_pack():
+    finding = run(hgx_h100(), expected_links=12, expected_version=3)[0]
+    assert finding.status == "fail" and "the platform has 12" in finding.message and "rule pack" in finding.remedy
+
+
+def test_a_link_at_another_version_fails():
+    facts = hgx_h100()
+    facts["gpus"][2]["nvlinks"][7]["version"] = 3
+    finding = run(facts)[2]
+    assert finding.status == "fail" and "on links 7" in finding.message and "NVLink 4" in finding.message
+
+
+def test_an_unread_version_is_unknown_only_when_judged():
+    facts = hgx_h100()
+    link = facts["gpus"][1]["nvlinks"][4]
+    link["version"] = None
+    link["unavailable"] = {"version": "FunctionNotFound"}
+    finding = run(facts)[1]
+    assert finding.status == "unknown" and "link 4: version unavailable (FunctionNotFound)" in finding.message
+    assert finding.remedy
+    assert run(facts, expected_version=None)[1].status == "pass"
+
+
+def test_the_a100_platform_passes_its_pack_values():
+    findings = run(platform("dgx-a100"), expected_links=12, expected_version=3)
+    assert {f.status for f in findings} == {"pass"} and findings[0].message == "12 NVLinks active at NVLink 3"
+
+
+def test_pcie_parts_are_skipped_not_failed():
+    for facts in (platform("l40s"),                             # nvlinks null, NotSupported
+                  with_all_gpus(hgx_h100(gpus=4), nvlinks=[])):  # no link at all, as the live probe writes it
+        findings = run(facts)
+        assert {f.status for f in findings} == {"skip"} and "has no NVLink" in findings[0].message
+
+
+def test_links_that_could_not_be_read_are_unknown():
+    finding = run(with_gpu(hgx_h100(), 5, reason="GpuIsLost", nvlinks=None))[5]
+    assert finding.status == "unknown" and "nvlinks unavailable (GpuIsLost)" in finding.message and finding.remedy
+
+
+def test_no_gpu_and_no_expectation():
+    assert run(hgx_h100(gpus=0))[0].status == "unknown"
+    finding = run(hgx_h100(), expected_links=None)[0]
+    assert finding.status == "skip" and "expected_links" in finding.message

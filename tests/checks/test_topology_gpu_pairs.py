@@ -1,0 +1,92 @@
+"""topology.gpu_pairs on the healthy HGX H100 facts (NV18 between every pair), with one change each."""
+
+from factsbuilder import hgx_h100, platform
+
+from readycheck.checks import topology_gpu_pairs
+
+SETTINGS = {"expected_link": "NV18"}  # as the hgx-h100 pack
+
+
+def run(facts, **settings):
+    return list(topology_gpu_pairs.check(facts, {**SETTINGS, **settings}))
+
+
+def with_link(facts, a, b, link, reason=None):
+    pair = next(p for p in facts["topology"] if (p["gpu_a"], p["gpu_b"]) == (a, b))
+    pair["link"] = link
+    if reason:
+        pair["unavailable"] = {"link": reason}
+    return facts
+
+
+def test_nv18_everywhere_passes_and_carries_the_matrix():
+    # The GPU block of shared/samples/topo-m_8xH100-80GB-HBM3_8NIC-rail-PIX_driver570.133.20.txt.
+    [finding] = run(hgx_h100())
+    assert (finding.subject, finding.status, finding.message) == ("host", "pass", "all 28 GPU pairs: NV18")
+    assert list(finding.observed) == [f"GPU{i}" for i in range(8)]
+    assert finding.observed["GPU0"] == ["X"] + ["NV18"] * 7
+    assert finding.observed["GPU5"] == ["NV18"] * 5 + ["X"] + ["NV18"] * 2
+
+
+def test_a_pair_over_pcie_fails_when_nvlink_is_expected():
+    [finding] = run(with_link(hgx_h100(), 2, 6, "SYS"))
+    assert finding.status == "fail" and finding.message == "1 of 28 GPU pairs below NV18: SYS: gpu2-gpu6"
+    assert finding.observed["GPU6"][2] == "SYS" and finding.observed["GPU2"][6] == "SYS"
+    assert "nvlink.links" in finding.remedy
+
+
+def test_fewer_bonded_links_fail():
+    # shared/samples/topo-m_8xH800_NV8_4NIC_driver525.105.17.txt: H800 pairs show NV8, not NV18.
+    facts = hgx_h100()
+    facts["topology"] = [dict(p, link="NV8") for p in facts["topology"]]
+    [finding] = run(facts)
+    assert finding.status == "fail" and finding.message.startswith("28 of 28 GPU pairs below NV18: NV8:")
+
+
+def test_more_links_than_expected_meet_the_expectation():
+    assert run(hgx_h100(), expected_link="NV12")[0].status == "pass"
+
+
+def test_a_pcie_expectation_accepts_closer_pairs_and_fails_farther_ones():
+    facts = platform("rtx4090-workstation")  # every pair SYS
+    with_link(facts, 0, 1, "PHB")
+    with_link(facts, 2, 3, "PIX")
+    assert run(facts, expected_link="SYS")[0].status == "pass"
+    [finding] = run(facts, expected_link="PHB")
+    assert finding.status == "fail" and "4 of 6 GPU pairs below PHB: SYS:" in finding.message
+    assert "PCIe" in finding.remedy
+
+
+def test_an_unread_pair_is_unknown():
+    [finding] = run(with_link(hgx_h100(), 0, 7, None, reason="GpuIsLost"))
+    assert finding.status == "unknown" and "gpu0-gpu7 link unavailable (GpuIsLost)" in finding.message
+    assert finding.observed["GPU0"][7] is None and finding.remedy
+
+
+def test_a_missing_pair_is_unknown():
+    facts = hgx_h100()
+    facts["topology"] = facts["topology"][1:]
+    [finding] = run(facts)
+    assert finding.status == "unknown" and "gpu0-gpu1 not collected" in finding.message
+
+
+def test_pcie_platforms_report_the_matrix_without_judging_it():
+    [finding] = run(platform("l40s"), expected_link=None)
+    assert finding.status == "skip" and "expected_link" in finding.message
+    assert finding.observed["GPU1"] == ["SYS", "X"] + ["SYS"] * 6
+
+
+def test_nvlink_expected_on_a_pcie_node_fails():
+    [finding] = run(platform("l40s"))
+    assert finding.status == "fail" and "28 of 28" in finding.message
+
+
+def test_a_word_that_is_not_topo_m_is_a_pack_error():
+    [finding] = run(hgx_h100(), expected_link="NVLINK")
+    assert finding.status == "unknown" and "'NVLINK'" in finding.message and "rule pack" in finding.remedy
+
+
+def test_one_gpu_has_no_pair_and_no_gpu_is_unknown():
+    [finding] = run(hgx_h100(gpus=1))
+    assert finding.status == "pass" and finding.observed == {"GPU0": ["X"]}
+    assert run(hgx_h100(gpus=0))[0].status == "unknown"

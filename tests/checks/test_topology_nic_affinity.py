@@ -1,0 +1,78 @@
+"""topology.nic_affinity on the healthy HGX H100 facts (4 GPUs and 4 HCAs per NUMA node), with one change each."""
+
+from factsbuilder import hgx_h100, platform, with_gpu
+
+from readycheck.checks import topology_nic_affinity
+
+SETTINGS = {"expected_pairs": [], "exclude_devices": ["mlx5_bond_*"], "exclude_link_layers": ["Ethernet"]}
+# shared/samples/topo-m_8xH100-80GB-HBM3_8NIC-rail-PIX_driver570.133.20.txt: NICk is PIX to GPUk.
+RAILS = [f"mlx5_{n}=gpu{n}" for n in range(8)]
+
+
+def run(facts, **settings):
+    return {f.subject: f for f in topology_nic_affinity.check(facts, {**SETTINGS, **settings})}
+
+
+def test_hcas_beside_gpus_pass():
+    findings = run(hgx_h100())
+    assert len(findings) == 8 and {f.status for f in findings.values()} == {"pass"}
+    assert findings["mlx5_0/1"].message == "NUMA node 0, with gpu0 gpu1 gpu2 gpu3"
+    assert findings["mlx5_7/1"].observed == {"numa_node": 1, "gpus": ["gpu4", "gpu5", "gpu6", "gpu7"]}
+
+
+def test_an_hca_on_a_node_without_gpus_fails():
+    facts = hgx_h100()
+    for gpu in facts["gpus"]:
+        gpu["numa_node"] = 0
+    finding = run(facts)["mlx5_6/1"]
+    assert finding.status == "fail" and finding.message == "NUMA node 1 has no GPU (GPUs are on NUMA node 0)"
+    assert "slot" in finding.remedy
+
+
+def test_the_expected_pairing_is_followed():
+    assert {f.status for f in run(hgx_h100(), expected_pairs=RAILS).values()} == {"pass"}
+    finding = run(hgx_h100(), expected_pairs=["mlx5_1=gpu5"])["mlx5_1/1"]
+    assert finding.status == "fail" and finding.message == "NUMA node 0, its GPU gpu5 is on NUMA node 1"
+
+
+def test_a_malformed_or_impossible_pairing_is_a_pack_problem():
+    [finding] = run(hgx_h100(), expected_pairs=["mlx5_0 -> GPU0"]).values()
+    assert finding.status == "unknown" and "'mlx5_0 -> GPU0'" in finding.message and "rule pack" in finding.remedy
+    finding = run(hgx_h100(), expected_pairs=["mlx5_0=gpu9"])["mlx5_0/1"]
+    assert finding.status == "unknown" and "gpu9" in finding.message
+
+
+def test_an_hca_without_numa_affinity_is_unknown():
+    facts = hgx_h100()
+    port = facts["infiniband"][5]
+    port["numa_node"] = None
+    port["unavailable"]["numa_node"] = "NotReported"  # sysfs numa_node -1
+    finding = run(facts)["mlx5_5/1"]
+    assert finding.status == "unknown" and "NotReported" in finding.message and "BIOS" in finding.remedy
+
+
+def test_gpus_without_numa_node_are_unknown():
+    facts = hgx_h100(gpus=2)
+    for index in range(2):
+        facts = with_gpu(facts, index, reason="FunctionNotFound", numa_node=None)
+    [finding] = run(facts).values()
+    assert finding.status == "unknown" and "gpu0: numa_node unavailable (FunctionNotFound)" in finding.message
+    facts = with_gpu(hgx_h100(), 1, reason="FunctionNotFound", numa_node=None)
+    finding = run(facts, expected_pairs=["mlx5_1=gpu1"])["mlx5_1/1"]
+    assert finding.status == "unknown" and "gpu1: numa_node unavailable" in finding.message
+
+
+def test_storage_ports_are_left_out_with_a_skip():
+    facts = hgx_h100()
+    facts["infiniband"][2]["link_layer"] = "Ethernet"
+    finding = run(facts)["mlx5_2/1"]
+    assert finding.status == "skip" and "link layer Ethernet" in finding.message
+
+
+def test_no_hca_and_no_gpu():
+    facts = hgx_h100()
+    facts["infiniband"] = []
+    [finding] = run(facts).values()
+    assert finding.status == "skip" and "no InfiniBand or RoCE HCA" in finding.message
+    assert [f.status for f in run(platform("l40s")).values()] == ["skip"]
+    assert [f.status for f in run(hgx_h100(gpus=0)).values()] == ["unknown"]

@@ -1,0 +1,162 @@
+"""Fleet checks over several snapshots and a site file: rack power, rack heat, drift, projection."""
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from factsbuilder import hgx_h100
+
+from readycheck import rulepack
+from readycheck.run import judge_files, judge_snapshots
+from readycheck.site import parse
+
+REPO = Path(__file__).resolve().parent.parent
+
+SITE = """
+[site]
+name = "DC1 hall B"
+ashrae_class = "A2"
+
+[[rack]]
+name = "B07"
+nodes = ["gpu-b07-*"]
+redundancy = "2N"
+air_cooling_kw = {air}
+liquid_cooling_kw = 0.0
+node_count = {count}
+
+[[rack.feed]]
+name = "A"
+volts = 415
+amps = {amps}
+phases = 3
+power_factor = 0.95
+
+[[rack.feed]]
+name = "B"
+volts = 415
+amps = {amps}
+phases = 3
+power_factor = 0.95
+"""
+
+
+def site(air=40.0, amps=63, count=4):
+    # 415 V x 63 A three-phase x 0.95 x 0.8 = 34.4 kW per feed; 2N: one feed carries the rack.
+    return parse("site.toml", SITE.format(air=air, amps=amps, count=count))
+
+
+def nodes(count, **host):
+    out = []
+    for n in range(count):
+        facts = hgx_h100()
+        facts["host"].update(hostname=f"gpu-b07-{n:02d}", **host)
+        out.append(facts)
+    return out
+
+
+def by(report, check):
+    return {(f.subject, f.node): f for f in report.findings if f.check == check}
+
+
+def test_three_dgx_h100_fit_a_2n_rack_of_two_63a_feeds():
+    report = judge_snapshots(nodes(3), rulepack.load("hgx-h100"), site(count=3))
+    [finding] = by(report, "power.rack_budget").values()
+    assert finding.subject == "rack:B07" and finding.status == "pass"  # 30.6 kW of 34.4 kW: 89%
+    assert "nameplate" in finding.message
+    assert report.verdict == "ready"
+
+
+def test_four_dgx_h100_overload_the_rack_and_every_node_in_it_is_not_ready():
+    report = judge_snapshots(nodes(4), rulepack.load("hgx-h100"), site(count=4))
+    [finding] = by(report, "power.rack_budget").values()
+    assert finding.status == "fail" and finding.observed == "40.80 kW" and "over budget" in finding.message
+    assert report.verdict == "not-ready" and {n.verdict for n in report.nodes} == {"not-ready"}
+    [rack] = report.racks
+    assert rack.budget_kw == pytest.approx(34.41, abs=0.01) and rack.headroom_kw < 0
+
+
+def test_one_node_projects_its_rack():
+    report = judge_snapshots(nodes(1), rulepack.load("hgx-h100"), site(count=4))
+    [finding] = by(report, "power.rack_budget").values()
+    assert finding.status == "fail" and "projected" in finding.message and "1 of 4 nodes" in finding.message
+    assert report.racks[0].projected
+
+
+def test_rack_heat_against_air_cooling():
+    report = judge_snapshots(nodes(3), rulepack.load("hgx-h100"), site(air=25.0, count=3))
+    [finding] = by(report, "cooling.rack_heat").values()
+    assert finding.status == "fail" and "air 30.6 kW of 25.0 kW" in finding.message
+    assert "104,411 BTU/h" in finding.observed["air"]
+
+
+def test_without_site_the_rack_checks_skip_on_each_node():
+    report = judge_snapshots(nodes(2), rulepack.load("hgx-h100"), None)
+    skips = by(report, "power.rack_budget")
+    assert {f.status for f in skips.values()} == {"skip"} and len(skips) == 2
+
+
+def test_a_node_in_no_rack_is_unknown():
+    snapshots = nodes(1)
+    snapshots[0]["host"]["hostname"] = "gpu-c01-01"
+    report = judge_snapshots(snapshots, rulepack.load("hgx-h100"), site())
+    [finding] = by(report, "power.rack_budget").values()
+    assert finding.status == "unknown" and "matches no rack" in finding.message
+
+
+def test_drift_fails_the_odd_node_out():
+    snapshots = nodes(3)
+    odd = snapshots[2]["nvidia"]
+    odd.update(driver_version="550.54.14")
+    report = judge_snapshots(snapshots, rulepack.load("hgx-h100"), None)
+    drift = {f.node: f for f in report.findings if f.check == "fleet.drift"}
+    assert drift["gpu-b07-02"].status == "fail" and drift["gpu-b07-02"].observed == {"driver_version": "550.54.14"}
+    assert drift["gpu-b07-00"].status == "pass"
+
+
+def test_drift_between_two_nodes_only_warns():
+    snapshots = nodes(2)
+    snapshots[1]["gpus"][0]["vbios_version"] = "96.00.99.00.01"
+    snapshots[1]["nvidia"]["driver_version"] = "550.54.14"
+    report = judge_snapshots(snapshots, rulepack.load("hgx-h100"), None)
+    drift = [f for f in report.findings if f.check == "fleet.drift"]
+    assert {f.status for f in drift} == {"warn"} and "no majority" in drift[0].message
+
+
+def test_fleet_of_files_keeps_facts_on_disk_and_matches_in_memory(tmp_path):
+    snapshots = nodes(4)
+    paths = []
+    for facts in snapshots:
+        path = tmp_path / f"{facts['host']['hostname']}.json"
+        path.write_text(json.dumps(facts))
+        paths.append(str(path))
+    from_files = judge_files(paths, None, site(count=4))
+    in_memory = judge_snapshots(copy.deepcopy(snapshots), None, site(count=4))
+    assert all(n.facts is None and n.source for n in from_files.nodes)
+    assert from_files.nodes[0].load_facts()["host"]["hostname"] == "gpu-b07-00"
+    assert [f.as_dict() for f in from_files.findings] == [f.as_dict() for f in in_memory.findings]
+
+
+def test_cli_check_of_a_directory_with_a_site_file(tmp_path):
+    for facts in nodes(4):
+        (tmp_path / f"{facts['host']['hostname']}.json").write_text(json.dumps(facts))
+    site_file = tmp_path / "site.toml"
+    site_file.write_text(SITE.format(air=40.0, amps=63, count=4))
+    done = subprocess.run([sys.executable, "-m", "readycheck", "check", str(tmp_path), "--site", str(site_file),
+                           "-f", "json", "-o", str(tmp_path / "r.out")], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert "FAIL    power.rack_budget rack:B07" in done.stdout
+    report = json.loads((tmp_path / "r.out").read_text())
+    assert report["racks"][0]["name"] == "B07" and report["racks"][0]["worst_case_kw"] == pytest.approx(40.8)
+    assert len(report["nodes"]) == 4 and report["nodes"][0]["facts"]["host"]["hostname"] == "gpu-b07-00"
+
+
+def test_cli_bad_site_file_exits_2(tmp_path):
+    site_file = tmp_path / "site.toml"
+    site_file.write_text(SITE.format(air='"lots"', amps=63, count=4))
+    done = subprocess.run([sys.executable, "-m", "readycheck", "check", str(REPO / "examples/hgx-h100-healthy.json"),
+                           "--site", str(site_file)], capture_output=True, text=True)
+    assert done.returncode == 2 and "site.toml: rack[0].air_cooling_kw: must be a number" in done.stderr

@@ -1,0 +1,75 @@
+"""The site file: every key checked, errors name the file and the key."""
+
+import pytest
+
+from readycheck.errors import InputError
+from readycheck.site import load, parse
+
+GOOD = """
+[site]
+name = "DC1 hall B"
+ashrae_class = "H1"
+
+[[rack]]
+name = "B07"
+nodes = ["gpu-b07-*"]
+redundancy = "2N"
+air_cooling_kw = 40.0
+
+[[rack.feed]]
+name = "A"
+volts = 415
+amps = 32
+phases = 3
+
+[[rack.feed]]
+name = "B"
+volts = 415
+amps = 32
+phases = 3
+power_factor = 0.9
+"""
+
+
+def test_a_good_site_file_parses_with_defaults():
+    site = parse("site.toml", GOOD)
+    assert site.name == "DC1 hall B" and site.ashrae_class == "H1"
+    [rack] = site.racks
+    assert rack.redundancy == "2N" and rack.liquid_fraction == 0.0 and rack.expected_nodes is None
+    assert rack.feeds[0].power_factor == 0.95 and rack.feeds[0].derate == 0.8 and rack.feeds[1].power_factor == 0.9
+    assert site.rack_of("gpu-b07-03") is rack and site.rack_of("gpu-c01-01") is None
+
+
+def test_literal_node_names_give_the_rack_size():
+    site = parse("s.toml", GOOD.replace('nodes = ["gpu-b07-*"]', 'nodes = ["n1", "n2", "n3"]'))
+    assert site.racks[0].expected_nodes == 3
+
+
+@pytest.mark.parametrize("change, message", [
+    (("amps = 32\nphases = 3\n\n[[rack.feed]]", "amp = 32\nphases = 3\n\n[[rack.feed]]"),
+     r"site.toml: rack\[0\].feed\[0\].amp: unknown key"),
+    (("volts = 415\namps = 32\nphases = 3\npower", "volts = 415\namps = 32\nphases = 2\npower"),
+     r"rack\[0\].feed\[1\].phases: must be 1 or 3, found 2"),
+    (('redundancy = "2N"', 'redundancy = "N+1"'), r"rack\[0\].redundancy: must be \"N\" or \"2N\""),
+    (('ashrae_class = "H1"', 'ashrae_class = "B2"'), r"site.ashrae_class: must be A1 \| A2"),
+    (("air_cooling_kw = 40.0", 'air_cooling_kw = "40"'), r"rack\[0\].air_cooling_kw: must be a number"),
+    (('name = "DC1 hall B"', ""), r"site.toml: site.name: missing"),
+    (('nodes = ["gpu-b07-*"]', ""), r"rack\[0\].nodes: missing"),
+    (("[[rack]]", "[[rack]]\nliquid_fraction = 1.5"), r"rack\[0\].liquid_fraction: must be from 0 to 1"),
+    (("[site]", "[sight]\n[site]"), r"site.toml: sight: unknown key"),
+    (("[site]", "[site"), r"site.toml: invalid TOML"),
+])
+def test_bad_site_files_name_the_file_and_key(change, message):
+    with pytest.raises(InputError, match=message):
+        parse("site.toml", GOOD.replace(*change, 1))
+
+
+def test_a_rack_needs_a_feed():
+    text = GOOD.split("[[rack.feed]]")[0]
+    with pytest.raises(InputError, match=r"rack\[0\].feed: missing"):
+        parse("site.toml", text)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="nope.toml: cannot read site file"):
+        load(tmp_path / "nope.toml")
