@@ -1,0 +1,64 @@
+"""Renders every report format for a fleet of judged nodes and prints each one's size and time.
+
+Run: python bench/bench_report.py [--nodes 1000] [--per-rack 8]. Nodes are the bundled
+HGX H100 examples (every tenth one the faulty node) with distinct hostnames, judged once;
+racks are hand-built budgets of `--per-rack` nodes each. The issue's bar: the HTML for
+1,000 nodes stays under 10 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+
+def fleet(count: int, per_rack: int):
+    from readycheck import rulepack
+    from readycheck.budget import FeedBudget, RackBudget
+    from readycheck.engine import judge
+    from readycheck.facts import load_snapshot
+    from readycheck.report import Report
+
+    healthy = load_snapshot(EXAMPLES / "hgx-h100-healthy.json")
+    faulty = load_snapshot(EXAMPLES / "hgx-h100-faulty.json")
+    pack = rulepack.load("hgx-h100")
+    nodes = []
+    for n in range(count):
+        snapshot = faulty if n % 10 == 0 else healthy
+        nodes.append(judge(dict(snapshot, host=dict(snapshot["host"], hostname=f"gpu-{n:04d}")), pack))
+    racks = []
+    for r in range(0, count, per_rack):
+        members = [node.node for node in nodes[r:r + per_rack]]
+        worst = 10.2 * len(members)
+        feeds = [FeedBudget(f"PDU-{side}", 415.0, 60.0, 3, 0.95, 0.8, 32.8) for side in "AB"]
+        racks.append(RackBudget(name=f"R{r // per_rack:03d}", redundancy="2N", feeds=feeds, budget_kw=32.8,
+                                worst_case_kw=worst, nodes=members, projected=False,
+                                basis="nameplate maximum from the rule pack", air_heat_kw=worst, liquid_heat_kw=0.0,
+                                air_cooling_kw=40.0, liquid_cooling_kw=0.0))
+    return Report(nodes=nodes, racks=racks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--per-rack", type=int, default=8)
+    args = parser.parse_args()
+
+    from readycheck.report import FORMATS, render
+
+    start = time.perf_counter()
+    report = fleet(args.nodes, args.per_rack)
+    print(f"judged {args.nodes} nodes, {len(report.racks)} racks: {time.perf_counter() - start:.2f} s")
+    for fmt in FORMATS:
+        start = time.perf_counter()
+        size = len(render(report, fmt).encode("utf-8"))
+        seconds = time.perf_counter() - start
+        print(f"{fmt:6} {size / 1e6:8.2f} MB  {seconds:6.2f} s  ({size / args.nodes / 1e3:.1f} kB a node)")
+
+
+if __name__ == "__main__":
+    main()

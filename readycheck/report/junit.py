@@ -1,0 +1,92 @@
+"""JUnit XML for CI systems (Jenkins, GitLab, GitHub Actions test reporters): a node is a test suite.
+
+One `<testsuite>` per node, one `<testcase>` per finding: `classname` is the check
+id and `name` the subject. `fail` becomes `<failure>` and `error` becomes
+`<error>`, each with the message and the remedy; `skip` and `unknown` become
+`<skipped>` with the reason; a warning passes and says so in `<system-out>`.
+Because a required `unknown` (or, with `--fail-on warn`, a warning) makes a node
+not ready without failing a testcase, each suite ends with one more testcase,
+`readycheck.verdict`, that fails when the engine called the node not ready, so
+a pipeline that gates on failures gates on the verdict.
+
+The layout is the common Jenkins/Surefire one (`tests/data/junit.xsd`). Text from
+the facts is escaped by the XML writer; characters XML 1.0 cannot carry at all
+(control characters) are replaced by U+FFFD.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from readycheck.findings import ERROR, FAIL, READY, SKIP, UNKNOWN, WARN
+from readycheck.report import Report, attention_first, collected_at, plain
+
+VERDICT_CHECK = "readycheck.verdict"
+# Everything outside XML 1.0's Char production.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def text(value) -> str:
+    return _NOT_XML.sub("\ufffd", plain(value))
+
+
+def _details(finding) -> str:
+    lines = [finding.message]
+    if finding.observed is not None or finding.expected is not None:
+        lines.append(f"observed: {plain(finding.observed)}; expected: {plain(finding.expected)}")
+    if finding.remedy:
+        lines.append(f"remedy: {finding.remedy}")
+    return text("\n".join(lines))
+
+
+def _testcase(suite: ET.Element, classname: str, name: str) -> ET.Element:
+    return ET.SubElement(suite, "testcase", classname=text(classname), name=text(name), time="0")
+
+
+def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
+    facts = node.load_facts()
+    counts = node.counts()
+    ready = node.verdict == READY
+    tally = {"tests": len(node.findings) + 1, "failures": counts[FAIL] + (not ready), "errors": counts[ERROR],
+             "skipped": counts[SKIP] + counts[UNKNOWN]}
+    suite = ET.SubElement(parent, "testsuite", name=text(node.node), hostname=text(node.node),
+                          **{key: str(value) for key, value in tally.items()}, time="0")
+    when = collected_at(facts)
+    if when is not None:
+        suite.set("timestamp", when.strftime("%Y-%m-%dT%H:%M:%S"))
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("verdict", node.verdict), ("rule_pack", node.pack.name),
+                        ("rule_pack_sha256", node.pack.content_hash), ("readycheck_version", report.tool_version),
+                        ("collected_at", facts.get("collected_at"))):
+        ET.SubElement(properties, "property", name=name, value=text(value))
+    for finding in node.findings:
+        case = _testcase(suite, finding.check, finding.subject)
+        if finding.status in (FAIL, ERROR):
+            tag = "failure" if finding.status == FAIL else "error"
+            ET.SubElement(case, tag, message=text(finding.message), type=finding.status).text = _details(finding)
+        elif finding.status in (SKIP, UNKNOWN):
+            reason = finding.message if finding.status == SKIP else f"unknown: {finding.message}"
+            ET.SubElement(case, "skipped", message=text(reason)).text = _details(finding)
+        elif finding.status == WARN:
+            ET.SubElement(case, "system-out").text = text(f"warning: {_details(finding)}")
+    case = _testcase(suite, VERDICT_CHECK, node.node)
+    if not ready:
+        blocking = [f"{f.status} {f.check} {f.subject}" for f in attention_first(node.findings)
+                    if f.blocks_readiness or (report.fail_on == WARN and f.status == WARN)]
+        ET.SubElement(case, "failure", message=text(f"{node.node} is not ready"), type="not-ready").text = text(
+            "\n".join(blocking) or "see the rack findings")
+    return tally
+
+
+def render(report: Report) -> str:
+    root = ET.Element("testsuites", name="readycheck")
+    totals = {"tests": 0, "failures": 0, "errors": 0}  # the root carries no `skipped` in the Jenkins schema
+    for node in report.nodes:
+        tally = _suite(root, report, node)
+        for key in totals:
+            totals[key] += tally[key]
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,77 @@
+"""Prometheus textfile: parses with prometheus_client, one series per check and subject, readings, racks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+
+from prometheus_client.parser import text_string_to_metric_families
+from test_report_formats import FAULTY, HEALTHY, faulty_report, judged, rack
+
+from readycheck.facts import load_snapshot
+from readycheck.report import render
+from readycheck.report.prom import label, number
+
+
+def parse(out: str) -> dict:
+    families = {f.name: f for f in text_string_to_metric_families(out)}
+    assert all(f.type == "gauge" for f in families.values())
+    series = [(s.name, tuple(sorted(s.labels.items()))) for f in families.values() for s in f.samples]
+    assert len(series) == len(set(series)), "a series appears twice: the textfile collector would reject the file"
+    return families
+
+
+def values(family, **match) -> list[float]:
+    return [s.value for s in family.samples if all(s.labels.get(k) == v for k, v in match.items())]
+
+
+def test_the_faulty_node():
+    report = faulty_report()
+    out = render(report, "prom")
+    assert out.endswith("\n")
+    families = parse(out)
+    node = {"node": "gpu-b07-04"}
+    assert values(families["readycheck_ready"], **node) == [0.0]
+    collected = datetime(2026, 11, 27, 12, tzinfo=timezone.utc).timestamp()
+    assert values(families["readycheck_facts_collected_timestamp_seconds"], **node) == [collected]
+    checks = families["readycheck_check_status"]
+    assert sum(s.value for s in checks.samples) == len(report.nodes[0].findings)
+    assert values(checks, check="pcie.link", subject="gpu2") == [1.0]
+    assert [s.labels["status"] for s in checks.samples if s.labels["check"] == "pcie.link"].count("fail") == 1
+    counts = {s.labels["status"]: s.value for s in families["readycheck_findings"].samples}
+    assert counts == {k: float(v) for k, v in report.nodes[0].counts().items()}
+    assert len(families["readycheck_gpu_temperature_celsius"].samples) == 8
+    assert values(families["readycheck_gpu_temperature_celsius"], gpu="0") == [31.0]
+    assert values(families["readycheck_gpu_slowdown_temperature_celsius"], gpu="0") == [89.0]
+    assert values(families["readycheck_gpu_power_draw_watts"], gpu="0") == [68.5]
+    assert values(families["readycheck_gpu_power_limit_watts"], gpu="7") == [700.0]
+    info = families["readycheck_info"].samples[0].labels
+    assert info["rule_pack"] == "hgx-h100" and info["rule_pack_sha256"] == "0" * 64
+    assert not any(name.startswith("readycheck_rack") for name in families)
+
+
+def test_rack_headroom_when_racks_exist():
+    report = judged(load_snapshot(HEALTHY), load_snapshot(FAULTY),
+                    racks=[rack("B07", 20.4, ["gpu-b07-03", "gpu-b07-04"]), rack("B08", None, []),
+                           rack("B09", 40.0, [])])
+    families = parse(render(report, "prom"))
+    assert values(families["readycheck_ready"]) == [1.0, 0.0]
+    budget = families["readycheck_rack_power_budget_watts"]
+    assert values(budget, rack="B07") == [30000.0] and values(budget, rack="B08") == [30000.0]
+    assert values(families["readycheck_rack_power_worst_case_watts"], rack="B08") == []  # unknown: no sample
+    headroom = families["readycheck_rack_power_headroom_watts"]
+    assert [round(v) for v in values(headroom, rack="B07")] == [9600] and values(headroom, rack="B09") == [-10000.0]
+
+
+def test_label_values_are_escaped_and_parse_back():
+    tricky = 'a\\b"c\nd{e}=f,g'
+    assert label(tricky) == 'a\\\\b\\"c\\nd{e}=f,g'
+    facts = load_snapshot(FAULTY)
+    facts["host"]["hostname"] = tricky
+    families = parse(render(judged(facts), "prom"))
+    assert Counter(s.labels["node"] for s in families["readycheck_ready"].samples) == {tricky: 1}
+
+
+def test_special_numbers():
+    assert [number(v) for v in (1, True, 0.5, float("inf"), float("-inf"), float("nan"), 1795780800)] == [
+        "1.0", "1.0", "0.5", "+Inf", "-Inf", "NaN", "1795780800.0"]
