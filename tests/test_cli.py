@@ -138,3 +138,13 @@ def test_the_cli_offers_every_report_format():
     from readycheck.report import FORMATS
 
     assert set(REPORT_FORMATS) == set(FORMATS)
+
+
+def test_terminal_escapes_in_a_hostname_are_shown_not_obeyed(tmp_path):
+    facts = json.loads(FAULTY.read_text())
+    facts["host"]["hostname"] = "evil\x1b]0;owned\x07\x1b[2J"
+    path = tmp_path / "escape.json"
+    path.write_text(json.dumps(facts))
+    done = readycheck("check", path)
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert done.stdout.startswith("evil\\x1b]0;owned\\x07\\x1b[2J: NOT READY")

@@ -131,8 +131,9 @@ def test_hostile_names_in_json_round_trip():
     assert document["nodes"][0]["facts"]["gpus"][3]["name"] == HOSTILE_GPU
 
 
-def test_hostile_names_in_text_are_printed_as_they_are():
-    assert _hostile("text").startswith(HOSTILE_HOST + ": NOT READY")
+def test_hostile_names_in_text_are_printed_with_control_characters_escaped():
+    # Markup is harmless on a terminal and printed as it is; the newline is shown as \n.
+    assert _hostile("text").startswith(HOSTILE_HOST.replace("\n", "\\n") + ": NOT READY")
 
 
 def test_text_is_coloured_only_when_asked_and_no_color_is_unset(monkeypatch):

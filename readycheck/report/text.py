@@ -7,6 +7,7 @@ to anything but the empty string (https://no-color.org).
 from __future__ import annotations
 
 import os
+import re
 
 import click
 
@@ -14,7 +15,14 @@ from readycheck.findings import READY, Finding
 from readycheck.report import Report, attention_first, plain
 
 MAX_LISTED = 25
+# C0 and C1 control characters: a hostname or GPU name from a snapshot must not move the cursor,
+# retitle the terminal or colour the screen; they are shown escaped (\x1b) instead.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 COLOURS = {"fail": "red", "error": "red", "unknown": "magenta", "warn": "yellow", "skip": "blue", "pass": "green"}
+
+
+def safe(text: str) -> str:
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _group(findings) -> list[tuple[tuple, list[Finding]]]:
@@ -37,6 +45,7 @@ def render(report: Report, colour: bool = False) -> str:
     colour = colour and not os.environ.get("NO_COLOR")
 
     def paint(text: str, status: str) -> str:
+        text = safe(text)
         return click.style(text, fg=COLOURS[status], bold=status in ("fail", "error")) if colour else text
 
     lines: list[str] = []
@@ -48,18 +57,19 @@ def render(report: Report, colour: bool = False) -> str:
             continue
         word = "READY" if node.verdict == READY else "NOT READY"
         lines.append(paint(f"{node.node}: {word}", "pass" if node.verdict == READY else "fail"))
-        lines.append(f"  rules: {node.pack.name} ({node.pack.reason or 'chosen with --rules'}), "
-                     f"sha256 {node.pack.content_hash[:12]}")
+        lines.append(safe(f"  rules: {node.pack.name} ({node.pack.reason or 'chosen with --rules'}), "
+                          f"sha256 {node.pack.content_hash[:12]}"))
         groups = _attention(node)
         for (status, message, remedy, observed, expected), items in groups[:MAX_LISTED]:
             checks = ", ".join(dict.fromkeys(f.check for f in items))
             subjects = ", ".join(dict.fromkeys(f.subject for f in items))
             optional = " (optional)" if status == "unknown" and not any(f.required for f in items) else ""
-            lines.append(f"  {paint(status.upper().ljust(7), status)} {checks} {subjects}: {message}{optional}")
+            lines.append(f"  {paint(status.upper().ljust(7), status)} {safe(f'{checks} {subjects}: {message}')}"
+                         f"{optional}")
             if observed != "None" or expected != "None":
-                lines.append(f"          observed {observed}; expected {expected}")
+                lines.append(safe(f"          observed {observed}; expected {expected}"))
             if remedy:
-                lines.append(f"          -> {remedy}")
+                lines.append(safe(f"          -> {remedy}"))
         if len(groups) > MAX_LISTED:
             lines.append(f"  ... {len(groups) - MAX_LISTED} more (see --format json or md)")
         counts = node.counts()
@@ -75,15 +85,15 @@ def render(report: Report, colour: bool = False) -> str:
             f"{rack.worst_case_kw:.1f} of {rack.budget_kw:.1f} kW ({rack.used_fraction:.0%})")
         lines.append(paint(f"rack {rack.name}: {used}{', projected' if rack.projected else ''}", status))
         for finding in worst:
-            lines.append(f"  {paint(finding.status.upper().ljust(7), finding.status)} {finding.check} "
-                         f"{finding.subject}: {finding.message}")
+            described = safe(f"{finding.check} {finding.subject}: {finding.message}")
+            lines.append(f"  {paint(finding.status.upper().ljust(7), finding.status)} {described}")
             if finding.remedy:
-                lines.append(f"          -> {finding.remedy}")
+                lines.append(safe(f"          -> {finding.remedy}"))
     if fleet:
         if quiet:
             names = ", ".join(n.node for n in quiet[:MAX_LISTED])
             more = f" and {len(quiet) - MAX_LISTED} more" if len(quiet) > MAX_LISTED else ""
-            lines.append(f"ready, nothing to report: {names}{more}")
+            lines.append(safe(f"ready, nothing to report: {names}{more}"))
         summary = report.summary()
         lines.append(f"{summary['ready']} of {summary['nodes']} nodes ready")
     return "\n".join(lines) + "\n"
