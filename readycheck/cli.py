@@ -74,13 +74,30 @@ def schema() -> None:
     click.echo(json.dumps(FACTS_V1, indent=2))
 
 
+@cli.command(name="import")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("-o", "--output", metavar="FILE", help="Write the snapshot here instead of stdout.")
+def import_captures(files: tuple[str, ...], output: str | None) -> None:
+    """Build one facts snapshot of one node from its captures: nvidia-smi -q or -q -x, nvidia-smi
+    topo -m, nvidia-smi nvlink -s, ibstat, ibstatus (each file's format is detected). What the
+    captures do not show is null with the reason NotInSource, so `check` says unknown for it."""
+    from readycheck.facts import dump_snapshot
+    from readycheck.importers import import_files
+
+    snapshot = import_files(list(files))
+    with _output(output) as stream:
+        stream.write(dump_snapshot(snapshot))
+
+
 # The keys of readycheck.report.FORMATS, listed here so --help does not import the reporters;
 # tests/test_cli.py keeps the two in step.
+# readycheck.load.backends.NAMES, for the same reason.
+LOAD_BACKENDS = ("auto", "dcgm", "gpu_burn", "builtin")
 REPORT_FORMATS = ("text", "json", "md", "html", "junit", "prom")
 
 
 def _judge_options(func):
-    """Options shared by `check` and `scan`."""
+    """Options shared by `check`, `scan` and `slurm-health`."""
     func = click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
                         help="Also call the node not ready on warnings.")(func)
     func = click.option("-o", "--output", metavar="FILE|DIR",
@@ -89,6 +106,8 @@ def _judge_options(func):
                         type=click.Choice(REPORT_FORMATS),
                         help="Report format; repeat for several (default: text on the terminal).")(func)
     func = click.option("--site", metavar="FILE", help="Site file: racks, power feeds, cooling, ASHRAE class.")(func)
+    func = click.option("--order", metavar="FILE",
+                        help="Order file (TOML or CSV) to compare the node with, item by item (inventory.match).")(func)
     func = click.option("-r", "--rules", metavar="PACK|FILE",
                         help="Built-in rule pack name or a pack file (default: chosen from the GPU model).")(func)
     return func
@@ -123,35 +142,96 @@ def _site(path: str | None):
     return site.load(path) if path else None
 
 
+def _order(path: str | None):
+    from readycheck import order
+
+    return order.load(path) if path else None
+
+
 @cli.command()
 @click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT|DIR...")
 @_judge_options
 def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...], output: str | None,
-          fail_on: str, site: str | None) -> int:
+          fail_on: str, site: str | None, order: str | None) -> int:
     """Judge facts snapshots (from `collect`, another node, an archive; a directory stands for its
-    *.json files) against a rule pack, and each rack against the site file.
+    *.json files) against a rule pack, and each rack against the site file. A capture (see
+    `readycheck import`) is imported on the fly, one file per node.
 
     Exit 0 ready, 1 not ready, 2 bad input, 3 internal error."""
     from readycheck.run import judge_files, snapshot_paths
 
-    report = judge_files(snapshot_paths(list(snapshots)), rules, _site(site), fail_on)
+    report = judge_files(snapshot_paths(list(snapshots)), rules, _site(site), fail_on, order=_order(order))
     return _report(report, formats, output)
 
 
 @cli.command()
 @_judge_options
-def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None) -> int:
+@click.option("--load", "load_seconds", type=click.IntRange(min=1), metavar="SECONDS",
+              help="After collecting, drive every GPU to full power for SECONDS while sampling NVML.")
+@click.option("--load-backend", type=click.Choice(LOAD_BACKENDS), default="auto", show_default=True,
+              help="dcgm (dcgmi diag targeted_power), gpu_burn, or the builtin PyTorch/CuPy burner.")
+@click.option("--load-interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True, metavar="S",
+              help="Seconds between samples during the load phase.")
+@click.option("--storage-test", metavar="PATH", type=click.Path(exists=True),
+              help="Also time a sequential read of existing files under PATH (never writes; host.storage_throughput).")
+@click.option("--storage-seconds", metavar="N", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, help="Stop the storage read test after N seconds.")
+@click.option("--storage-max-gib", metavar="N", type=click.FloatRange(min=0, min_open=True), default=64.0,
+              show_default=True, help="Stop the storage read test after N GiB.")
+def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None,
+         order: str | None, load_seconds: int | None, load_backend: str, load_interval: float,
+         storage_test: str | None, storage_seconds: float, storage_max_gib: float) -> int:
     """Collect facts on this machine and judge them: `collect` and `check` in one step.
 
-    With --site, this node's rack is projected from its worst case times the rack's node count."""
+    With --site, this node's rack is projected from its worst case times the rack's node count.
+    With --load, the GPUs run at full power first (nothing is changed on them) and the load
+    checks judge what was sampled; without it they say the node was judged at idle only."""
     from readycheck.probes import ProbeContext
     from readycheck.probes import collect as run_probes
     from readycheck.run import judge_snapshots, resolve_rules
 
-    site_file = _site(site)  # a bad site file stops the scan before any probe runs
+    site_file, order_file = _site(site), _order(order)  # bad input stops the scan before any probe runs
     pack = resolve_rules(rules)
     snapshot = run_probes(ProbeContext, version=__version__)
-    return _report(judge_snapshots([snapshot], pack, site_file, fail_on), formats, output)
+    if storage_test:
+        from readycheck.probes import storage_test as read_test
+
+        snapshot["host"]["storage_test"] = read_test.run(Path(storage_test), storage_seconds,
+                                                         int(storage_max_gib * 1024**3))
+    if load_seconds:
+        from readycheck.load.progress import TerminalProgress
+        from readycheck.load.runner import run as run_load
+
+        with TerminalProgress(sys.stderr) as progress:
+            snapshot["load"] = run_load(ProbeContext(), load_seconds, load_backend, load_interval, progress)
+    return _report(judge_snapshots([snapshot], pack, site_file, fail_on, order=order_file), formats, output)
+
+
+@cli.command(name="slurm-health")
+@_judge_options
+@click.option("--node", metavar="NAME", help="Slurm node to drain or resume (default: $SLURMD_NODENAME, "
+                                             "else this host's short hostname).")
+@click.option("--snapshot", metavar="FILE", help="Judge this snapshot (from `collect`) instead of scanning.")
+@click.option("--dry-run", is_flag=True, help="Print the scontrol command instead of running it.")
+def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None,
+                 order: str | None, node: str | None, snapshot: str | None, dry_run: bool) -> int:
+    """Judge this node for Slurm (HealthCheckProgram, prolog, epilog) and drain or resume it.
+
+    A node that is not ready is drained with reason "readycheck: <first failing check>"; a node
+    readycheck drained is resumed once ready; a node drained with any other reason is left alone.
+    Fast: no load phase, no report files unless --format is given. Exit 0 ready, 1 not ready,
+    2 bad input or scontrol failed, 3 internal error."""
+    from readycheck import slurm
+
+    report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order))
+    said = slurm.tell_slurm(report, node or slurm.this_node(), dry_run)
+    if formats:
+        return_code = _report(report, formats, output)
+    else:
+        click.echo(slurm.summary(report))
+        return_code = 0 if report.verdict == "ready" else 1
+    click.echo(said)
+    return return_code
 
 
 @cli.command(name="checks")

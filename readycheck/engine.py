@@ -9,8 +9,9 @@ still run. Reporters receive the result and never recompute it.
 Two scopes of check: node checks (`check(facts, settings)`) see one snapshot;
 fleet checks (`SCOPE = "fleet"`, `check_fleet(fleet, settings)`) see every
 node of the run and the site's racks, after the node checks. A check that
-needs the site file or the pack's `[platform]` figures names them in `NEEDS`
-and receives them as keyword arguments. A fleet check may define
+needs the site file, the pack's `[platform]` figures or the order file
+(`--order`) names them in `NEEDS` (`site`, `platform`, `order`) and receives
+them as keyword arguments. A fleet check may define
 `extract(facts)`: its result is kept per node, so the facts themselves need not
 stay in memory for a fleet of thousands.
 """
@@ -23,6 +24,7 @@ from typing import Any
 from readycheck import checks
 from readycheck.budget import NodeDraw, RackBudget, node_worst_case, rack_budget
 from readycheck.findings import ERROR, FAIL, NOT_READY, STATUSES, WARN, Finding, verdict
+from readycheck.order import Order
 from readycheck.rulepack import Pack
 from readycheck.site import Site
 
@@ -42,6 +44,14 @@ class NodeResult:
     rack: str | None = None
     source: str | None = None
     extracts: dict[str, Any] = field(default_factory=dict)
+    load_status: str | None = None  # the load phase's status; None: judged at idle only
+
+    @property
+    def load_words(self) -> str:
+        """How the node was loaded, in words for every report."""
+        if self.load_status is None:
+            return "judged at idle only (no load phase ran)"
+        return f"judged under load (load phase {self.load_status.replace('_', ' ')})"
 
     def counts(self) -> dict[str, int]:
         return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
@@ -50,9 +60,9 @@ class NodeResult:
         """The judged facts: kept in memory for one node, read again from `source` for a fleet."""
         if self.facts is not None:
             return self.facts
-        from readycheck.facts import load_snapshot
+        from readycheck.importers import load_input
 
-        return load_snapshot(self.source)
+        return load_input(self.source)
 
 
 @dataclass
@@ -105,13 +115,14 @@ def run_check(check_id: str, snapshot: dict[str, Any], table: dict[str, Any], no
     return _policy(check_id, found, table, node)
 
 
-def judge(snapshot: dict[str, Any], pack: Pack, fail_on: str = FAIL, site: Site | None = None) -> NodeResult:
+def judge(snapshot: dict[str, Any], pack: Pack, fail_on: str = FAIL, site: Site | None = None, *,
+          order: Order | None = None) -> NodeResult:
     """Run the pack's node checks on one snapshot, and keep what the fleet checks will need."""
     node = node_name(snapshot)
     rack = site.rack_of(node) if site else None
     result = NodeResult(node=node, facts=snapshot, pack=pack, draw=node_worst_case(snapshot, pack.platform),
-                        rack=rack.name if rack else None)
-    context = {"site": site, "platform": pack.platform}
+                        rack=rack.name if rack else None, load_status=(snapshot.get("load") or {}).get("status"))
+    context = {"site": site, "platform": pack.platform, "order": order}
     for check_id in pack.enabled():
         module = checks.load(check_id)
         if _scope(check_id) == "fleet":

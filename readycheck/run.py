@@ -18,8 +18,9 @@ from typing import Any
 from readycheck import rulepack
 from readycheck.engine import NodeResult, judge, judge_fleet
 from readycheck.errors import InputError
-from readycheck.facts import load_snapshot
 from readycheck.findings import FAIL
+from readycheck.importers import load_input
+from readycheck.order import Order
 from readycheck.report import Report
 from readycheck.site import Site
 
@@ -51,13 +52,13 @@ def _pack_for(rules: rulepack.Pack | None, models: tuple[str, ...]) -> rulepack.
     return rules if rules is not None else rulepack.choose_for_models(models)
 
 
-def _judge_file(job: tuple[str, str | None, Site | None, str]) -> tuple[NodeResult, tuple[str, ...]]:
+def _judge_file(job: tuple[str, str | None, Site | None, str, Order | None]) -> tuple[NodeResult, tuple[str, ...]]:
     """Worker: read, validate and judge one file; return the result without its facts or pack."""
-    path, rules_spec, site, fail_on = job
-    snapshot = load_snapshot(path)
+    path, rules_spec, site, fail_on, order = job
+    snapshot = load_input(path)
     models = _models(snapshot)
     rules = resolve_rules(rules_spec)
-    result = judge(snapshot, _pack_for(rules, models), fail_on, site)
+    result = judge(snapshot, _pack_for(rules, models), fail_on, site, order=order)
     result.facts, result.pack, result.source = None, None, path
     return result, models
 
@@ -70,12 +71,12 @@ def _judge_job(job):
 
 
 def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on: str = FAIL,
-                workers: int | None = None) -> Report:
+                workers: int | None = None, *, order: Order | None = None) -> Report:
     """Judge snapshot files; one file keeps its facts in memory, a fleet leaves them on disk."""
     pack = resolve_rules(rules)
     if len(paths) == 1:
-        return judge_snapshots([load_snapshot(paths[0])], pack, site, fail_on, sources=paths)
-    jobs = [(path, rules, site, fail_on) for path in paths]
+        return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order)
+    jobs = [(path, rules, site, fail_on, order) for path in paths]
     workers = workers or os.cpu_count() or 1
     nodes = []
     if len(paths) < PARALLEL_FROM or workers == 1:
@@ -99,11 +100,11 @@ def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
 
 
 def judge_snapshots(snapshots: list[dict[str, Any]], pack: rulepack.Pack | None, site: Site | None,
-                    fail_on: str = FAIL, sources: list[str] | None = None) -> Report:
+                    fail_on: str = FAIL, sources: list[str] | None = None, *, order: Order | None = None) -> Report:
     """Judge snapshots held in memory (a scan, a single file): the facts stay with the result."""
     nodes = []
     for i, snapshot in enumerate(snapshots):
-        result = judge(snapshot, _pack_for(pack, _models(snapshot)), fail_on, site)
+        result = judge(snapshot, _pack_for(pack, _models(snapshot)), fail_on, site, order=order)
         result.source = sources[i] if sources else None
         nodes.append(result)
     return _finish(nodes, pack, site, fail_on)

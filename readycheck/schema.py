@@ -87,8 +87,13 @@ HOST = _obj({
     "inlet_temperature_c": NUM,
     "dmi": _obj({f: STR for f in DMI_FIELDS}),
     "psus": _arr(_obj({"name": STR, "present": BOOL, "ok": BOOL, "capacity_w": NUM}, reasons=False)),
-    "block_devices": _arr({"type": "object"}),
-    "filesystems": _arr({"type": "object"}),
+    "block_devices": _arr(_obj({
+        "name": {"type": "string"}, "model": STR, "serial": STR, "size_bytes": INT, "rotational": BOOL,
+        "transport": STR, "pcie_link_gen_current": INT, "pcie_link_width_current": INT, "numa_node": INT,
+    }, reasons="optional")),
+    "filesystems": _arr(_obj({
+        "mountpoint": {"type": "string"}, "device": STR, "fstype": STR, "size_bytes": INT, "free_bytes": INT,
+    }, reasons="optional")),
 })
 
 NVIDIA = _obj({
@@ -113,6 +118,18 @@ NETWORK_INTERFACE = _obj({
     "driver": STR, "pci_bus_id": STR, "numa_node": INT,
 })
 
+LOAD: Schema = {**_obj({
+    "backend": STR,
+    "seconds": {"type": "number"},
+    "interval_s": {"type": "number"},
+    "samples": _arr(_obj({
+        "t": {"type": "number"}, "gpu": {"type": "integer"}, "power_draw_w": NUM, "temperature_gpu_c": NUM,
+        "temperature_memory_c": NUM, "clocks_sm_mhz": NUM,
+        "clocks_event_reasons": {"type": ["array", "null"], "items": {"type": "string"}},
+    }, reasons="optional")),
+    "errors": _arr({"type": "string"}),
+}, reasons=False), "type": ["object", "null"]}
+
 FACTS_V1: Schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://readycheck.invalid/schema/facts-v1.json",
@@ -133,7 +150,7 @@ FACTS_V1: Schema = {
         "network_interfaces": _arr(NETWORK_INTERFACE),
         "xid_events": _arr(_obj({"xid": {"type": "integer"}, "pci_bus_id": STR, "timestamp": STR,
                                  "message": {"type": "string"}}, reasons=False)),
-        "load": {"type": ["object", "null"]},
+        "load": LOAD,
         "probe_errors": _arr(_obj({"probe": {"type": "string"}, "error": {"type": "string"}},
                                   reasons=False)),
     }, reasons=False),

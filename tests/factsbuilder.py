@@ -70,6 +70,14 @@ def h100_gpu(index: int) -> dict[str, Any]:
     }
 
 
+def nvme_drive(index: int) -> dict[str, Any]:
+    """One of a DGX H100's eight 3.84 TB U.2 data drives (PM9A3, PCIe Gen4 x4), as the storage probe reads it."""
+    return {"name": f"nvme{index}n1", "model": "SAMSUNG MZQL23T8HCLS-00A07", "serial": f"S64HNE0T50{index:04d}",
+            "size_bytes": 3840755982336, "rotational": False, "transport": "nvme", "pcie_link_gen_current": 4,
+            "pcie_link_width_current": 4, "pcie_link_gen_max": 4, "pcie_link_width_max": 4,
+            "numa_node": 0 if index < 4 else 1, "unavailable": {}}
+
+
 def hgx_h100(gpus: int = 8) -> dict[str, Any]:
     """A healthy 8x H100 SXM HGX node with 8 NDR InfiniBand ports, as `readycheck collect` writes it."""
     return {
@@ -84,7 +92,10 @@ def hgx_h100(gpus: int = 8) -> dict[str, Any]:
             "inlet_temperature_c": 22.0,
             "dmi": {"sys_vendor": "NVIDIA", "product_name": "DGXH100", "product_serial": "1562423000123",
                     "board_serial": "1572523000456", "bios_version": "1.1.3", "unavailable": {}},
-            "psus": [], "block_devices": [], "filesystems": [], "unavailable": {"psus": "NotFound"},
+            "psus": [], "block_devices": [nvme_drive(n) for n in range(8)],
+            "filesystems": [{"mountpoint": "/raid", "device": "/dev/md0", "fstype": "ext4",
+                             "size_bytes": 30725970755584, "free_bytes": 29186532827136, "unavailable": {}}],
+            "unavailable": {"psus": "NotFound"},
         },
         "nvidia": {
             "nvml_available": True, "nvml_error": None, "driver_version": "550.54.15",

@@ -54,6 +54,16 @@ REGISTRY: dict[str, str] = {
     "ib.firmware": "ib_firmware",
     "ib.errors": "ib_errors",
     "net.interfaces": "net_interfaces",
+    "load.power_reached": "load_power_reached",
+    "load.throttle": "load_throttle",
+    "load.thermal_margin": "load_thermal_margin",
+    "load.clocks": "load_clocks",
+    "load.node_power": "load_node_power",
+    "host.memory": "host_memory",
+    "host.cpu": "host_cpu",
+    "host.storage": "host_storage",
+    "host.storage_throughput": "host_storage_throughput",
+    "inventory.match": "inventory_match",
 }
 
 # Keys every check's table accepts besides its own settings.

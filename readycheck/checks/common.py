@@ -58,3 +58,8 @@ def racks_to_judge(check_id: str, fleet: Any) -> tuple[list[Finding], list[Any]]
 def spread(versions: dict[str, list[str]]) -> str:
     """Which subjects run which version: '96.00.74.00.0D on gpu0 gpu1, 96.00.99.00.01 on gpu2'."""
     return ", ".join(f"{version} on {' '.join(subjects)}" for version, subjects in versions.items())
+
+
+def contains(text: str | None, pattern: str) -> bool:
+    """Whether `pattern` occurs in `text`, case ignored: how model names are matched (a null text never)."""
+    return text is not None and pattern.casefold() in text.casefold()

@@ -24,6 +24,7 @@ from readycheck.facts import NO_PERMISSION, NOT_FOUND, TIMEOUT, Unreadable, empt
 PROBES: tuple[tuple[str, str], ...] = (
     ("nvml", "readycheck.probes.nvml"),
     ("host", "readycheck.probes.host"),
+    ("storage", "readycheck.probes.storage"),
     ("driver", "readycheck.probes.driver"),
     ("infiniband", "readycheck.probes.infiniband"),
     ("network", "readycheck.probes.network"),

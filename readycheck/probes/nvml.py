@@ -40,9 +40,10 @@ Readings a snapshot's user should know:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 from readycheck.facts import (
@@ -214,6 +215,39 @@ def probe(ctx: ProbeContext, *, call_timeout: float = CALL_TIMEOUT_S,
         ctx.error(f"{TIMEOUT}: NVML gave no answer to {nvml.hung} within {call_timeout:g}s; "
                   "every NVML value after it is null with reason Timeout")
     return facts
+
+
+@contextlib.contextmanager
+def session(ctx: ProbeContext, call_timeout: float = CALL_TIMEOUT_S) -> Iterator[list[_Gpu]]:
+    """NVML opened for repeated reads (the load phase's sampler): the GPUs, shut down afterwards.
+
+    Raises `NvmlUnavailable` when NVML cannot be loaded."""
+    backend = ctx.nvml_backend() if ctx.nvml_backend is not None else PynvmlBackend()
+    nvml = GuardedNvml(backend, timeout=call_timeout)
+    try:
+        nvml.init()
+    except NvmlUnavailable:
+        nvml.close()
+        raise
+    try:
+        yield _open_gpus(ctx, nvml)
+    finally:
+        try:
+            nvml.shutdown()
+        except Unreadable as exc:
+            ctx.error(f"nvmlShutdown: {exc}")
+
+
+def sample(gpu: _Gpu) -> dict[str, Any]:
+    """What the load phase reads from one GPU every interval (facts v1 `load.samples[]`, less `t`)."""
+    s = Record(gpu=gpu.index)
+    s.read("power_draw_w", _per_thousand, gpu, "nvmlDeviceGetPowerUsage")
+    s.read("temperature_gpu_c", gpu.call_first, TEMPERATURE_FUNCTIONS, NVML_TEMPERATURE_GPU)
+    s.read("temperature_memory_c", lambda: _field(gpu.call("nvmlDeviceGetFieldValues", [FI_MEMORY_TEMP]),
+                                                   FI_MEMORY_TEMP))
+    s.read("clocks_sm_mhz", gpu.call, "nvmlDeviceGetClockInfo", NVML_CLOCK_SM)
+    s.read("clocks_event_reasons", lambda: clock_event_reasons(gpu.call_first(CLOCK_EVENT_FUNCTIONS)))
+    return s.as_dict()
 
 
 def _collect(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any], list[_Gpu]]:

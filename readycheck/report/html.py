@@ -149,6 +149,17 @@ def gauge(fraction: float | None) -> dict[str, Any] | None:
             "percent": "over budget" if math.isinf(fraction) else f"{fraction * 100:.0f}%"}
 
 
+def drive_view(drive: dict[str, Any]) -> dict[str, Any]:
+    """A drive's size in decimal TB, as drives are sold, and its PCIe link ("x2 Gen4 of x4 Gen4" when short)."""
+    size = drive.get("size_bytes")
+    width, gen = drive.get("pcie_link_width_current"), drive.get("pcie_link_gen_current")
+    width_max, gen_max = drive.get("pcie_link_width_max"), drive.get("pcie_link_gen_max")
+    link = None if width is None or gen is None else f"x{width} Gen{gen}"
+    if link and (width_max, gen_max) not in ((width, gen), (None, None)):
+        link += f" of x{width_max} Gen{gen_max}"
+    return {"drive": drive, "size_tb": None if size is None else f"{size / 1e12:.2f}", "link": link}
+
+
 def needs_attention(findings: list[Finding]) -> list[Finding]:
     """Failing, erroring, unknown and warning findings, worst first (skips are listed under every check)."""
     return [f for f in attention_first(findings) if f.status != "skip"]
@@ -176,6 +187,8 @@ def node_view(node: NodeResult, anchor: str, fleet: bool) -> dict[str, Any]:
         "attention": needs_attention(node.findings), "areas": checks_by_area(node.findings),
         "gpus": [gpu_view(g, status_of) for g in facts.get("gpus") or []],
         "hcas": facts.get("infiniband") or [], "topology": topology(facts), "series": series(facts.get("load")),
+        "drives": [drive_view(d) for d in host.get("block_devices") or []],
+        "order": [f for f in node.findings if f.check == "inventory.match" and f.subject.startswith("order:")],
     }
 
 

@@ -74,9 +74,7 @@ def render(report: Report, colour: bool = False) -> str:
             lines.append(f"  ... {len(groups) - MAX_LISTED} more (see --format json or md)")
         counts = node.counts()
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
-        idle = "load" not in {f.check.split(".")[0] for f in node.findings}
-        if idle:
-            lines.append("  judged at idle only (no load phase ran)")
+        lines.append(f"  {node.load_words}")
     for rack in report.racks:
         mine = [f for f in report.rack_findings if f.subject == f"rack:{rack.name}"]
         worst = attention_first(mine)

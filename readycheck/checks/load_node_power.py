@@ -1,0 +1,62 @@
+"""load.node_power: the node's peak GPU draw under load fits the worst case the rack budget assumes.
+
+The rack budget counts each node at its worst case (the pack's nameplate
+maximum, else its GPUs' enforced limits plus platform overhead). If the GPUs
+alone, all at once, drew more than that under load, the budget is wrong. With
+a site file, the node's peak is also compared with its share of its rack's
+budget (the rack's usable kW divided by the nodes it holds). The node's draw
+is the sum of its GPUs' readings at each sampling instant (the BMC's reading
+of the whole chassis is not read yet, so CPUs and fans are not in it: the
+finding says so). Without a load phase this check is `skip`.
+
+Settings: none.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from readycheck.budget import node_worst_case, rack_capacity_kw
+from readycheck.checks.load_common import samples_by_gpu
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
+
+ID = "load.node_power"
+SETTINGS: dict = {}
+NEEDS = ("platform", "site")
+REMEDY = "check the GPUs' enforced limits against the pack and the rack's feeds before the node takes jobs"
+
+
+def check(facts, settings, platform=None, site=None):
+    ended, per_gpu = samples_by_gpu(ID, facts)
+    yield from ended
+    if ended:
+        return
+    totals: dict[float, float] = defaultdict(float)
+    for samples in per_gpu.values():
+        for item in samples:
+            if item.get("power_draw_w") is not None:
+                totals[round(item["t"], 1)] += item["power_draw_w"]
+    if not totals:
+        yield Finding(ID, UNKNOWN, "host", message="no power reading during the load phase",
+                      remedy="read `nvidia-smi -q -d POWER` under load")
+        return
+    peak_w = max(totals.values())
+    draw = node_worst_case(facts, platform or {})
+    limits = []
+    if draw.watts is not None:
+        limits.append((draw.watts, f"worst case {draw.watts:.0f} W ({draw.basis})"))
+    rack = site.rack_of(facts["host"].get("hostname") or "") if site else None
+    if rack is not None and rack.expected_nodes:
+        share = rack_capacity_kw(rack) * 1000 / rack.expected_nodes
+        limits.append((share, f"rack {rack.name}'s budget per node {share:.0f} W"))
+    if not limits:
+        yield Finding(ID, UNKNOWN, "host", f"{peak_w:.0f} W", message=f"peak GPU draw {peak_w:.0f} W, nothing to "
+                      f"compare it with ({draw.basis})", remedy="set [platform] in the rule pack or pass --site")
+        return
+    over = [words for watts, words in limits if peak_w > watts]
+    expected = "; ".join(words for _, words in limits)
+    message = f"GPUs together peaked at {peak_w:.0f} W (GPU readings only; CPUs and fans not included)"
+    if over:
+        yield Finding(ID, FAIL, "host", f"{peak_w:.0f} W", expected, f"{message}, above {'; '.join(over)}", REMEDY)
+    else:
+        yield Finding(ID, PASS, "host", f"{peak_w:.0f} W", expected, message)

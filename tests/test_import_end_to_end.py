@@ -1,0 +1,81 @@
+"""Captures judged end to end: the faults they show are found by the same checks as on a live node.
+
+An ibstat alone has no GPU side: the GPU checks and nvml.available say unknown, while the
+port checks judge the ports as on a live node (see readycheck/importers/__init__.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from readycheck import rulepack
+from readycheck.engine import judge
+from readycheck.importers import import_files
+
+CAPTURES = Path(__file__).resolve().parent / "data" / "captures"
+
+
+def judged(name: str, pack: str):
+    return judge(import_files([CAPTURES / name]), rulepack.load(pack))
+
+
+def statuses(result, check: str) -> dict[str, str]:
+    return {f.subject: f.status for f in result.findings if f.check == check}
+
+
+def test_hgx_h100_in_hw_slowdown_is_not_ready_for_thermal_throttle():
+    result = judged("nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt", "hgx-h100")
+    assert result.verdict == "not-ready"
+    assert statuses(result, "thermal.throttle") == {f"gpu{i}": "fail" for i in range(8)}
+    finding = next(f for f in result.findings if f.check == "thermal.throttle")
+    assert "hw_power_brake_slowdown" in finding.message
+    assert statuses(result, "gpu.count") == {"host": "pass"} and statuses(result, "power.limit")["gpu0"] == "pass"
+    assert set(statuses(result, "nvlink.links").values()) == {"unknown"}  # -q has no NVLink states
+
+
+def test_a10_with_a_pending_remap_fails_health_remapped_rows():
+    result = judged("nvidia-smi-q_A10_driver535.129.03_remap-pending.txt", "base")
+    assert statuses(result, "health.remapped_rows") == {"gpu0": "fail"}
+    assert result.verdict == "not-ready"
+
+
+def test_h800_with_ecc_disabled_fails_gpu_ecc_mode():
+    result = judged("nvidia-smi-q-i0_H800_driver525.105.17_ECC-disabled.txt", "hgx-h100")
+    assert statuses(result, "gpu.ecc_mode") == {"gpu0": "fail"}
+    assert statuses(result, "health.ecc_errors") == {"gpu0": "skip"}  # no counters without ECC
+
+
+def test_ibstat_alone_is_judged_on_its_ports():
+    result = judged("ibstat_H100-node_IB-NDR400_3-ports-down.txt", "hgx-h100")
+    assert result.verdict == "not-ready"
+    assert statuses(result, "nvml.available") == {"host": "unknown"}
+    assert statuses(result, "gpu.ecc_mode") == {"host": "unknown"}
+    # hgx-h100 counts InfiniBand ports only: the three ports down are the 100G Ethernet (MT4125) ones
+    ports = statuses(result, "ib.ports")
+    assert ports["host"] == "pass" and ports["mlx5_0/1"] == "pass"
+    assert ports["mlx5_2/1"] == ports["mlx5_7/1"] == ports["mlx5_8/1"] == "skip"
+
+
+def test_ibstat_with_three_ports_down_fails_ib_ports_when_every_port_counts(tmp_path):
+    pack = tmp_path / "all-ports.toml"
+    pack.write_text('description = "HGX H100, every HCA port is a compute port"\nextends = "hgx-h100"\n\n'
+                    '[checks."ib.ports"]\nexpected_ports = 12\nexclude_link_layers = []\n')
+    result = judged("ibstat_H100-node_IB-NDR400_3-ports-down.txt", str(pack))
+    failed = {subject: f for subject, f in statuses(result, "ib.ports").items() if f == "fail"}
+    assert {"mlx5_2/1", "mlx5_7/1", "mlx5_8/1"} <= set(failed)
+    down = next(f for f in result.findings if f.check == "ib.ports" and f.subject == "mlx5_2/1")
+    assert "port DOWN (Disabled)" in down.message
+
+
+def test_check_takes_a_capture_directly():
+    done = subprocess.run([sys.executable, "-m", "readycheck", "check",
+                           CAPTURES / "nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt",
+                           "--rules", "hgx-h100", "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["nodes"][0]["facts"]["source"] == "nvidia-smi-text"
+    assert {(f["check"], f["status"]) for f in report["findings"] if f["subject"] == "gpu3"} >= \
+        {("thermal.throttle", "fail")}

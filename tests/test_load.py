@@ -1,0 +1,206 @@
+"""The load phase: runner with the fake NVML backend and real child processes as fake backends,
+and the five load checks on sampled facts."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import fake_nvml
+import pytest
+from factsbuilder import hgx_h100
+
+from readycheck.checks import load_clocks, load_node_power, load_power_reached, load_thermal_margin, load_throttle
+from readycheck.load import backends, runner
+from readycheck.load.backends import Backend, Running
+from readycheck.probes import ProbeContext
+from readycheck.site import Feed, Rack, Site
+
+REPO = Path(__file__).resolve().parent.parent
+FAKE = Backend("fake", lambda: None, lambda seconds: [])
+
+
+def child(code: str):
+    """A backend that is a real child process running `code` instead of burning GPUs."""
+    return lambda backend, seconds: Running([sys.executable, "-c", code])
+
+
+def run_load(nvml, code="import time; time.sleep(0.6)", seconds=0.6, **kwargs):
+    kwargs.setdefault("start", child(code))
+    return runner.run(ProbeContext(nvml_backend=lambda: nvml), seconds, interval=0.1, **kwargs)
+
+
+@pytest.fixture
+def fake_backend(monkeypatch):
+    monkeypatch.setattr(runner, "choose", lambda name: FAKE)
+
+
+def test_a_completed_run_samples_every_gpu_every_interval(fake_backend):
+    nvml = fake_nvml.hgx_h100_8gpu()
+    nvml.set("nvmlDeviceGetPowerUsage", 689_000)
+    load = run_load(nvml)
+    assert load["status"] == "completed" and load["backend"] == "fake" and load["errors"] == []
+    gpus = {s["gpu"] for s in load["samples"]}
+    assert gpus == set(range(8))
+    per_gpu = [s for s in load["samples"] if s["gpu"] == 3]
+    assert len(per_gpu) >= 4 and all(s["power_draw_w"] == 689.0 for s in per_gpu)
+    assert per_gpu[0]["clocks_event_reasons"] == ["gpu_idle"] and per_gpu[0]["temperature_gpu_c"] is not None
+    assert [s["t"] for s in per_gpu] == sorted(s["t"] for s in per_gpu)
+
+
+def test_a_backend_that_dies_is_recorded_with_its_last_words(fake_backend):
+    load = run_load(fake_nvml.hgx_h100_8gpu(), "print('CUDA error: out of memory'); raise SystemExit(3)", seconds=5)
+    assert load["status"] == "backend_failed"
+    assert "exited with status 3" in load["errors"][0] and "out of memory" in load["errors"][0]
+    assert load["elapsed_s"] < 5
+
+
+def test_ctrl_c_stops_the_backend_and_keeps_the_samples(fake_backend):
+    started = []
+
+    def start(backend, seconds):
+        started.append(Running([sys.executable, "-c", "import time; time.sleep(60)"]))
+        return started[0]
+
+    def progress(elapsed, seconds, latest):
+        if elapsed > 0.3:
+            raise KeyboardInterrupt
+
+    load = run_load(fake_nvml.hgx_h100_8gpu(), seconds=60, start=start, progress=progress)
+    assert load["status"] == "interrupted" and load["samples"] and load["elapsed_s"] < 30
+    assert started[0].poll() is not None  # the child was stopped, not left burning
+
+
+def test_stop_kills_the_whole_process_group():
+    running = Running([sys.executable, "-c",
+                       "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+                       "'import time; time.sleep(60)']); time.sleep(60)"])
+    running.stop()
+    assert running.poll() is not None
+    left = subprocess.run(["pgrep", "-s", str(running.process.pid)], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
+
+
+def test_no_backend_is_unavailable_with_the_reason(monkeypatch):
+    monkeypatch.setattr(backends.shutil, "which", lambda name: None)
+    monkeypatch.setattr(backends.importlib.util, "find_spec", lambda name: None)
+    load = runner.run(ProbeContext(nvml_backend=fake_nvml.hgx_h100_8gpu), 1)
+    assert load["status"] == "unavailable"
+    assert "dcgmi not on PATH" in load["reason"] and "neither PyTorch nor CuPy" in load["reason"]
+
+
+def test_backend_choice_prefers_dcgm_then_gpu_burn(monkeypatch):
+    monkeypatch.setattr(backends.shutil, "which", lambda name: f"/usr/bin/{name}" if name == "gpu_burn" else None)
+    assert backends.choose().name == "gpu_burn"
+    assert backends.choose("gpu_burn").command(60) == ["gpu_burn", "60"]
+    with pytest.raises(backends.LoadUnavailable, match="dcgm: dcgmi not on PATH"):
+        backends.choose("dcgm")
+
+
+def test_no_nvml_is_unavailable(fake_backend):
+    load = run_load(fake_nvml.nvml_unavailable("Driver Not Loaded"))
+    assert load["status"] == "unavailable" and "Driver Not Loaded" in load["reason"]
+
+
+# ---- the checks, on facts with a load phase -------------------------------------------------
+
+def loaded(status="completed", **per_sample):
+    """Healthy HGX H100 facts after 10 samples per GPU at 690 W, 70 C, 1,755 MHz, power-capped."""
+    facts = hgx_h100()
+    base = {"power_draw_w": 690.0, "temperature_gpu_c": 70, "temperature_memory_c": 72, "clocks_sm_mhz": 1755,
+            "clocks_event_reasons": ["sw_power_cap"]}
+    facts["load"] = {"backend": "builtin", "seconds": 10, "interval_s": 1.0, "elapsed_s": 10.0, "status": status,
+                     "samples": [{"t": float(t), "gpu": g, **base, **per_sample} for t in range(10) for g in range(8)],
+                     "errors": []}
+    return facts
+
+
+def findings(module, facts, **extra):
+    settings = {name: s.default for name, s in module.SETTINGS.items()}
+    return {f.subject: f for f in module.check(copy.deepcopy(facts), settings, **extra)}
+
+
+@pytest.mark.parametrize("module", [load_power_reached, load_throttle, load_thermal_margin, load_clocks])
+def test_a_healthy_load_passes(module):
+    assert {f.status for f in findings(module, loaded()).values()} == {"pass"}
+
+
+@pytest.mark.parametrize("module", [load_power_reached, load_throttle, load_thermal_margin, load_clocks,
+                                    load_node_power])
+def test_without_a_load_phase_every_load_check_skips(module):
+    extra = {"platform": {}, "site": None} if module is load_node_power else {}
+    [finding] = findings(module, hgx_h100(), **extra).values()
+    assert finding.status == "skip" and "idle only" in finding.message
+
+
+@pytest.mark.parametrize("module", [load_power_reached, load_throttle, load_clocks])
+def test_a_load_phase_that_could_not_run_is_unknown(module):
+    facts = hgx_h100()
+    facts["load"] = {"backend": None, "seconds": 60, "interval_s": 1.0, "status": "unavailable",
+                     "reason": "no load backend available", "samples": [], "errors": []}
+    [finding] = findings(module, facts).values()
+    assert finding.status == "unknown" and "no load backend" in finding.message
+
+
+def test_a_gpu_that_cannot_reach_its_limit_fails():
+    facts = loaded()
+    for s in facts["load"]["samples"]:
+        if s["gpu"] == 4:
+            s["power_draw_w"] = 455.0
+    result = findings(load_power_reached, facts)
+    assert result["gpu4"].status == "fail" and "65% of its 700 W limit" in result["gpu4"].message
+    assert result["gpu3"].status == "pass"
+
+
+def test_a_failed_backend_fails_power_reached_on_host():
+    facts = loaded(status="backend_failed")
+    facts["load"]["errors"] = ["gpu_burn exited with status 1 after 12 s: FAULTY GPU"]
+    result = findings(load_power_reached, facts)
+    assert result["host"].status == "fail" and "FAULTY GPU" in result["host"].message
+
+
+def test_throttling_under_load_fails_and_power_cap_does_not():
+    facts = loaded()
+    for s in facts["load"]["samples"][::8]:  # gpu0 in every sample
+        s["clocks_event_reasons"] = ["sw_power_cap", "hw_slowdown", "hw_power_brake_slowdown"]
+    result = findings(load_throttle, facts)
+    assert result["gpu0"].status == "fail" and "hw_power_brake_slowdown in 10 of 10 samples" in result["gpu0"].message
+    assert result["gpu1"].status == "pass" and "power cap in 10" in result["gpu1"].message
+
+
+def test_thermal_margin_under_load():
+    result = findings(load_thermal_margin, loaded(temperature_gpu_c=86, temperature_memory_c=93))
+    assert result["gpu0"].status == "fail"
+    assert "3 °C below slowdown" in result["gpu0"].message and "2 °C below its 95 °C max" in result["gpu0"].message
+
+
+def test_sustained_clock_is_the_median_of_the_second_half():
+    facts = loaded()
+    for s in facts["load"]["samples"]:
+        if s["gpu"] == 2 and s["t"] >= 5:
+            s["clocks_sm_mhz"] = 1100
+    result = findings(load_clocks, facts)
+    assert result["gpu2"].status == "fail" and "56% of its 1980 MHz" in result["gpu2"].message
+
+
+def test_node_power_against_the_worst_case_and_the_rack_share():
+    site = Site("DC1", "site.toml", racks=(Rack("B07", ("gpu-b07-*",), (Feed("A", 415, 32, 3),), node_count=4),))
+    result = findings(load_node_power, loaded(), platform={"nameplate_max_w": 10200}, site=site)
+    # 8 x 690 W = 5,520 W: within 10.2 kW, but above 17.48 kW / 4 = 4,370 W for each node of rack B07.
+    assert result["host"].status == "fail" and "rack B07's budget per node 4370 W" in result["host"].message
+    assert findings(load_node_power, loaded(), platform={"nameplate_max_w": 10200}, site=None)["host"].status == "pass"
+
+
+def test_scan_with_load_on_a_machine_without_gpu_says_why_and_still_judges():
+    done = subprocess.run([sys.executable, "-m", "readycheck", "scan", "--load", "1", "-f", "json"],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 1
+    import json
+
+    report = json.loads(done.stdout)
+    load = {f["check"]: f for f in report["findings"] if f["check"].startswith("load.")}
+    assert load["load.power_reached"]["status"] == "unknown"
+    assert "load phase not run" in load["load.power_reached"]["message"]
+    assert report["nodes"][0]["facts"]["load"]["status"] == "unavailable"
