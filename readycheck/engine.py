@@ -18,6 +18,7 @@ stay in memory for a fleet of thousands.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,11 +143,11 @@ def judge_fleet(nodes: list[NodeResult], site: Site | None, pack: Pack,
     rack that blocks readiness makes every node in it not ready. Settings come from `pack` (the
     `--rules` pack, or the first node's).
     """
-    racks = []
-    for rack in site.racks if site else ():
-        draws = [n.draw for n in nodes if n.rack == rack.name]
-        if draws:
-            racks.append(rack_budget(rack, draws))
+    draws: dict[str, list[NodeDraw]] = defaultdict(list)
+    for node in nodes:
+        if node.rack is not None:
+            draws[node.rack].append(node.draw)
+    racks = [rack_budget(rack, draws[rack.name]) for rack in (site.racks if site else ()) if draws.get(rack.name)]
     fleet = Fleet(nodes=nodes, site=site, racks=racks)
     by_name = {n.node: n for n in nodes}
     rack_findings: list[Finding] = []
@@ -162,10 +163,18 @@ def judge_fleet(nodes: list[NodeResult], site: Site | None, pack: Pack,
                 owner.findings.append(item)
             else:
                 rack_findings.append(item)
+    by_rack = findings_by_rack(rack_findings)
     for node in nodes:
-        mine = [f for f in rack_findings if f.subject == f"rack:{node.rack}"]
-        node.verdict = verdict(node.findings + mine, fail_on)
+        node.verdict = verdict(node.findings + by_rack.get(node.rack, []), fail_on)
     return rack_findings, racks
+
+
+def findings_by_rack(findings: list[Finding]) -> dict[str, list[Finding]]:
+    """Rack findings grouped by rack name (their subject is `rack:<name>`)."""
+    grouped: dict[str, list[Finding]] = defaultdict(list)
+    for item in findings:
+        grouped[item.subject.split(":", 1)[1]].append(item)
+    return dict(grouped)
 
 
 def fleet_verdict(nodes: list[NodeResult], rack_findings: list[Finding], fail_on: str = FAIL) -> str:

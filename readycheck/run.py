@@ -9,6 +9,7 @@ need them. Then the fleet checks (rack budgets, drift) run once over all nodes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -52,20 +53,37 @@ def _pack_for(rules: rulepack.Pack | None, models: tuple[str, ...]) -> rulepack.
     return rules if rules is not None else rulepack.choose_for_models(models)
 
 
-def _judge_file(job: tuple[str, str | None, Site | None, str, Order | None]) -> tuple[NodeResult, tuple[str, ...]]:
-    """Worker: read, validate and judge one file; return the result without its facts or pack."""
-    path, rules_spec, site, fail_on, order = job
+@dataclasses.dataclass(frozen=True)
+class _Setting:
+    """What every file of one run is judged with; sent to each worker once, not with every file
+    (a hall's site file has thousands of racks)."""
+
+    rules: str | None
+    site: Site | None
+    fail_on: str
+    order: Order | None
+
+
+_RUN: _Setting | None = None
+
+
+def _start_worker(setting: _Setting) -> None:
+    global _RUN
+    _RUN = setting
+
+
+def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, tuple[str, ...]]:
+    """Read, validate and judge one file; return the result without its facts or pack."""
     snapshot = load_input(path)
     models = _models(snapshot)
-    rules = resolve_rules(rules_spec)
-    result = judge(snapshot, _pack_for(rules, models), fail_on, site, order=order)
+    result = judge(snapshot, _pack_for(resolve_rules(run.rules), models), run.fail_on, run.site, order=run.order)
     result.facts, result.pack, result.source = None, None, path
     return result, models
 
 
-def _judge_job(job):
+def _judge_job(path: str):
     try:
-        return _judge_file(job)
+        return _judge_file(path, _RUN)
     except InputError as exc:  # sent back whole: the parent stops with this one line
         return exc
 
@@ -76,15 +94,14 @@ def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on:
     pack = resolve_rules(rules)
     if len(paths) == 1:
         return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order)
-    jobs = [(path, rules, site, fail_on, order) for path in paths]
+    setting = _Setting(rules, site, fail_on, order)
     workers = workers or os.cpu_count() or 1
-    nodes = []
     if len(paths) < PARALLEL_FROM or workers == 1:
-        outcomes = map(_judge_job, jobs)
-        nodes = _collect(outcomes, pack)
+        _start_worker(setting)
+        nodes = _collect(map(_judge_job, paths), pack)
     else:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            nodes = _collect(pool.imap(_judge_job, jobs, chunksize=CHUNK), pack)
+        with multiprocessing.get_context("fork").Pool(workers, _start_worker, (setting,)) as pool:
+            nodes = _collect(pool.imap(_judge_job, paths, chunksize=CHUNK), pack)
     return _finish(nodes, pack, site, fail_on)
 
 

@@ -15,6 +15,7 @@ in a rule pack is caught by name.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from types import ModuleType
 from typing import Any, NamedTuple
@@ -96,8 +97,10 @@ def _scalar_ok(kind: str, value: Any) -> bool:
     return isinstance(value, {"int": int, "str": str, "bool": bool}[kind])
 
 
+@functools.cache
 def load(check_id: str) -> ModuleType:
-    """Import one check module by id; raises KeyError for an id that does not exist."""
+    """Import one check module by id (once: the engine asks for each check of every node);
+    raises KeyError for an id that does not exist."""
     return importlib.import_module(f"readycheck.checks.{REGISTRY[check_id]}")
 
 

@@ -25,7 +25,7 @@ import math
 from typing import Any
 
 from readycheck.budget import RackBudget
-from readycheck.engine import NodeResult
+from readycheck.engine import NodeResult, findings_by_rack
 from readycheck.findings import READY, STATUSES, Finding, gpu_subject
 from readycheck.report import Report, attention_first, plain
 from readycheck.resources import folder
@@ -208,10 +208,7 @@ def render(report: Report) -> str:
     anchors: dict[str, str] = {}
     for index, node in enumerate(report.nodes):
         anchors.setdefault(node.node, f"node-{index}")
-    about_rack: dict[str, list[Finding]] = {}
-    for item in report.findings:
-        if item.subject.startswith("rack:"):
-            about_rack.setdefault(item.subject[5:], []).append(item)
+    about_rack = findings_by_rack(report.rack_findings)
     return template().render(
         report=report, ready=report.verdict == READY, summary=report.summary(),
         # A generator: a fleet's facts are read one node at a time, never all at once.

@@ -11,6 +11,7 @@ import re
 
 import click
 
+from readycheck.engine import findings_by_rack
 from readycheck.findings import READY, Finding
 from readycheck.report import Report, attention_first, plain
 
@@ -75,9 +76,9 @@ def render(report: Report, colour: bool = False) -> str:
         counts = node.counts()
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
         lines.append(f"  {node.load_words}")
+    by_rack = findings_by_rack(report.rack_findings)
     for rack in report.racks:
-        mine = [f for f in report.rack_findings if f.subject == f"rack:{rack.name}"]
-        worst = attention_first(mine)
+        worst = attention_first(by_rack.get(rack.name, []))
         status = worst[0].status if worst else "pass"
         used = "unknown" if rack.worst_case_kw is None else (
             f"{rack.worst_case_kw:.1f} of {rack.budget_kw:.1f} kW ({rack.used_fraction:.0%})")
