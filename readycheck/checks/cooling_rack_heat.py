@@ -15,9 +15,11 @@ Settings: `warn_fraction` (float, default 0.9).
 
 from __future__ import annotations
 
+import functools
+
 from readycheck.budget import BTU_PER_H_PER_KW
 from readycheck.checks import Setting
-from readycheck.checks.common import racks_to_judge
+from readycheck.checks.common import per_rack
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 
 ID = "cooling.rack_heat"
@@ -26,17 +28,11 @@ SETTINGS = {"warn_fraction": Setting("float", 0.9, "share of a cooling capacity 
 
 
 def check_fleet(fleet, settings):
-    findings, racks = racks_to_judge(ID, fleet)
-    yield from findings
-    for rack in racks:
-        yield _judge(rack, settings["warn_fraction"])
+    yield from per_rack(ID, fleet, functools.partial(_judge, warn_fraction=settings["warn_fraction"]))
 
 
 def _judge(rack, warn_fraction):
     subject = f"rack:{rack.name}"
-    if rack.worst_case_kw is None:
-        return Finding(ID, UNKNOWN, subject, message="; ".join(rack.notes) or "worst-case draw unknown",
-                       remedy="collect the missing power limits (run readycheck as root on those nodes)")
     if rack.air_cooling_kw is None:
         return Finding(ID, UNKNOWN, subject, observed=_heat(rack.worst_case_kw),
                        message="the site file gives no air_cooling_kw for this rack",

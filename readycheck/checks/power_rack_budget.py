@@ -19,9 +19,11 @@ Settings: `warn_fraction` (float, default 0.9).
 
 from __future__ import annotations
 
+import functools
+
 from readycheck.checks import Setting
-from readycheck.checks.common import racks_to_judge
-from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
+from readycheck.checks.common import per_rack
+from readycheck.findings import FAIL, PASS, WARN, Finding
 
 ID = "power.rack_budget"
 SCOPE = "fleet"
@@ -29,19 +31,13 @@ SETTINGS = {"warn_fraction": Setting("float", 0.9, "share of the budget above wh
 
 
 def check_fleet(fleet, settings):
-    findings, racks = racks_to_judge(ID, fleet)
-    yield from findings
-    for rack in racks:
-        yield _judge(rack, settings["warn_fraction"])
+    yield from per_rack(ID, fleet, functools.partial(_judge, warn_fraction=settings["warn_fraction"]))
 
 
 def _judge(rack, warn_fraction):
     subject = f"rack:{rack.name}"
     feeds = ", ".join(f"{f.name} {f.usable_kw:.2f} kW" for f in rack.feeds)
     expected = f"at most {rack.budget_kw:.2f} kW ({rack.redundancy}; feeds {feeds})"
-    if rack.worst_case_kw is None:
-        return Finding(ID, UNKNOWN, subject, expected=expected, message="; ".join(rack.notes),
-                       remedy="collect the missing power limits (run readycheck as root on those nodes)")
     projected = " projected" if rack.projected else ""
     observed = f"{rack.worst_case_kw:.2f} kW{projected}"
     used = rack.used_fraction
