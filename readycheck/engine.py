@@ -90,8 +90,9 @@ def _policy(check_id: str, found: list[Finding], table: dict[str, Any], node: st
         found = [Finding(check_id, ERROR, "host", message="check produced no finding",
                          remedy="report this readycheck bug with the snapshot")]
     downgrade = table["severity"] == WARN
-    return [item._replace(node=item.node or node, required=required,
-                          status=WARN if downgrade and item.status == FAIL else item.status)
+    # Built field by field rather than with _replace: this runs for every finding of every node.
+    return [Finding(item.check, WARN if downgrade and item.status == FAIL else item.status, item.subject,
+                    item.observed, item.expected, item.message, item.remedy, item.node or node, required)
             for item in found]
 
 
