@@ -4,6 +4,9 @@ A GPU that fell off the bus or was never seated does not show in NVML at
 all; the count is the first place it shows. Fewer GPUs than the pack expects
 fails; more fails too (wrong pack, or a node that is not what was ordered).
 
+For an imported capture, the count is the driver's "Attached GPUs" from its
+header, so a capture of one GPU (`nvidia-smi -q -i 0`) still counts the node.
+
 Settings: `expected` (int), the number of GPUs the platform has. Without it
 the check is skipped.
 """
@@ -26,11 +29,14 @@ def check(facts, settings):
     if not facts["nvidia"].get("nvml_available"):
         yield no_gpus(ID, facts)
         return
-    found = len(facts["gpus"])
+    shown = len(facts["gpus"])
+    # An imported `nvidia-smi -q -i N` shows one GPU, but its header counts the node's GPUs.
+    found = facts["nvidia"].get("attached_gpus") or shown
+    partial = f" (the capture shows {shown})" if found != shown else ""
     if found == expected:
-        yield Finding(ID, PASS, "host", observed=found, expected=expected, message=f"{found} GPUs found")
+        yield Finding(ID, PASS, "host", observed=found, expected=expected, message=f"{found} GPUs found{partial}")
         return
     yield Finding(ID, FAIL, "host", observed=found, expected=expected,
-                  message=f"{found} GPUs found, the platform has {expected}",
+                  message=f"{found} GPUs found{partial}, the platform has {expected}",
                   remedy="reseat or replace the missing GPU (check `lspci -d 10de:` and the kernel log for Xid 79)"
                   if found < expected else "check that the rule pack matches this platform")

@@ -187,6 +187,8 @@ def section_count_note(capture: Capture, top: Node, column: int, found: int) -> 
         attached = quantity(top.get(("attached_gpus", "Attached GPUs")[column]))
     except Unreadable:
         return
+    if capture.nvidia is not None:
+        capture.nvidia.set("attached_gpus", attached)  # the node's count, which gpu.count judges
     if attached != found:
         capture.probe_errors.append({"probe": "nvml", "error": (
             f"{capture.format}: {found} of the node's {attached} attached GPUs are in the capture "

@@ -31,3 +31,10 @@ def test_without_nvml_the_count_is_unknown_not_zero():
 def test_unconfigured_count_is_skipped():
     [finding] = run(hgx_h100(), expected=None)
     assert finding.status == "skip"
+
+
+def test_an_imported_capture_of_one_gpu_counts_the_nodes_attached_gpus():
+    facts = hgx_h100(gpus=1)
+    facts["nvidia"]["attached_gpus"] = 8  # the header of `nvidia-smi -q -i 0` on an 8-GPU node
+    [finding] = run(facts)
+    assert finding.status == "pass" and finding.observed == 8 and "the capture shows 1" in finding.message
