@@ -204,3 +204,37 @@ def test_scan_with_load_on_a_machine_without_gpu_says_why_and_still_judges():
     assert load["load.power_reached"]["status"] == "unknown"
     assert "load phase not run" in load["load.power_reached"]["message"]
     assert report["nodes"][0]["facts"]["load"]["status"] == "unavailable"
+
+
+def test_the_bmc_chassis_reading_is_sampled_beside_the_gpus(fake_backend):
+    from probe_fakes import LiveTree
+    from probe_fakes import runner as commands
+
+    dcmi = ("ipmitool", "dcmi", "power", "reading")
+    answer = ("    Instantaneous power reading:                  6843 Watts\n"
+              "    Minimum during sampling period:                812 Watts\n")
+    ctx = LiveTree(nvml_backend=fake_nvml.hgx_h100_8gpu, run=commands({dcmi: answer}))
+    load = runner.run(ctx, 0.6, interval=0.1, start=child("import time; time.sleep(0.6)"))
+    assert load["chassis"] and {c["power_w"] for c in load["chassis"]} == {6843.0}
+    assert load["chassis_unavailable"] is None
+
+
+def test_without_ipmitool_the_chassis_reason_is_kept_and_asked_once(fake_backend):
+    from probe_fakes import LiveTree
+    from probe_fakes import runner as commands
+
+    asked = []
+    ctx = LiveTree(nvml_backend=fake_nvml.hgx_h100_8gpu, run=commands({}, asked))
+    load = runner.run(ctx, 0.4, interval=0.1, start=child("import time; time.sleep(0.4)"))
+    assert load["chassis"] == [] and load["chassis_unavailable"].startswith("NotFound")
+    assert len(asked) == 1
+
+
+def test_node_power_prefers_the_chassis_reading():
+    facts = loaded()
+    facts["load"]["chassis"] = [{"t": 1.0, "power_w": 10480.0}]
+    result = findings(load_node_power, facts, platform={"nameplate_max_w": 10200}, site=None)
+    assert result["host"].status == "fail" and "Chassis (BMC reading) peaked at 10480 W" in result["host"].message
+    facts["load"]["chassis"], facts["load"]["chassis_unavailable"] = [], "NotFound: ipmitool not installed"
+    result = findings(load_node_power, facts, platform={"nameplate_max_w": 10200}, site=None)
+    assert result["host"].status == "pass" and "ipmitool not installed" in result["host"].message

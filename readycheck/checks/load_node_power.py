@@ -2,12 +2,14 @@
 
 The rack budget counts each node at its worst case (the pack's nameplate
 maximum, else its GPUs' enforced limits plus platform overhead). If the GPUs
-alone, all at once, drew more than that under load, the budget is wrong. With
-a site file, the node's peak is also compared with its share of its rack's
-budget (the rack's usable kW divided by the nodes it holds). The node's draw
-is the sum of its GPUs' readings at each sampling instant (the BMC's reading
-of the whole chassis is not read yet, so CPUs and fans are not in it: the
-finding says so). Without a load phase this check is `skip`.
+and the rest of the node drew more than that under load, the budget is wrong.
+With a site file, the node's peak is also compared with its share of its
+rack's budget (the rack's usable kW divided by the nodes it holds). The
+node's draw is the BMC's reading of the whole chassis (`ipmitool dcmi power
+reading`, sampled with the GPUs) where it could be read; otherwise the sum of
+the GPUs' readings at each sampling instant, which leaves out the CPUs and
+fans, and the finding says so and why. Without a load phase this check is
+`skip`.
 
 Settings: none.
 """
@@ -31,16 +33,23 @@ def check(facts, settings, platform=None, site=None):
     yield from ended
     if ended:
         return
+    load = facts["load"]
+    chassis = [c["power_w"] for c in load.get("chassis") or [] if c.get("power_w") is not None]
     totals: dict[float, float] = defaultdict(float)
     for samples in per_gpu.values():
         for item in samples:
             if item.get("power_draw_w") is not None:
                 totals[round(item["t"], 1)] += item["power_draw_w"]
-    if not totals:
+    if chassis:
+        peak_w, source = max(chassis), "Chassis (BMC reading)"
+    elif totals:
+        peak_w = max(totals.values())
+        source = (f"GPUs together (GPU readings only, CPUs and fans not included: BMC reading "
+                  f"{load.get('chassis_unavailable') or 'not taken'})")
+    else:
         yield Finding(ID, UNKNOWN, "host", message="no power reading during the load phase",
                       remedy="read `nvidia-smi -q -d POWER` under load")
         return
-    peak_w = max(totals.values())
     draw = node_worst_case(facts, platform or {})
     limits = []
     if draw.watts is not None:
@@ -50,12 +59,12 @@ def check(facts, settings, platform=None, site=None):
         share = rack_capacity_kw(rack) * 1000 / rack.expected_nodes
         limits.append((share, f"rack {rack.name}'s budget per node {share:.0f} W"))
     if not limits:
-        yield Finding(ID, UNKNOWN, "host", f"{peak_w:.0f} W", message=f"peak GPU draw {peak_w:.0f} W, nothing to "
-                      f"compare it with ({draw.basis})", remedy="set [platform] in the rule pack or pass --site")
+        yield Finding(ID, UNKNOWN, "host", f"{peak_w:.0f} W", message=f"{source} peaked at {peak_w:.0f} W, nothing "
+                      f"to compare it with ({draw.basis})", remedy="set [platform] in the rule pack or pass --site")
         return
     over = [words for watts, words in limits if peak_w > watts]
     expected = "; ".join(words for _, words in limits)
-    message = f"GPUs together peaked at {peak_w:.0f} W (GPU readings only; CPUs and fans not included)"
+    message = f"{source} peaked at {peak_w:.0f} W"
     if over:
         yield Finding(ID, FAIL, "host", f"{peak_w:.0f} W", expected, f"{message}, above {'; '.join(over)}", REMEDY)
     else:

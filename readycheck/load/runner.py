@@ -3,6 +3,8 @@
 The result is the facts' `load` object (facts v1): `backend`, `seconds`
 (asked for), `interval_s`, `samples` (`t` in seconds from the start, `gpu`,
 power, temperatures, SM clock, clock event reasons), `errors`, plus
+`chassis` (`t`, `power_w`: the BMC's reading of the whole node, where
+readable; `chassis_unavailable` says why not), and
 `elapsed_s` and `status`: "completed", "interrupted" (Ctrl-C),
 "backend_failed" (it exited early or failed: itself a finding) or
 "unavailable" (no backend, no NVML or no GPU: the load checks say
@@ -16,6 +18,7 @@ import time
 from typing import Any, Callable
 
 from readycheck.load.backends import Backend, LoadUnavailable, Running, choose
+from readycheck.load.chassis import ChassisPower
 from readycheck.probes import ProbeContext
 from readycheck.probes import nvml as nvml_probe
 from readycheck.probes.nvml_backend import NvmlUnavailable
@@ -33,7 +36,8 @@ def run(ctx: ProbeContext, seconds: int, backend_name: str = "auto", interval: f
         progress: Progress | None = None, start: Callable[[Backend, int], Running] | None = None) -> dict[str, Any]:
     """Burn for `seconds` while sampling every `interval`; never raises for a missing backend or GPU."""
     load: dict[str, Any] = {"backend": None, "seconds": seconds, "interval_s": interval, "elapsed_s": 0.0,
-                            "status": "unavailable", "reason": None, "samples": [], "errors": []}
+                            "status": "unavailable", "reason": None, "samples": [], "chassis": [],
+                            "chassis_unavailable": None, "errors": []}
     try:
         backend = choose(backend_name)
         load["backend"] = backend.name
@@ -43,7 +47,7 @@ def run(ctx: ProbeContext, seconds: int, backend_name: str = "auto", interval: f
                 return load
             running = (start or _start)(backend, seconds)
             try:
-                _burn(load, running, gpus, seconds, interval, progress)
+                _burn(load, running, gpus, ChassisPower(ctx), seconds, interval, progress)
             finally:
                 running.close()
     except LoadUnavailable as exc:
@@ -57,8 +61,8 @@ def _start(backend: Backend, seconds: int) -> Running:
     return Running(backend.command(seconds))
 
 
-def _burn(load: dict[str, Any], running: Running, gpus: list, seconds: int, interval: float,
-          progress: Progress | None) -> None:
+def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPower, seconds: int,
+          interval: float, progress: Progress | None) -> None:
     began = time.monotonic()
     stop = threading.Event()
     samples: list[dict[str, Any]] = load["samples"]
@@ -66,8 +70,12 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, seconds: int, inte
     def sampler() -> None:
         while not stop.is_set():
             tick = time.monotonic()
+            t = round(tick - began, 3)
             for gpu in gpus:
-                samples.append({"t": round(tick - began, 3), **nvml_probe.sample(gpu)})
+                samples.append({"t": t, **nvml_probe.sample(gpu)})
+            watts = chassis.read()
+            if watts is not None:
+                load["chassis"].append({"t": t, "power_w": watts})
             stop.wait(max(0.0, interval - (time.monotonic() - tick)))
 
     thread = threading.Thread(target=sampler, name="load-sampler", daemon=True)
@@ -96,3 +104,4 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, seconds: int, inte
         thread.join(interval + 10)
         running.stop()
         load["elapsed_s"] = round(time.monotonic() - began, 1)
+        load["chassis_unavailable"] = chassis.unavailable
