@@ -51,7 +51,8 @@ def cli() -> None:
 @click.option("--root", metavar="DIR", default="/", show_default=True,
               type=click.Path(exists=True, file_okay=False),
               help="Read files (/proc, /sys, /etc, logs) below DIR, as node_exporter's --path.sysfs does; "
-                   "commands such as systemctl only run when DIR is /.")
+                   "commands such as systemctl only run when DIR is /. NVML still reads this machine's "
+                   "driver (in a container with the host's / at DIR, those are the host's GPUs).")
 def collect(output: str | None, root: str) -> None:
     """Probe this machine (NVML, host, driver stack, InfiniBand, network, kernel log)
     and write one facts snapshot (JSON, facts v1)."""

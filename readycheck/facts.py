@@ -11,6 +11,7 @@ a file with a one-line error when it is not a valid facts v1 document.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -154,10 +155,14 @@ def load_snapshot(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise SnapshotError(f"{path}: not UTF-8 text, not a facts snapshot") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
                             " — truncated?") from None
+    except ValueError as exc:  # NaN, Infinity, 1e999: a comparison with them is never true
+        raise SnapshotError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: JSON nested too deeply, not a facts snapshot") from None
     if not isinstance(data, dict):
         raise SnapshotError(f"{path}: a facts snapshot is a JSON object, found {type(data).__name__}")
     schema = data.get("schema")
@@ -168,6 +173,17 @@ def load_snapshot(path: str | Path) -> dict[str, Any]:
         more = f" (and {len(problems) - 1}{'+' if len(problems) >= 20 else ''} more)" if len(problems) > 1 else ""
         raise SnapshotError(f"{path}: {problems[0]}{more}")
     return data
+
+
+def _not_a_number(word: str) -> float:
+    raise ValueError(f"{word} is not a number a snapshot may hold (a check comparing it would always pass)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a number in a snapshot")
+    return value
 
 
 def dump_snapshot(snapshot: dict[str, Any]) -> str:

@@ -45,6 +45,8 @@ STR = _t("string", "null")
 INT = _t("integer", "null")
 NUM = _t("number", "null")
 BOOL = _t("boolean", "null")
+# An error or event counter: a negative one would read as "no errors".
+COUNT = {"type": ["integer", "null"], "minimum": 0}
 
 
 def _nullable_obj(fields: dict[str, Schema]) -> Schema:
@@ -66,16 +68,18 @@ GPU = _obj({
     "pstate": STR,
     "clocks_event_reasons": {"type": ["array", "null"], "items": {"type": "string"}},
     **{f: INT for f in ("pcie_link_gen_current", "pcie_link_gen_max", "pcie_link_gen_gpu_max",
-                        "pcie_link_width_current", "pcie_link_width_max", "pcie_replay_counter")},
-    "ecc_errors": _nullable_obj({n: INT for n in ("volatile_corrected", "volatile_uncorrected",
-                                                  "aggregate_corrected", "aggregate_uncorrected")}),
-    "retired_pages": _nullable_obj({"single_bit": INT, "double_bit": INT, "pending": BOOL}),
-    "remapped_rows": _nullable_obj({"correctable": INT, "uncorrectable": INT, "pending": BOOL, "failure": BOOL}),
+                        "pcie_link_width_current", "pcie_link_width_max")},
+    "pcie_replay_counter": COUNT,
+    "ecc_errors": _nullable_obj({n: COUNT for n in ("volatile_corrected", "volatile_uncorrected",
+                                                    "aggregate_corrected", "aggregate_uncorrected")}),
+    "retired_pages": _nullable_obj({"single_bit": COUNT, "double_bit": COUNT, "pending": BOOL}),
+    "remapped_rows": _nullable_obj({"correctable": COUNT, "uncorrectable": COUNT, "pending": BOOL,
+                                    "failure": BOOL}),
     "nvlinks": {"type": ["array", "null"], "items": _obj({
         "link": {"type": "integer", "minimum": 0}, "active": BOOL, "version": INT,
         "remote_pci_bus_id": STR,
         "remote_device_type": {"enum": ["gpu", "switch", "ibmnpu", None]},
-        "crc_errors": INT, "replay_errors": INT, "recovery_errors": INT,
+        "crc_errors": COUNT, "replay_errors": COUNT, "recovery_errors": COUNT,
     }, reasons=False)},
     "fabric": _nullable_obj({"state": STR, "status": STR, "clique_id": INT}),
 })
@@ -110,7 +114,7 @@ INFINIBAND_PORT = _obj({
     **{f: STR for f in ("state", "phys_state", "link_layer", "fw_version", "board_id", "pci_bus_id",
                         "netdev")},
     "rate_gbps": NUM, "numa_node": INT,
-    "counters": {"type": "object", "additionalProperties": INT},
+    "counters": {"type": "object", "additionalProperties": COUNT},
 })
 
 NETWORK_INTERFACE = _obj({

@@ -409,3 +409,17 @@ def test_captures_of_two_nodes_are_refused(tmp_path):
     (tmp_path / "two.txt").write_text(NVLINK.format(i=0, u="z"))
     with pytest.raises(CaptureError, match="two.txt: GPU 0 is GPU-z, one.txt says GPU-a: not captures of one node"):
         import_files([tmp_path / "one.txt", tmp_path / "two.txt"])
+
+
+def test_a_capture_of_one_gpu_of_many_keeps_that_gpus_number(tmp_path):
+    """`nvidia-smi -q -i 3` on an 8-GPU node: the GPU is gpu3 (its minor number), not gpu0, so its
+    serial and faults stay with the right board. Cut from the 8x H100 capture (leptonai/gpud, Apache-2.0)."""
+    from readycheck.importers import import_files
+
+    lines = (CAPTURES / "nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt").read_text().splitlines()
+    one = tmp_path / "q-i3.txt"
+    one.write_text("\n".join(lines[:8] + lines[623:828]) + "\n")  # the header, then GPU 00000000:5D:00.0
+    facts = import_files([one])
+    [gpu] = facts["gpus"]
+    assert gpu["index"] == 3 and gpu["pci_bus_id"] == "00000000:5D:00.0"
+    assert facts["nvidia"]["attached_gpus"] == 8

@@ -147,7 +147,10 @@ def test_device_handles_pass_through(backend, monkeypatch):
 
 
 def test_fabric_info_gets_a_versioned_output_structure(backend, monkeypatch):
-    def fabric_info(handle, info):
+    def fabric_info(handle, pointer):
+        # pynvml passes this straight to the C library (no argtypes): only a pointer is right.
+        assert type(pointer).__name__ == "CArgObject", f"structure passed by value: {type(pointer)}"
+        info = pointer._obj
         assert info.version == pynvml.nvmlGpuFabricInfo_v2
         info.state, info.status, info.cliqueId = 3, 0, 7
         return pynvml.NVML_SUCCESS

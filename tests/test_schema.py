@@ -80,3 +80,24 @@ def test_load_snapshot_errors_name_the_file(tmp_path, snapshot):
     bad_type.write_text(json.dumps(broken))
     with pytest.raises(SnapshotError, match=r"bad_type.json: key gpus\[0\].index: expected integer"):
         load_snapshot(bad_type)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"schema": "readycheck.facts/1", "x": NaN}', "NaN is not a number a snapshot may hold"),
+    ('{"schema": "readycheck.facts/1", "x": -Infinity}', "-Infinity is not a number"),
+    ('{"schema": "readycheck.facts/1", "x": 1e999}', "1e999 is out of range"),
+    ("[" * 100000, "nested too deeply"),
+])
+def test_numbers_a_comparison_cannot_judge_are_refused(tmp_path, text, message):
+    path = tmp_path / "odd.json"
+    path.write_text(text)
+    with pytest.raises(SnapshotError, match=message):
+        load_snapshot(path)
+
+
+def test_a_negative_error_counter_is_refused(snapshot):
+    from factsbuilder import hgx_h100
+
+    facts = hgx_h100()
+    facts["gpus"][2]["ecc_errors"]["volatile_uncorrected"] = -5
+    assert validate(facts) == ["key gpus[2].ecc_errors.volatile_uncorrected: -5 is below 0"]

@@ -195,6 +195,24 @@ def section_count_note(capture: Capture, top: Node, column: int, found: int) -> 
             f"(as with nvidia-smi -q -i N); the others are {NOT_IN_SOURCE}")})
 
 
+def read_gpus(top: Node, gpus: list[Node], column: int) -> list[Record]:
+    """Every GPU section, numbered as NVML numbers the node's GPUs.
+
+    A whole node's capture lists its GPUs in order: 0, 1, 2... A capture of some GPUs of many
+    (`nvidia-smi -q -i 3`) keeps each GPU's own number, its minor number (/dev/nvidia3), so its
+    serial and faults stay with gpu3 when merged with a `topo -m` of the whole node."""
+    indexes = list(range(len(gpus)))
+    try:
+        attached = quantity(top.get(("attached_gpus", "Attached GPUs")[column]))
+        if attached != len(gpus):
+            minors = [int(quantity(gpu.get(("minor_number", "Minor Number")[column]))) for gpu in gpus]
+            if len(set(minors)) == len(minors):
+                indexes = minors
+    except Unreadable:
+        pass
+    return [read_gpu(index, gpu, column) for index, gpu in zip(indexes, gpus)]
+
+
 def read_gpu(index: int, gpu: Node, column: int) -> Record:
     """One GPU's facts from its `<gpu>` element or `GPU 0000...` section."""
     record = Record(index=index)

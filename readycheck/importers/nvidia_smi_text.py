@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from readycheck.importers.common import Capture, Node, text_lines
-from readycheck.importers.nvidia_smi import TEXT, header, read_gpu, section_count_note
+from readycheck.importers.nvidia_smi import TEXT, header, read_gpus, section_count_note
 
 NAME = "nvidia-smi-text"
 
@@ -30,7 +30,7 @@ def parse(text: str, source: str) -> Capture:
     top, gpus = _tree(text_lines(text))
     capture = Capture(NAME)
     header(capture, top, TEXT)
-    capture.gpus = [read_gpu(index, gpu, TEXT) for index, gpu in enumerate(gpus)]
+    capture.gpus = read_gpus(top, gpus, TEXT)
     section_count_note(capture, top, TEXT, len(gpus))
     return capture
 

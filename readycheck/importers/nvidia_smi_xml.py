@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from readycheck.importers.common import Capture, CaptureError, Node
-from readycheck.importers.nvidia_smi import XML, header, read_gpu, section_count_note
+from readycheck.importers.nvidia_smi import XML, header, read_gpus, section_count_note
 
 NAME = "nvidia-smi-xml"
 
@@ -41,7 +41,7 @@ def parse(text: str, source: str) -> Capture:
     top = Node(children={child.tag: _node(child) for child in root if child.tag != "gpu"})
     header(capture, top, XML)
     gpus = root.findall("gpu")
-    capture.gpus = [read_gpu(index, _node(gpu), XML) for index, gpu in enumerate(gpus)]
+    capture.gpus = read_gpus(top, [_node(gpu) for gpu in gpus], XML)
     section_count_note(capture, top, XML, len(gpus))
     return capture
 

@@ -136,7 +136,9 @@ class PynvmlBackend:
         try:
             if struct is not None:
                 out = struct()
-                fn(*args, out)
+                # pynvml hands this argument to libnvidia-ml unchanged: it must be a pointer, or
+                # ctypes copies the structure onto the stack and NVML writes past it.
+                fn(*args, ctypes.byref(out))
                 return plain(out)
             result = fn(*args)
         except nvml.NVMLError as exc:
