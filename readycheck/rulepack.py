@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,7 +103,7 @@ def _validate(label: str, data: dict[str, Any]) -> None:
     for key, value in platform.items():
         if key not in PLATFORM_KEYS:
             raise InputError(f"{label}: platform: unknown key {key!r} (allowed: {', '.join(PLATFORM_KEYS)})")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
             raise InputError(f"{label}: platform: key {key!r} must be a number of watts above 0, found {value!r}")
     tables = data.get("checks", {})
     if not isinstance(tables, dict):

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import multiprocessing
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,21 @@ def resolve_rules(rules: str | None) -> rulepack.Pack | None:
     return pack
 
 
+def _distinct_names(nodes: list[NodeResult]) -> None:
+    """Snapshots that name the same host stay separate nodes: each repeat is told apart by its file
+    (imported captures carry no hostname, so all of them are `unknown-host`), else its position.
+    Fleet findings are matched to nodes by name, and reports list nodes by it."""
+    counts = Counter(n.node for n in nodes)
+    sources = Counter(n.source for n in nodes)
+    for position, node in enumerate(nodes, 1):
+        if counts[node.node] > 1:
+            label = Path(node.source).name if node.source and sources[node.source] == 1 else f"#{position}"
+            node.node = f"{node.node} ({label})"
+            node.findings = [f._replace(node=node.node) for f in node.findings]
+
+
 def _finish(nodes: list[NodeResult], pack: rulepack.Pack | None, site: Site | None, fail_on: str) -> Report:
+    _distinct_names(nodes)
     fleet_pack = pack or (nodes[0].pack if nodes else rulepack.load(rulepack.FALLBACK_PACK))
     rack_findings, racks = judge_fleet(nodes, site, fleet_pack, fail_on)
     return Report(nodes=nodes, fail_on=fail_on, racks=racks, rack_findings=rack_findings)

@@ -99,6 +99,16 @@ HOST = _obj({
         "mountpoint": {"type": "string"}, "device": STR, "fstype": STR, "size_bytes": INT, "free_bytes": INT,
     }, reasons="optional")),
 })
+# `scan --storage-test PATH` (readycheck/probes/storage_test.py): beyond facts v1, absent when not run, so
+# typed when present but not required (older snapshots lack it).
+HOST["properties"]["storage_test"] = _obj({
+    "path": STR,
+    "files": {"type": ["integer", "null"], "minimum": 0},
+    "bytes": {"type": ["integer", "null"], "minimum": 0},
+    "seconds": {"type": ["number", "null"], "minimum": 0},
+    "gb_per_s": {"type": ["number", "null"], "minimum": 0},
+    "stopped_by": {"enum": ["bytes", "seconds", "end", None]},
+}, reasons="optional")
 
 NVIDIA = _obj({
     "nvml_available": {"type": "boolean"},

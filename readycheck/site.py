@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -135,7 +136,8 @@ def _table(label: str, where: str, data: Any, keys: dict[str, tuple]) -> dict[st
         if key not in keys:
             raise InputError(f"{label}: {where}.{key}: unknown key (allowed: {', '.join(keys)})")
         types, _, wanted = keys[key]
-        if isinstance(value, bool) or not isinstance(value, types):
+        if isinstance(value, bool) or not isinstance(value, types) or (
+                isinstance(value, float) and not math.isfinite(value)):
             raise InputError(f"{label}: {where}.{key}: must be {wanted}, found {value!r}")
     for key, (_, required, wanted) in keys.items():
         if required and key not in data:

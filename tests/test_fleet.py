@@ -160,3 +160,31 @@ def test_cli_bad_site_file_exits_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "readycheck", "check", str(REPO / "examples/hgx-h100-healthy.json"),
                            "--site", str(site_file)], capture_output=True, text=True)
     assert done.returncode == 2 and "site.toml: rack[0].air_cooling_kw: must be a number" in done.stderr
+
+
+def test_drift_does_not_count_an_unread_version_as_a_value():
+    snapshots = nodes(3)
+    for facts in snapshots[:2]:
+        facts["nvidia"]["driver_version"] = None
+        facts["nvidia"]["unavailable"]["driver_version"] = "NoPermission"
+    report = judge_snapshots(snapshots, rulepack.load("hgx-h100"), None)
+    drift = {f.node: f for f in report.findings if f.check == "fleet.drift"}
+    assert drift["gpu-b07-00"].status == "unknown" and "driver_version" in drift["gpu-b07-00"].message
+    assert drift["gpu-b07-02"].status == "pass"  # the one node whose driver was read is not the odd one out
+
+
+def test_nodes_without_hostnames_stay_apart(tmp_path):
+    paths = []
+    for n, facts in enumerate(nodes(3)):
+        facts["host"]["hostname"] = None
+        facts["host"]["unavailable"]["hostname"] = "NotInSource"
+        if n == 1:
+            facts["nvidia"]["driver_version"] = "550.54.14"
+        path = tmp_path / f"capture-{n}.json"
+        path.write_text(json.dumps(facts))
+        paths.append(str(path))
+    report = judge_files(paths, "hgx-h100", None)
+    assert [n.node for n in report.nodes] == [f"unknown-host (capture-{n}.json)" for n in range(3)]
+    drift = {f.node: f.status for f in report.findings if f.check == "fleet.drift"}
+    assert drift == {"unknown-host (capture-0.json)": "pass", "unknown-host (capture-1.json)": "fail",
+                     "unknown-host (capture-2.json)": "pass"}

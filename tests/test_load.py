@@ -144,6 +144,16 @@ def test_a_load_phase_that_could_not_run_is_unknown(module):
     assert finding.status == "unknown" and "no load backend" in finding.message
 
 
+@pytest.mark.parametrize("module", [load_power_reached, load_throttle, load_thermal_margin, load_clocks])
+def test_a_gpu_without_a_sample_under_load_is_unknown_not_left_out(module):
+    facts = loaded()
+    facts["load"]["samples"] = [s for s in facts["load"]["samples"] if s["gpu"] != 7]
+    result = findings(module, facts)
+    assert sorted(result) == [f"gpu{i}" for i in range(8)]
+    assert result["gpu7"].status == "unknown" and result["gpu7"].message == "no sample taken under load"
+    assert {result[f"gpu{i}"].status for i in range(7)} == {"pass"}
+
+
 def test_a_gpu_that_cannot_reach_its_limit_fails():
     facts = loaded()
     for s in facts["load"]["samples"]:

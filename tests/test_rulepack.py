@@ -96,3 +96,26 @@ def test_content_hash_changes_with_the_rules(tmp_path):
     path.write_text('extends = "base"\n[checks."gpu.count"]\nexpected = 4\n')
     assert rulepack.load(str(path)).content_hash != first
     assert rulepack.load("base").content_hash == rulepack.load("base").content_hash
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[checks."driver.version"]\nmin = "latest"\n',
+     r"check 'driver.version': key 'min' must be version, found 'latest'"),
+    ('[checks."driver.version"]\nallowed = ["550.", "r570"]\n', r"key 'allowed' must be list\[version\]"),
+    ('[checks."driver.cuda"]\nmin = "12.x"\n', r"check 'driver.cuda': key 'min' must be version"),
+    ('[checks."thermal.margin"]\nmin_margin_c = nan\n', r"key 'min_margin_c' must be float, found nan"),
+    ('[checks."thermal.margin"]\nmin_margin_c = inf\n', r"key 'min_margin_c' must be float, found inf"),
+    ('[platform]\nnameplate_max_w = inf\n', r"platform: key 'nameplate_max_w' must be a number of watts"),
+])
+def test_values_a_check_could_not_compare_are_refused(tmp_path, body, message):
+    path = tmp_path / "pack.toml"
+    path.write_text('extends = "hgx-h100"\n' + body)
+    with pytest.raises(InputError, match=message):
+        rulepack.load(str(path))
+
+
+def test_branch_prefixes_and_versions_are_accepted(tmp_path):
+    path = tmp_path / "pack.toml"
+    path.write_text('extends = "hgx-h100"\n[checks."driver.version"]\n'
+                    'min = "580.65.06"\nallowed = ["580.", "590.44.01"]\n')
+    assert rulepack.load(str(path)).checks["driver.version"]["allowed"] == ["580.", "590.44.01"]

@@ -101,3 +101,30 @@ def test_a_negative_error_counter_is_refused(snapshot):
     facts = hgx_h100()
     facts["gpus"][2]["ecc_errors"]["volatile_uncorrected"] = -5
     assert validate(facts) == ["key gpus[2].ecc_errors.volatile_uncorrected: -5 is below 0"]
+
+
+def test_storage_test_is_optional_but_typed_when_present(tmp_path, snapshot):
+    import subprocess
+    import sys
+
+    from factsbuilder import hgx_h100
+
+    facts = hgx_h100()
+    assert "storage_test" not in facts["host"] and validate(facts) == []  # older snapshots lack it
+    facts["host"]["storage_test"] = {"path": "/raid", "files": 3, "bytes": 3 * 10**9, "seconds": 0.6,
+                                     "gb_per_s": 5.0, "stopped_by": "end", "unavailable": {}}
+    assert validate(facts) == []
+    jsonschema.validate(facts, FACTS_V1)
+    nothing_read = {"path": "/raid", "files": 0, "bytes": 0, "seconds": 0.0, "gb_per_s": None, "stopped_by": "end",
+                    "unavailable": {"gb_per_s": "NotFound"}}
+    assert validate({**facts, "host": {**facts["host"], "storage_test": nothing_read}}) == []
+
+    facts["host"]["storage_test"]["gb_per_s"] = "5"
+    assert validate(facts) == ["key host.storage_test.gb_per_s: expected number or null, found string"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(facts, FACTS_V1)
+    path = tmp_path / "storage.json"
+    path.write_text(json.dumps(facts))
+    done = subprocess.run([sys.executable, "-m", "readycheck", "check", str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "storage.json: key host.storage_test.gb_per_s" in done.stderr, done.stderr

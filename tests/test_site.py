@@ -73,3 +73,10 @@ def test_a_rack_needs_a_feed():
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="nope.toml: cannot read site file"):
         load(tmp_path / "nope.toml")
+
+
+def test_infinite_numbers_are_refused():
+    with pytest.raises(InputError, match=r"rack\[0\].air_cooling_kw: must be a number, found inf"):
+        parse("site.toml", GOOD.replace("air_cooling_kw = 40.0", "air_cooling_kw = inf"))
+    with pytest.raises(InputError, match=r"rack\[0\].feed\[0\].volts: must be a number, found nan"):
+        parse("site.toml", GOOD.replace("volts = 415", "volts = nan", 1))

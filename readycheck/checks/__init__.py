@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -78,7 +79,7 @@ COMMON_KEYS = {
 class Setting(NamedTuple):
     """One tunable of a check: its TOML type, default, and what it means."""
 
-    kind: str  # "int", "float", "str", "bool", "list[str]", "list[int]"
+    kind: str  # "int", "float", "str", "bool", "version" (dotted, e.g. "550.54.15"), "list[...]" of those
     default: Any
     doc: str
 
@@ -92,8 +93,15 @@ class Setting(NamedTuple):
 def _scalar_ok(kind: str, value: Any) -> bool:
     if isinstance(value, bool):
         return kind == "bool"
-    if kind == "float":
-        return isinstance(value, (int, float))
+    if kind == "version":  # "550.54.15", or a branch prefix "550." in an allowed list
+        from readycheck.checks.versions import parse
+
+        try:
+            return isinstance(value, str) and bool(parse(value.rstrip(".")))
+        except ValueError:
+            return False
+    if kind == "float":  # TOML's nan and inf would make every comparison false: a check would pass
+        return isinstance(value, (int, float)) and math.isfinite(value)
     return isinstance(value, {"int": int, "str": str, "bool": bool}[kind])
 
 

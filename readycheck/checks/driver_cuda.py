@@ -19,7 +19,7 @@ from readycheck.checks.common import READ_BY_HAND, not_configured
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
 
 ID = "driver.cuda"
-SETTINGS = {"min": Setting("str", None, "minimum CUDA driver API version, e.g. \"12.4\"")}
+SETTINGS = {"min": Setting("version", None, "minimum CUDA driver API version, e.g. \"12.4\"")}
 
 # CUDA version -> lowest Linux x86_64 driver that supports it (CUDA toolkit release notes).
 CUDA_MIN_DRIVER = {

@@ -30,8 +30,8 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, missing_reas
 
 ID = "driver.version"
 SETTINGS = {
-    "min": Setting("str", None, "lowest driver version accepted, e.g. \"535.161.08\""),
-    "allowed": Setting("list[str]", [], "exact versions or branch prefixes like \"550.\"; empty = any"),
+    "min": Setting("version", None, "lowest driver version accepted, e.g. \"535.161.08\""),
+    "allowed": Setting("list[version]", [], "exact versions or branch prefixes like \"550.\"; empty = any"),
     "eol_branches": Setting("list[str]", [], "driver branches (\"525\") that are end of life: warn"),
 }
 

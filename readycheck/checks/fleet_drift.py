@@ -9,7 +9,9 @@ differs gets a finding naming the field, its value and the majority's.
 Driver, CUDA and Fabric Manager differences fail; VBIOS and InfiniBand
 firmware differences warn (firmware rollouts are staggered). Where no value
 has a majority (two nodes, two versions) every node involved is warned, since
-which one is right cannot be told. With a single snapshot the check is skipped.
+which one is right cannot be told. A value not read on a node (null) is not a
+version: that node is `unknown` for it, and the others are compared without it.
+With a single snapshot the check is skipped.
 
 Settings: `fields` (list of str) to compare, from driver_version,
 cuda_driver_version, fabricmanager_version, vbios, ib_firmware (default:
@@ -22,7 +24,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from readycheck.checks import Setting
-from readycheck.findings import FAIL, PASS, SKIP, WARN, Finding
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, WARN, Finding
 
 ID = "fleet.drift"
 SCOPE = "fleet"
@@ -72,21 +74,28 @@ def check_fleet(fleet, settings):
 def _judge_group(members, settings):
     majority, tied = {}, set()
     for name in settings["fields"]:
-        ranked = Counter(node.extracts[ID][name] for node in members).most_common(2)
-        majority[name] = ranked[0][0]
+        ranked = Counter(v for v in (node.extracts[ID][name] for node in members) if v is not None).most_common(2)
+        majority[name] = ranked[0][0] if ranked else None
         if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
             tied.add(name)
     for node in members:
         mine = node.extracts[ID]
-        differ = [name for name in settings["fields"] if mine[name] != majority[name] or name in tied]
-        if not differ:
+        unread = [name for name in settings["fields"] if mine[name] is None]
+        differ = [name for name in settings["fields"]
+                  if mine[name] is not None and (mine[name] != majority[name] or name in tied)]
+        if differ:
+            # No majority: which node is right cannot be told, so each one is only warned.
+            lenient = set(settings["warn_only"]) | tied
+            status = WARN if all(name in lenient for name in differ) else FAIL
+            words = [f"{name} (no majority)" if name in tied else name for name in differ]
+            yield Finding(ID, status, "host", node=node.node, observed={n: mine[n] for n in differ},
+                          expected={n: "one value across the nodes" if n in tied else majority[n] for n in differ},
+                          message=f"differs from other nodes of pack {node.pack.name}: {', '.join(words)}"
+                          + (f"; not read here: {', '.join(unread)}" if unread else ""),
+                          remedy=REMEDY)
+        elif unread:
+            yield Finding(ID, UNKNOWN, "host", node=node.node, observed={n: None for n in unread},
+                          message=f"cannot compare {', '.join(unread)}: not read on this node",
+                          remedy="re-collect the node as root so its versions are read")
+        else:
             yield Finding(ID, PASS, "host", node=node.node, message=f"same as the other {len(members) - 1} nodes")
-            continue
-        # No majority: which node is right cannot be told, so each one is only warned.
-        lenient = set(settings["warn_only"]) | tied
-        status = WARN if all(name in lenient for name in differ) else FAIL
-        words = [f"{name} (no majority)" if name in tied else name for name in differ]
-        yield Finding(ID, status, "host", node=node.node, observed={n: mine[n] for n in differ},
-                      expected={n: "one value across the nodes" if n in tied else majority[n] for n in differ},
-                      message=f"differs from other nodes of pack {node.pack.name}: {', '.join(words)}",
-                      remedy=REMEDY)

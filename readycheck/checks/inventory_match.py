@@ -20,7 +20,9 @@ as a delivery checklist:
   one missing from the node and each serial found that is not on the note is
   named (a swapped GPU shows as one of each).
 
-A fact that could not be read is `unknown` (serials often need root).
+A fact that could not be read is `unknown` (serials often need root); so are
+the HCA items when the InfiniBand probe failed or the facts carry no
+InfiniBand data (an import without `ibstat`), never "0 HCAs".
 
 Settings: none; the order file says what to compare.
 """
@@ -28,6 +30,7 @@ Settings: none; the order file says what to compare.
 from __future__ import annotations
 
 from readycheck.checks.common import contains, no_gpus
+from readycheck.checks.fabric_common import probe_failure
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject, missing_reason
 
 ID = "inventory.match"
@@ -146,15 +149,24 @@ def _nvme_serials(facts, wanted):
     return _serials("nvme_serials", drives, lambda drive: drive["name"], wanted, unread)
 
 
+def _ib_unread(facts):
+    """Why the facts cannot say which HCAs the node has ("" when the InfiniBand probe ran)."""
+    error = probe_failure(facts, "infiniband")
+    if error:
+        return f"InfiniBand ports not read: {error}"
+    return "" if facts.get("infiniband") is not None else "InfiniBand ports not collected"
+
+
 def _hcas(facts):
     """HCA device -> its type, for the devices with an InfiniBand port."""
-    return {p["device"]: p.get("hca_type") for p in facts["infiniband"] if p.get("link_layer") == "InfiniBand"}
+    return {p["device"]: p.get("hca_type") for p in facts.get("infiniband") or []
+            if p.get("link_layer") == "InfiniBand"}
 
 
 def _hca_count(facts, wanted):
     found = len(_hcas(facts))
     return _finding("hca_count", found == wanted, found, wanted,
-                    _says(f"{found} InfiniBand HCAs", found == wanted, wanted))
+                    _says(f"{found} InfiniBand HCAs", found == wanted, wanted), _ib_unread(facts))
 
 
 def _hca_model(facts, wanted):
@@ -162,7 +174,7 @@ def _hca_model(facts, wanted):
     wrong = [f"{device} {kind}" for device, kind in hcas.items() if not contains(kind, wanted)]
     return _finding("hca_model", not wrong, sorted(set(hcas.values()), key=str), wanted,
                     f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(hcas)} x {wanted}",
-                    "" if hcas else "no InfiniBand HCA in the facts")
+                    _ib_unread(facts) or ("" if hcas else "no InfiniBand HCA in the facts"))
 
 
 def _nvme(facts, count, size_tb):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 
 from readycheck.checks import Setting
-from readycheck.checks.load_common import samples_by_gpu
+from readycheck.checks.load_common import no_sample, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.clocks"
@@ -30,6 +30,9 @@ def check(facts, settings):
     for index in sorted(per_gpu):
         subject = f"gpu{index}"
         samples = per_gpu[index]
+        if not samples:
+            yield no_sample(ID, index)
+            continue
         second_half = samples[len(samples) // 2:]
         clocks = [s["clocks_sm_mhz"] for s in second_half if s.get("clocks_sm_mhz") is not None]
         maximum = maxima.get(index)

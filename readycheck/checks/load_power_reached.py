@@ -14,7 +14,7 @@ Settings: `min_share` (float, default 0.9).
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.load_common import peak, samples_by_gpu
+from readycheck.checks.load_common import no_sample, peak, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.power_reached"
@@ -34,6 +34,9 @@ def check(facts, settings):
     limits = {g["index"]: g.get("power_limit_w") for g in facts["gpus"]}
     share = settings["min_share"]
     for index in sorted(per_gpu):
+        if not per_gpu[index]:
+            yield no_sample(ID, index)
+            continue
         subject = f"gpu{index}"
         drawn, limit = peak(per_gpu[index], "power_draw_w"), limits.get(index)
         if drawn is None or limit is None:

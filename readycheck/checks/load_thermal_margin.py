@@ -15,7 +15,7 @@ default 5.0).
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.load_common import peak, samples_by_gpu
+from readycheck.checks.load_common import no_sample, peak, samples_by_gpu
 from readycheck.checks.thermal_throttle import COOLING
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
@@ -31,7 +31,8 @@ def check(facts, settings):
     yield from ended
     gpus = {g["index"]: g for g in facts["gpus"]}
     for index in sorted(per_gpu):
-        yield _judge(f"gpu{index}", per_gpu[index], gpus.get(index) or {}, settings)
+        yield _judge(f"gpu{index}", per_gpu[index], gpus.get(index) or {}, settings) if per_gpu[index] \
+            else no_sample(ID, index)
 
 
 def _judge(subject, samples, gpu, settings):

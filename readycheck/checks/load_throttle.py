@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from readycheck.checks import Setting
-from readycheck.checks.load_common import samples_by_gpu
+from readycheck.checks.load_common import no_sample, samples_by_gpu
 from readycheck.checks.thermal_throttle import MEANING, REMEDY
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
@@ -32,6 +32,9 @@ def check(facts, settings):
     fail_reasons = settings["fail_reasons"]
     for index in sorted(per_gpu):
         samples = per_gpu[index]
+        if not samples:
+            yield no_sample(ID, index)
+            continue
         read = [s["clocks_event_reasons"] for s in samples if s.get("clocks_event_reasons") is not None]
         subject = f"gpu{index}"
         if not read:

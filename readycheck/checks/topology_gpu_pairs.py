@@ -14,7 +14,9 @@ that word or a closer one. Pairs whose connection could not be read are
 prints it: one row per GPU, `{"GPU0": ["X", "NV18", ...], ...}`, columns in
 the same order as the rows, `X` on the diagonal, null where unread. It is
 reported (as a `skip`) even when the pack sets no expectation. A single GPU
-has no pair and passes.
+has no pair and passes, unless the facts show only one of more GPUs (an
+imported `nvidia-smi -q -i N` whose driver counts more, or pairs listed with
+the link unread, such as `NotInSource`): then `unknown`.
 
 Settings: `expected_link` (str), the connection every GPU pair must reach,
 e.g. "NV18" on HGX H100; unset, the matrix is reported and not judged.
@@ -78,10 +80,26 @@ def check(facts, settings):
         yield Finding(ID, UNKNOWN, "host", matrix, expected, f"pair connection unread: {', '.join(unread)}",
                       "read the matrix with `nvidia-smi topo -m` by hand and re-run readycheck as root")
     elif count == 0:
-        yield Finding(ID, PASS, "host", matrix, expected, "a single GPU: no pair to judge")
+        hidden = _hidden_pairs(facts, indices)
+        if hidden:
+            yield Finding(ID, UNKNOWN, "host", matrix, expected, f"only one GPU shown, pairs not judged: {hidden}",
+                          "capture every GPU (`nvidia-smi -q`, not `-i N`, and `nvidia-smi topo -m`) or run "
+                          "readycheck on the node")
+        else:
+            yield Finding(ID, PASS, "host", matrix, expected, "a single GPU: no pair to judge")
     else:
         words = sorted({link for row in matrix.values() for link in row} - {"X"})
         yield Finding(ID, PASS, "host", matrix, expected, f"all {count} GPU pairs: {', '.join(words)}")
+
+
+def _hidden_pairs(facts, indices):
+    """Why a facts snapshot that shows one GPU may hide pairs ("" for a real single-GPU node): the driver
+    counts more GPUs than shown (an imported `nvidia-smi -q -i N`), or the facts list pairs left unread."""
+    attached = facts["nvidia"].get("attached_gpus")
+    if attached is not None and attached > len(indices):
+        return f"the driver counts {attached} GPUs, the facts show {len(indices)}"
+    unread = sorted({missing_reason(p, "link") for p in facts.get("topology") or [] if p.get("link") is None})
+    return f"GPU pairs listed but unread: {', '.join(unread)}" if unread else ""
 
 
 def _nvlinks(word):

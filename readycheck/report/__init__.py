@@ -6,6 +6,7 @@ extension it is written with; every module has `render(report) -> str`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -13,7 +14,7 @@ from typing import Any, TextIO
 
 from readycheck import __version__
 from readycheck.budget import RackBudget
-from readycheck.engine import NodeResult, fleet_verdict
+from readycheck.engine import NodeResult, findings_by_rack, fleet_verdict
 from readycheck.findings import NOT_READY, READY, STATUSES, Finding
 
 FORMATS: dict[str, tuple[str, str]] = {
@@ -47,6 +48,14 @@ class Report:
 
     def counts(self) -> dict[str, int]:
         return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
+
+    @functools.cached_property
+    def _by_rack(self) -> dict[str, list[Finding]]:
+        return findings_by_rack(self.rack_findings)
+
+    def node_findings(self, node: NodeResult) -> list[Finding]:
+        """A node's own findings and those of its rack, which decide its verdict too."""
+        return node.findings + self._by_rack.get(node.rack, [])
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -46,9 +46,10 @@ def _testcase(suite: ET.Element, classname: str, name: str) -> ET.Element:
 
 def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
     facts = node.load_facts()
-    counts = node.counts()
+    findings = report.node_findings(node)
+    counts = {status: sum(1 for f in findings if f.status == status) for status in (FAIL, ERROR, SKIP, UNKNOWN)}
     ready = node.verdict == READY
-    tally = {"tests": len(node.findings) + 1, "failures": counts[FAIL] + (not ready), "errors": counts[ERROR],
+    tally = {"tests": len(findings) + 1, "failures": counts[FAIL] + (not ready), "errors": counts[ERROR],
              "skipped": counts[SKIP] + counts[UNKNOWN]}
     suite = ET.SubElement(parent, "testsuite", name=text(node.node), hostname=text(node.node),
                           **{key: str(value) for key, value in tally.items()}, time="0")
@@ -60,7 +61,7 @@ def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
                         ("rule_pack_sha256", node.pack.content_hash), ("readycheck_version", report.tool_version),
                         ("collected_at", facts.get("collected_at"))):
         ET.SubElement(properties, "property", name=name, value=text(value))
-    for finding in node.findings:
+    for finding in findings:
         case = _testcase(suite, finding.check, finding.subject)
         if finding.status in (FAIL, ERROR):
             tag = "failure" if finding.status == FAIL else "error"
@@ -72,10 +73,10 @@ def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
             ET.SubElement(case, "system-out").text = text(f"warning: {_details(finding)}")
     case = _testcase(suite, VERDICT_CHECK, node.node)
     if not ready:
-        blocking = [f"{f.status} {f.check} {f.subject}" for f in attention_first(node.findings)
+        blocking = [f"{f.status} {f.check} {f.subject}" for f in attention_first(findings)
                     if f.blocks_readiness or (report.fail_on == WARN and f.status == WARN)]
         ET.SubElement(case, "failure", message=text(f"{node.node} is not ready"), type="not-ready").text = text(
-            "\n".join(blocking) or "see the rack findings")
+            "\n".join(blocking))
     return tally
 
 

@@ -31,8 +31,8 @@ def render(report: Report) -> str:
         out.append(f"Rule pack {escape(node.pack.name)} (sha256 `{node.pack.content_hash[:12]}`): "
                    f"{escape(node.pack.reason or 'chosen with --rules')}. Facts collected "
                    f"{escape(facts.get('collected_at'))} by readycheck {escape(report.tool_version)}; "
-                   f"{node.load_words}.\n")
-        attention = attention_first(node.findings)
+                   f"{escape(node.load_words)}.\n")
+        attention = attention_first(report.node_findings(node))
         if attention:
             out.append("| status | check | subject | observed | expected | remedy |")
             out.append("|---|---|---|---|---|---|")

@@ -75,7 +75,7 @@ def render(report: Report, colour: bool = False) -> str:
             lines.append(f"  ... {len(groups) - MAX_LISTED} more (see --format json or md)")
         counts = node.counts()
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
-        lines.append(f"  {node.load_words}")
+        lines.append(safe(f"  {node.load_words}"))
     by_rack = findings_by_rack(report.rack_findings)
     for rack in report.racks:
         worst = attention_first(by_rack.get(rack.name, []))

@@ -90,6 +90,24 @@ def test_unread_facts_are_unknown():
     assert findings["order:system_model"].message == "product_name unavailable (NoPermission)"
 
 
+@pytest.mark.parametrize("error", ["Timeout",
+                                   "NotInSource: no ibstat or ibstatus among the imported captures (nvidia-smi-q)"])
+def test_hcas_of_a_failed_or_absent_infiniband_probe_are_unknown_not_zero(error):
+    facts = hgx_h100()
+    facts["infiniband"] = []
+    facts["probe_errors"] = [{"probe": "infiniband", "error": error}]
+    findings = run(facts, order(hca_count=8, hca_model="MT4129"))
+    for key in ("order:hca_count", "order:hca_model"):
+        assert findings[key].status == "unknown" and findings[key].message == f"InfiniBand ports not read: {error}"
+
+
+def test_no_hca_on_a_node_whose_probe_ran_still_fails_the_count():
+    facts = hgx_h100()
+    facts["infiniband"] = []
+    finding = run(facts, order(hca_count=8))["order:hca_count"]
+    assert finding.status == "fail" and finding.message == "0 InfiniBand HCAs, the order says 8"
+
+
 def test_no_order_or_an_empty_one_is_skipped():
     assert [f.status for f in inventory_match.check(hgx_h100(), {})] == ["skip"]
     assert [f.status for f in inventory_match.check(hgx_h100(), {}, order=order())] == ["skip"]

@@ -90,3 +90,20 @@ def test_one_gpu_has_no_pair_and_no_gpu_is_unknown():
     [finding] = run(hgx_h100(gpus=1))
     assert finding.status == "pass" and finding.observed == {"GPU0": ["X"]}
     assert run(hgx_h100(gpus=0))[0].status == "unknown"
+
+
+def test_one_gpu_shown_of_more_attached_is_unknown():
+    # An imported `nvidia-smi -q -i 0`: the header counts 8 GPUs, the capture shows one.
+    facts = hgx_h100(gpus=1)
+    facts["nvidia"]["attached_gpus"] = 8
+    [finding] = run(facts)
+    assert finding.status == "unknown" and "driver counts 8 GPUs, the facts show 1" in finding.message
+    facts["nvidia"]["attached_gpus"] = 1
+    assert run(facts)[0].status == "pass"
+
+
+def test_one_gpu_shown_with_pairs_not_in_source_is_unknown():
+    facts = hgx_h100(gpus=1)
+    facts["topology"] = [{"gpu_a": 0, "gpu_b": 1, "link": None, "unavailable": {"link": "NotInSource"}}]
+    [finding] = run(facts)
+    assert finding.status == "unknown" and "link unavailable (NotInSource)" in finding.message
