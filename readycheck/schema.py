@@ -14,6 +14,7 @@ further dependency; the test suite checks this schema and these snapshots with
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -180,8 +181,8 @@ _PY_TYPES = {
 Problems = list  # of str, shared by the compiled validators of one run
 
 
-def _compile(node: Schema) -> tuple[frozenset | None, Any]:
-    """Turn a schema node into (fast types, function(value, path, problems)); done once per schema.
+def _compile(node: Schema) -> tuple[frozenset, Any, float | None]:
+    """Turn a schema node into (fast types, function(value, path, problems), minimum); done once per schema.
 
     A snapshot has about two thousand values and every `check` of a fleet validates thousands of
     snapshots, so the work per value is kept small: a node that only constrains the type (most
@@ -209,24 +210,33 @@ def _compile(node: Schema) -> tuple[frozenset | None, Any]:
             problems.append(f"key {_path(path)}: {value!r} is not one of {enum}")
         if pattern is not None and kind is str and not pattern.search(value):
             problems.append(f"key {_path(path)}: {value!r} does not match {pattern.pattern}")
+        if kind is float and not math.isfinite(value):  # 1e999 parses to inf; every comparison would pass
+            problems.append(f"key {_path(path)}: {value} is not a finite number")
         if minimum is not None and kind in (int, float) and value < minimum:
             problems.append(f"key {_path(path)}: {value} is below {minimum}")
         if kind is dict:
             for key, item in value.items():
                 child = properties.get(key, extra)
-                if child is not None and type(item) not in (child[0] or ()):
-                    child[1](item, (path, key), problems)
+                if child is None:
+                    continue
+                fast, function, low = child
+                if not (type(item) in fast and (low is None or item is None or item >= low)):
+                    function(item, (path, key), problems)
             problems.extend(f"key {_path((path, key))}: missing" for key in required if key not in value)
         elif kind is list and items is not None:
-            fast, function = items
+            fast, function, low = items
             for i, item in enumerate(value):
                 if len(problems) >= LIMIT:  # a huge wrong array must not become a million messages
                     return
-                if type(item) not in (fast or ()):
+                if not (type(item) in fast and (low is None or item is None or item >= low)):
                     function(item, (path, i), problems)
 
-    plain = allowed and not ({dict, list} & allowed) and enum is None and pattern is None and minimum is None
-    return (allowed if plain else None), check
+    plain = allowed and not ({dict, list} & allowed) and enum is None and pattern is None
+    # Floats always take the full check (it refuses infinities); a plain node's minimum (counters:
+    # 0) is tested inline too, strings and booleans never having one.
+    if plain and minimum is not None and allowed - {int, float, type(None)}:
+        plain = False
+    return (allowed - {float} if plain else frozenset()), check, minimum
 
 
 _COMPILED: dict[int, Any] = {}
