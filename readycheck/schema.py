@@ -127,6 +127,11 @@ INFINIBAND_PORT = _obj({
     "rate_gbps": NUM, "numa_node": INT,
     "counters": {"type": "object", "additionalProperties": COUNT},
 })
+# Beyond facts v1 (readycheck/probes/infiniband.py): GPU bus id -> the PCIe path in `nvidia-smi topo -m`
+# words; typed when present but not required (older snapshots and imports lack it).
+INFINIBAND_PORT["properties"]["gpu_paths"] = {
+    "type": ["object", "null"], "additionalProperties": {"enum": ["PIX", "PXB", "PHB", "NODE", "SYS"]},
+}
 
 NETWORK_INTERFACE = _obj({
     "name": {"type": "string"}, "up": BOOL, "speed_mbps": NUM, "mtu": INT,

@@ -10,7 +10,7 @@ import pytest
 
 from readycheck.facts import NO_PERMISSION, NOT_FOUND, Unreadable
 from readycheck.probes import ProbeContext
-from readycheck.probes.infiniband import parse_rate_gbps, probe, strip_code
+from readycheck.probes.infiniband import PciPlace, parse_rate_gbps, pcie_path, probe, strip_code
 from readycheck.probes.sysfs import natural_key
 
 ROOTS = Path(__file__).parent / "data" / "roots"
@@ -114,3 +114,51 @@ def test_strip_code():
 def test_devices_sorted_naturally():
     names = ["mlx5_10", "mlx5_2", "mlx5_bond_0", "mlx5_1"]
     assert sorted(names, key=natural_key) == ["mlx5_1", "mlx5_2", "mlx5_10", "mlx5_bond_0"]
+
+
+def test_hgx_h100_gpu_paths_from_sysfs():
+    """Each HCA sits behind one bridge with its GPU (PIX); the other GPUs of its socket are NODE, the rest SYS."""
+    found = ports(ROOTS / "hgx-h100")
+    node0 = ["00000000:19:00.0", "00000000:3B:00.0", "00000000:4C:00.0", "00000000:5D:00.0"]
+    node1 = ["00000000:9B:00.0", "00000000:BB:00.0", "00000000:CB:00.0", "00000000:DB:00.0"]
+    assert found["mlx5_0/1"]["gpu_paths"] == {**{bus: "NODE" for bus in node0}, "00000000:19:00.0": "PIX",
+                                              **{bus: "SYS" for bus in node1}}
+    assert found["mlx5_9/1"]["gpu_paths"] == {**{bus: "SYS" for bus in node0},
+                                              **{bus: "NODE" for bus in node1}, "00000000:DB:00.0": "PIX"}
+    for name, port in found.items():
+        assert list(port["gpu_paths"].values()).count("PIX") == 1, name
+
+
+def test_gpu_paths_null_without_sys_bus_pci():
+    for port in ports(ROOTS / "ib-degraded").values():
+        assert port["gpu_paths"] is None and port["unavailable"]["gpu_paths"] == NOT_FOUND
+
+
+def test_pcie_path_words():
+    def place(root, *chain, numa=0):
+        return PciPlace(root, chain, numa)
+    gpu = place("pci0000:17", "0000:17:01.0", "0000:18:00.0", "0000:19:00.0", "0000:1a:00.0")
+    # the same switch: upstream port 18:00.0, a downstream port per device
+    assert pcie_path(gpu, place("pci0000:17", "0000:17:01.0", "0000:18:00.0", "0000:19:01.0", "0000:1b:00.0")) == "PIX"
+    assert pcie_path(gpu, place("pci0000:17", "0000:17:01.0", "0000:18:00.0", "0000:19:00.0", "0000:1a:00.1")) == "PIX"
+    # a second switch below the first
+    assert pcie_path(gpu, place("pci0000:17", "0000:17:01.0", "0000:18:00.0", "0000:19:02.0", "0000:1c:00.0",
+                                "0000:1d:00.0", "0000:1e:00.0")) == "PXB"
+    assert pcie_path(gpu, place("pci0000:17", "0000:17:02.0", "0000:20:00.0")) == "PHB"
+    assert pcie_path(gpu, place("pci0000:30", "0000:30:01.0", "0000:31:00.0")) == "NODE"
+    assert pcie_path(gpu, place("pci0000:90", "0000:90:01.0", "0000:91:00.0", numa=1)) == "SYS"
+    assert pcie_path(gpu, place("pci0000:90", "0000:90:01.0", "0000:91:00.0", numa=None)) is None
+    assert pcie_path(place("pci0000:17", "0000:17:02.0", "0000:20:00.0", numa=None), gpu) == "PHB"
+
+
+def test_gpu_paths_leave_out_unplaced_and_non_gpu_functions(tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(ROOTS / "hgx-h100" / "sys", root / "sys", symlinks=True)
+    bridge = root / "sys/devices/pci0000:1a/0000:1a:01.0"
+    (bridge / "0000:19:00.0/numa_node").write_text("-1\n")  # no affinity: fine on the same root complex
+    (root / "sys/devices/pci0000:9c/0000:9c:01.0/0000:9b:00.0/numa_node").write_text("-1\n")
+    (root / "sys/devices/pci0000:bc/0000:bc:01.0/0000:bb:00.0/class").write_text("0x040300\n")  # audio
+    paths = ports(root)["mlx5_0/1"]["gpu_paths"]
+    assert paths["00000000:19:00.0"] == "PIX"
+    assert "00000000:9B:00.0" not in paths and "00000000:BB:00.0" not in paths  # unknown NUMA; not a GPU
+    assert paths["00000000:CB:00.0"] == "SYS"

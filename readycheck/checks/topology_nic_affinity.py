@@ -14,8 +14,17 @@ the GPU an HCA serves, the HCA must share that GPU's NUMA node. A port whose
 NUMA node the firmware did not report (`-1`) is `unknown`, as is a node where
 no GPU's NUMA node is known. Storage and management ports are left out as in
 ib.ports (each gets a `skip`); a node with no HCA is skipped (ib.ports judges
-whether it should have one). The facts carry no GPU-to-HCA PCIe path, so a
-shared PCIe switch is not checked.
+whether it should have one).
+
+Where the port carries `gpu_paths` (the PCIe path from the HCA to each GPU in
+`nvidia-smi topo -m` words, read from sysfs by the InfiniBand probe), the path
+decides instead: a compute port whose closest GPU (or, with `expected_pairs`,
+its own GPU) is `PIX` or `PXB` passes, as GPUDirect RDMA needs; one only at
+`PHB` or `NODE` warns (GPUDirect works, but every transfer crosses the host
+bridge); one only at `SYS` fails, as on the NUMA judgement. Without
+`gpu_paths` (older snapshots, imports, a host whose /sys/bus/pci could not be
+read, or no path to its own GPU) the NUMA judgement above stands, and the PCIe
+switch is not known: the finding is the NUMA-only one, unchanged.
 
 Settings: `expected_pairs` (list of str, default []), the GPU each HCA serves,
 as "<hca>=gpu<index>" (e.g. ["mlx5_0=gpu0", "mlx5_1=gpu1"]);
@@ -31,7 +40,7 @@ import re
 from readycheck.checks import Setting
 from readycheck.checks.common import no_gpus
 from readycheck.checks.fabric_common import PORT_FILTER, excluded, exclusion, no_hca
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason, port_subject
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject, missing_reason, port_subject
 
 ID = "topology.nic_affinity"
 SETTINGS = {
@@ -43,6 +52,10 @@ SETTINGS = {
 MOVE = ("move the HCA to a slot on its GPUs' CPU socket (see the platform's slot map), or fix the BIOS NUMA "
         "settings, and re-run")
 FIX_PACK = "fix expected_pairs in the rule pack"
+MOVE_BESIDE = ("move the HCA to a slot behind the same PCIe switch as its GPU (see the platform's slot map; "
+               "`nvidia-smi topo -m` should show PIX), and re-run")
+PATH_RANK = {"PIX": 0, "PXB": 1, "PHB": 2, "NODE": 3, "SYS": 4}
+CLOSE_ENOUGH = "PIX or PXB to a GPU"
 READ_GPU_NODE = "read the GPUs' NUMA affinity by hand (`nvidia-smi topo -m`) and re-run readycheck as root"
 
 
@@ -80,7 +93,55 @@ def check(facts, settings):
         yield excluded(ID, port, why) if why else _judge(port, by_node, by_subject, pairs.get(port["device"]))
 
 
+def _bus_key(bus_id):
+    """NVML's bus id form, so the probe's `gpu_paths` keys match `gpus[].pci_bus_id` whatever their case."""
+    domain, _, rest = str(bus_id).partition(":")
+    try:
+        return f"{int(domain, 16):08X}:{rest.upper()}"
+    except ValueError:
+        return str(bus_id).upper()
+
+
+def _judge_paths(port, by_subject, partner):
+    """The finding from the port's `gpu_paths`, or None when they cannot decide (absent, empty, no path to
+    its own GPU): then the NUMA judgement stands."""
+    paths = port.get("gpu_paths")
+    if not isinstance(paths, dict):
+        return None
+    names = {_bus_key(gpu.get("pci_bus_id")): subject for subject, gpu in by_subject.items()
+             if gpu.get("pci_bus_id")}
+    known = {names.get(_bus_key(bus), bus): path for bus, path in paths.items() if path in PATH_RANK}
+    subject = port_subject(port)
+    if partner is not None:
+        if partner not in known:
+            return None
+        path, closest, expected = known[partner], [partner], {partner: "PIX or PXB"}
+        observed = {partner: path}
+    else:
+        if not known:
+            return None
+        path = min(known.values(), key=PATH_RANK.__getitem__)
+        closest = sorted((name for name, p in known.items() if p == path), key=lambda n: (len(n), n))
+        expected = CLOSE_ENOUGH
+        observed = {"closest": path, "gpus": closest}
+    to = " ".join(closest)
+    if path in ("PIX", "PXB"):
+        where = "behind the same PCIe switch" if path == "PIX" else "through PCIe switches, not the host bridge"
+        return Finding(ID, PASS, subject, observed, expected, f"{path} to {to}: {where}")
+    if path in ("PHB", "NODE"):
+        return Finding(ID, WARN, subject, observed, expected,
+                       f"{path} to {to}{'' if partner else ' at best'}: GPUDirect RDMA works but every transfer "
+                       "crosses the host bridge" + ("" if path == "PHB" else " between root complexes"),
+                       MOVE_BESIDE)
+    return Finding(ID, FAIL, subject, observed, expected,
+                   f"SYS to {to}{'' if partner else ' at best'}: the HCA is on another NUMA node than "
+                   f"{'its GPU' if partner else 'every GPU'}", MOVE)
+
+
 def _judge(port, by_node, by_subject, partner):
+    by_path = _judge_paths(port, by_subject, partner)
+    if by_path is not None:
+        return by_path
     subject = port_subject(port)
     node = port.get("numa_node")
     if node is None:
