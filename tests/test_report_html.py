@@ -158,3 +158,20 @@ def test_a_fleet_of_1000_nodes_stays_under_10_mb():
 def test_other_platforms_render(pack):
     doc = page(judged(platform(pack)))
     assert len(doc.xpath("//table[@class='gpus']/tbody/tr")) == len(platform(pack)["gpus"])
+
+
+def test_a_node_blocked_only_by_its_rack_shows_the_rack_finding_in_its_section():
+    import json
+    from pathlib import Path
+
+    from readycheck.report import render
+    from readycheck.run import judge_snapshots
+    from readycheck.site import load as load_site
+
+    repo = Path(__file__).resolve().parent.parent
+    healthy = json.loads((repo / "examples" / "hgx-h100-healthy.json").read_text())
+    report = judge_snapshots([healthy], None, load_site(repo / "examples" / "site.toml"))
+    assert report.nodes[0].verdict == "not-ready" and not any(f.status == "fail" for f in report.nodes[0].findings)
+    page = render(report, "html")
+    section = page[page.index('id="node-0"'):]
+    assert "power.rack_budget" in section[:section.index("Every check, by area")]

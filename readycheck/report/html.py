@@ -171,7 +171,9 @@ def rack_view(rack: RackBudget, findings: list[Finding], anchors: dict[str, str]
             "attention": needs_attention(findings), "nodes": [(name, anchors.get(name)) for name in rack.nodes]}
 
 
-def node_view(node: NodeResult, anchor: str, fleet: bool) -> dict[str, Any]:
+def node_view(node: NodeResult, rack_findings: list[Finding], anchor: str, fleet: bool) -> dict[str, Any]:
+    """One node's section; `rack_findings` are its rack's, listed with what needs attention because
+    they decide the node's verdict too."""
     facts = node.load_facts()
     by_subject: dict[str, list[Finding]] = {}
     for item in node.findings:
@@ -184,7 +186,7 @@ def node_view(node: NodeResult, anchor: str, fleet: bool) -> dict[str, Any]:
     return {
         "node": node, "anchor": anchor, "pictures": not fleet or node.verdict != READY, "facts": facts, "host": host,
         "dmi": host.get("dmi") or {}, "nvidia": facts.get("nvidia") or {},
-        "attention": needs_attention(node.findings), "areas": checks_by_area(node.findings),
+        "attention": needs_attention(node.findings + rack_findings), "areas": checks_by_area(node.findings),
         "gpus": [gpu_view(g, status_of) for g in facts.get("gpus") or []],
         "hcas": facts.get("infiniband") or [], "topology": topology(facts), "series": series(facts.get("load")),
         "drives": [drive_view(d) for d in host.get("block_devices") or []],
@@ -212,7 +214,8 @@ def render(report: Report) -> str:
     return template().render(
         report=report, ready=report.verdict == READY, summary=report.summary(),
         # A generator: a fleet's facts are read one node at a time, never all at once.
-        nodes=(node_view(node, f"node-{index}", len(report.nodes) > 1) for index, node in enumerate(report.nodes)),
+        nodes=(node_view(node, about_rack.get(node.rack, []), f"node-{index}", len(report.nodes) > 1)
+               for index, node in enumerate(report.nodes)),
         racks=[rack_view(rack, about_rack.get(rack.name, []), anchors) for rack in report.racks],
         rack_of={name: rack.name for rack in report.racks for name in rack.nodes},
         statuses=STATUSES, link_kinds=LINK_KINDS,
