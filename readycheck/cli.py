@@ -105,7 +105,8 @@ def _judge_options(func):
                         help="Write the report here (a directory when several formats are asked for).")(func)
     func = click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT",
                         type=click.Choice(REPORT_FORMATS),
-                        help="Report format; repeat for several (default: text on the terminal).")(func)
+                        help=f"Report format: {', '.join(REPORT_FORMATS)}; repeat for several "
+                             "(default: text on the terminal).")(func)
     func = click.option("--site", metavar="FILE", help="Site file: racks, power feeds, cooling, ASHRAE class.")(func)
     func = click.option("--order", metavar="FILE",
                         help="Order file (TOML or CSV) to compare the node with, item by item (inventory.match).")(func)
