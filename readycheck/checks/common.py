@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from readycheck.findings import SKIP, UNKNOWN, Finding, gpu_subject, missing_reason
@@ -62,6 +62,17 @@ def per_rack(check_id: str, fleet: Any, judge: Callable[[Any], Finding]) -> Iter
                           remedy="collect the missing power limits (run readycheck as root on those nodes)")
         else:
             yield judge(rack)
+
+
+def versions_by(entries: Iterable[tuple[str, str, str]]) -> tuple[dict, dict]:
+    """Group (key, version, subject) by key and version: (keys with several versions -> version ->
+    subjects, keys with one version -> that version). VBIOS per GPU model, firmware per board id."""
+    groups: dict[str, dict[str, list[str]]] = {}
+    for key, version, subject in entries:
+        groups.setdefault(key, {}).setdefault(version, []).append(subject)
+    mixed = {key: versions for key, versions in groups.items() if len(versions) > 1}
+    uniform = {key: next(iter(versions)) for key, versions in groups.items() if len(versions) == 1}
+    return mixed, uniform
 
 
 def spread(versions: dict[str, list[str]]) -> str:

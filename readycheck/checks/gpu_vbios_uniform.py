@@ -18,7 +18,7 @@ Settings: none.
 
 from __future__ import annotations
 
-from readycheck.checks.common import READ_BY_HAND, no_gpus, spread
+from readycheck.checks.common import READ_BY_HAND, no_gpus, spread, versions_by
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
 
 ID = "gpu.vbios_uniform"
@@ -36,16 +36,12 @@ def check(facts, settings):
                       message="; ".join(f"{subject}: {why}" for subject, why in unread.items()),
                       remedy=READ_BY_HAND)
         return
-    models: dict[str, dict[str, list[str]]] = {}
-    for gpu in gpus:
-        models.setdefault(gpu["name"], {}).setdefault(gpu["vbios_version"], []).append(gpu_subject(gpu))
-    mixed = {name: versions for name, versions in models.items() if len(versions) > 1}
+    mixed, uniform = versions_by((gpu["name"], gpu["vbios_version"], gpu_subject(gpu)) for gpu in gpus)
     if mixed:
         yield Finding(ID, FAIL, "host", observed=mixed, expected="one VBIOS version per GPU model",
                       message="; ".join(f"{name}: {spread(versions)}" for name, versions in mixed.items()),
                       remedy="flash the odd GPUs with the platform vendor's firmware bundle so all match")
         return
-    uniform = {name: next(iter(versions)) for name, versions in models.items()}
     note = " (a single GPU: nothing to compare)" if len(gpus) == 1 else ""
     yield Finding(ID, PASS, "host", observed=uniform, expected="one VBIOS version per GPU model",
                   message=", ".join(f"{name}: {version}" for name, version in uniform.items()) + note)

@@ -20,7 +20,9 @@ Settings: none.
 
 from __future__ import annotations
 
-from readycheck.checks.common import spread
+from collections import Counter
+
+from readycheck.checks.common import spread, versions_by
 from readycheck.checks.fabric_common import READ_PORTS, no_hca
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
 
@@ -40,22 +42,15 @@ def check(facts, settings):
         yield Finding(ID, UNKNOWN, "host", observed=list(unread),
                       message="; ".join(f"{device}: {why}" for device, why in unread.items()), remedy=READ_PORTS)
         return
-    boards: dict[str, dict[str, list[str]]] = {}
-    for device, port in hcas.items():
-        boards.setdefault(port["board_id"], {}).setdefault(port["fw_version"], []).append(device)
+    mixed, uniform = versions_by((port["board_id"], port["fw_version"], device) for device, port in hcas.items())
     expected = "one firmware version per board id"
-    mixed = {board: versions for board, versions in boards.items() if len(versions) > 1}
     if mixed:
         yield Finding(ID, FAIL, "host", mixed, expected,
                       "; ".join(f"{board}: {spread(versions)}" for board, versions in mixed.items()),
                       "flash the odd HCAs with the vendor's firmware bundle (`mlxfwmanager -u`) so all match, "
                       "then reboot")
         return
-    uniform = {board: next(iter(versions)) for board, versions in boards.items()}
+    counts = Counter(port["board_id"] for port in hcas.values())
     yield Finding(ID, PASS, "host", uniform, expected,
-                  ", ".join(f"{board}: {version} on {_hcas(len(boards[board][version]))}"
+                  ", ".join(f"{board}: {version} on {counts[board]} HCA{'' if counts[board] == 1 else 's'}"
                             for board, version in uniform.items()))
-
-
-def _hcas(count):
-    return f"{count} HCA" if count == 1 else f"{count} HCAs"
