@@ -70,7 +70,7 @@ def schema() -> None:
     """Print the JSON Schema of facts v1 (what `collect` writes and `check` reads)."""
     import json
 
-    from readycheck.schema import FACTS_V1
+    from readycheck.facts.schema import FACTS_V1
 
     click.echo(json.dumps(FACTS_V1, indent=2))
 

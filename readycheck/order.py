@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readycheck.checks import Setting
 from readycheck.errors import InputError
+from readycheck.settings import Setting
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -127,7 +127,7 @@ def test_collect_on_this_machine_writes_a_valid_snapshot(tmp_path):
 
 
 def test_schema_command_prints_the_shipped_schema():
-    from readycheck.schema import FACTS_V1
+    from readycheck.facts.schema import FACTS_V1
 
     done = readycheck("schema")
     assert json.loads(done.stdout) == FACTS_V1

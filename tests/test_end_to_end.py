@@ -11,9 +11,9 @@ from probe_fakes import ROOTS, LiveTree, runner
 
 from readycheck import rulepack
 from readycheck.engine import judge
+from readycheck.facts.schema import validate
 from readycheck.probes import collect
 from readycheck.probes.xid import LIVE_SOURCES
-from readycheck.schema import validate
 
 SHOW = "--property=LoadState,ActiveState"
 SYSTEMD = {

@@ -15,7 +15,7 @@ from test_end_to_end import blocking, collect_node
 
 from readycheck import rulepack
 from readycheck.engine import judge
-from readycheck.schema import validate
+from readycheck.facts.schema import validate
 
 FABRIC = ("nvlink.", "topology.", "ib.")
 

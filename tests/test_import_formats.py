@@ -12,8 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from readycheck.facts.schema import FACTS_V1, validate
 from readycheck.importers import CaptureError, import_files
-from readycheck.schema import FACTS_V1, validate
 
 REPO = Path(__file__).resolve().parent.parent
 CAPTURES = REPO / "tests" / "data" / "captures"

@@ -22,8 +22,10 @@ from fake_nvml import (
 )
 
 from readycheck.facts import Unreadable
+from readycheck.facts.decode import clock_event_reasons
+from readycheck.facts.fields import GPU_FIELDS, NVIDIA_FIELDS, NVLINK_FIELDS
 from readycheck.probes import ProbeContext
-from readycheck.probes.nvml import GPU_FIELDS, NVIDIA_FIELDS, NVLINK_FIELDS, clock_event_reasons, probe
+from readycheck.probes.nvml import probe
 
 SCENARIOS = [hgx_h100_8gpu, rtx4090_workstation_4gpu, old_driver, gpu_lost, all_optional_not_supported,
              nvml_unavailable]

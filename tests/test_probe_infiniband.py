@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from readycheck.facts import NO_PERMISSION, NOT_FOUND, Unreadable
+from readycheck.facts.decode import parse_rate_gbps, strip_code
 from readycheck.probes import ProbeContext
-from readycheck.probes.infiniband import PciPlace, parse_rate_gbps, pcie_path, probe, strip_code
+from readycheck.probes.infiniband import PciPlace, pcie_path, probe
 from readycheck.probes.sysfs import natural_key
 
 ROOTS = Path(__file__).parent / "data" / "roots"

@@ -7,8 +7,8 @@ import types
 import pytest
 
 from readycheck import probes
+from readycheck.facts.schema import validate
 from readycheck.probes import ProbeContext, collect, merge_facts
-from readycheck.schema import validate
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from readycheck.facts import SnapshotError, empty_snapshot, load_snapshot
-from readycheck.schema import FACTS_V1, validate
+from readycheck.facts.schema import FACTS_V1, validate
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import functools
 import importlib
-import math
 from types import ModuleType
-from typing import Any, NamedTuple
+
+from readycheck.settings import Setting as Setting  # the type every check declares its SETTINGS with
 
 REGISTRY: dict[str, str] = {
     "nvml.available": "nvml_available",
@@ -74,35 +74,6 @@ COMMON_KEYS = {
     "required": "an `unknown` result makes the node not ready (default true)",
     "severity": "what a violation becomes: \"fail\" (default) or \"warn\"",
 }
-
-
-class Setting(NamedTuple):
-    """One tunable of a check: its TOML type, default, and what it means."""
-
-    kind: str  # "int", "float", "str", "bool", "version" (dotted, e.g. "550.54.15"), "list[...]" of those
-    default: Any
-    doc: str
-
-    def accepts(self, value: Any) -> bool:
-        if self.kind.startswith("list["):
-            item = self.kind[5:-1]
-            return isinstance(value, list) and all(_scalar_ok(item, v) for v in value)
-        return _scalar_ok(self.kind, value)
-
-
-def _scalar_ok(kind: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return kind == "bool"
-    if kind == "version":  # "550.54.15", or a branch prefix "550." in an allowed list
-        from readycheck.checks.versions import parse
-
-        try:
-            return isinstance(value, str) and bool(parse(value.rstrip(".")))
-        except ValueError:
-            return False
-    if kind == "float":  # TOML's nan and inf would make every comparison false: a check would pass
-        return isinstance(value, (int, float)) and math.isfinite(value)
-    return isinstance(value, {"int": int, "str": str, "bool": bool}[kind])
 
 
 @functools.cache

@@ -14,8 +14,9 @@ Settings: `min` (str), the minimum CUDA driver API version, e.g. "12.4".
 
 from __future__ import annotations
 
-from readycheck.checks import Setting, versions
+from readycheck.checks import Setting
 from readycheck.checks.common import READ_BY_HAND, not_configured
+from readycheck.facts import versions
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
 
 ID = "driver.cuda"

@@ -24,8 +24,9 @@ allows any; `eol_branches` (list of str), branches such as "525" that warn.
 
 from __future__ import annotations
 
-from readycheck.checks import Setting, versions
+from readycheck.checks import Setting
 from readycheck.checks.common import READ_BY_HAND
+from readycheck.facts import versions
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, missing_reason
 
 ID = "driver.version"

@@ -58,19 +58,12 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from readycheck import __version__
-from readycheck.facts import (
-    NOT_IN_SOURCE,
-    Record,
-    empty_host,
-    empty_nvidia,
-    empty_snapshot,
-    load_snapshot,
-)
+from readycheck.facts import NOT_IN_SOURCE, Record, empty_snapshot, load_snapshot
+from readycheck.facts.fields import GPU_FIELDS, IB_COUNTERS
+from readycheck.facts.schema import validate
+from readycheck.facts.snapshot import empty_host, empty_nvidia
 from readycheck.importers import ibstat, nvidia_smi_text, nvidia_smi_xml, nvlink_status, topo
 from readycheck.importers.common import Capture, CaptureError, read_text
-from readycheck.probes.infiniband import COUNTERS
-from readycheck.probes.nvml import GPU_FIELDS
-from readycheck.schema import validate
 
 __all__ = ["FORMATS", "CaptureError", "import_files", "load_input"]
 
@@ -263,7 +256,7 @@ def _ports(captures: list[Capture]) -> list[dict[str, Any]]:
         _not_in_source(record, PORT_FIELDS)
         if record.values["numa_node"] is None and record.values["device"] in numa_nodes:
             record.set("numa_node", numa_nodes[record.values["device"]])
-        record.set("counters", dict.fromkeys(COUNTERS))
-        record.unavailable.update({f"counters.{name}": NOT_IN_SOURCE for name in COUNTERS})
+        record.set("counters", dict.fromkeys(IB_COUNTERS))
+        record.unavailable.update({f"counters.{name}": NOT_IN_SOURCE for name in IB_COUNTERS})
         ports.append(record.as_dict())
     return ports

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from readycheck.errors import InputError
-from readycheck.facts import GPU_IS_LOST, NO_PERMISSION, NOT_IN_SOURCE, NOT_SUPPORTED, Record, Unreadable
+from readycheck.facts import GPU_IS_LOST, NO_PERMISSION, NOT_IN_SOURCE, NOT_SUPPORTED, UNPARSEABLE, Record, Unreadable
 
 MAX_CAPTURE_BYTES = 64 * 1024 * 1024
-UNPARSEABLE = "Unparseable"
 
 # What nvidia-smi prints instead of a value, and the reason word the facts keep for it.
 NOT_A_VALUE = {

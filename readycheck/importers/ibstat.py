@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 
 from readycheck.facts import Record
+from readycheck.facts.decode import parse_rate_gbps, strip_code
 from readycheck.importers.common import Capture, CaptureError, first_line, quantity, reading, text_lines
-from readycheck.probes.infiniband import parse_rate_gbps, strip_code
 
 IBSTAT = "ibstat"
 IBSTATUS = "ibstatus"

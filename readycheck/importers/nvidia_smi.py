@@ -36,9 +36,9 @@ import functools
 import re
 from typing import Any, Callable
 
-from readycheck.facts import NOT_IN_SOURCE, NOT_SUPPORTED, Record, Unreadable
-from readycheck.importers.common import UNPARSEABLE, Capture, Node, flag, quantity, reading, snake
-from readycheck.probes.nvml import ABSOLUTE_THRESHOLD_MIN_C, CLOCK_EVENT_REASONS, normal_bus_id
+from readycheck.facts import NOT_IN_SOURCE, NOT_SUPPORTED, UNPARSEABLE, Record, Unreadable
+from readycheck.facts.decode import CLOCK_EVENT_REASONS, normal_bus_id, threshold_c
+from readycheck.importers.common import Capture, Node, flag, quantity, reading, snake
 
 XML, TEXT = 0, 1  # the column of the path tables each form reads
 
@@ -247,11 +247,10 @@ def _thresholds(record: Record, gpu: Node, column: int) -> None:
 def _from_offset(raw: str | None, tlimit: int | float | None) -> int | float:
     """An absolute threshold from a T.Limit offset: T.Limit minus the offset (see the module docstring)."""
     value = CELSIUS(raw)
-    if value >= ABSOLUTE_THRESHOLD_MIN_C:
-        return value
-    if tlimit is None:
+    absolute = threshold_c(value, tlimit)
+    if absolute is None:
         raise Unreadable(NOT_IN_SOURCE, f"T.Limit offset {value} C and no T.Limit temperature to apply it to")
-    return tlimit - value
+    return absolute
 
 
 def _reasons(gpu: Node, sections: tuple[str, ...]) -> list[str]:

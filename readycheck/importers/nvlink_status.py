@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 
-from readycheck.facts import NOT_IN_SOURCE, Record
-from readycheck.importers.common import NUMBER, UNPARSEABLE, Capture, text_lines
-from readycheck.probes.nvml import NVLINK_FIELDS
+from readycheck.facts import MIG_MODE, NOT_IN_SOURCE, UNPARSEABLE, Record
+from readycheck.facts.fields import NVLINK_FIELDS
+from readycheck.importers.common import NUMBER, Capture, text_lines
 
 NAME = "nvidia-smi-nvlink"
-MIG_MODE = "MigMode"
 
 GPU_LINE = re.compile(r"^GPU (\d+): (.+?) \(UUID: (.*)\)$")
 LINK_LINE = re.compile(r"^\s*Link (\d+): (.+)$")

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import re
 
-from readycheck.facts import Record, Unreadable
-from readycheck.importers.common import UNPARSEABLE, Capture, CaptureError, first_line, quantity, text_lines
-from readycheck.probes.nvml import NO_AFFINITY
+from readycheck.facts import NO_AFFINITY, UNPARSEABLE, Record, Unreadable
+from readycheck.importers.common import Capture, CaptureError, first_line, quantity, text_lines
 
 NAME = "nvidia-smi-topo"
 

@@ -25,7 +25,8 @@ from typing import Any, Callable
 
 import psutil
 
-from readycheck.facts import DMI_FIELDS, NO_PERMISSION, NOT_FOUND, NOT_IN_SOURCE, TIMEOUT, Record, Unreadable
+from readycheck.facts import NO_PERMISSION, NOT_FOUND, NOT_IN_SOURCE, TIMEOUT, Record, Unreadable
+from readycheck.facts.fields import DMI_FIELDS
 from readycheck.probes import ProbeContext
 from readycheck.probes.sysfs import entries, read_int, read_text, read_value
 

@@ -40,11 +40,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from readycheck.facts import NOT_FOUND, Record, Unreadable
+from readycheck.facts.decode import normal_bus_id, parse_rate_gbps, strip_code
+from readycheck.facts.fields import IB_COUNTERS
 from readycheck.probes import ProbeContext
-from readycheck.probes.nvml import normal_bus_id
 from readycheck.probes.sysfs import PCI_ADDRESS, entries, numa_node, read_int, read_pci_location, read_value
-
-COUNTERS = ("symbol_error", "link_downed", "link_error_recovery", "port_rcv_errors")
 
 PCI_DEVICES = "/sys/bus/pci/devices"
 NVIDIA_VENDOR = "0x10de"
@@ -149,20 +148,6 @@ def _gpu_paths(ctx: ProbeContext, pci_bus_id: str | None, gpus: dict[str, PciPla
     return paths
 
 
-def strip_code(text: str) -> str:
-    """`4: ACTIVE` → `ACTIVE`, `5: LinkUp` → `LinkUp`."""
-    return re.sub(r"^\d+:\s*", "", text)
-
-
-def parse_rate_gbps(text: str) -> int | float:
-    """`400 Gb/sec (4X NDR)` → 400, `2.5 Gb/sec (1X SDR)` → 2.5."""
-    match = re.match(r"(\d+(?:\.\d+)?)\s*Gb/sec", text)
-    if not match:
-        raise Unreadable("Malformed", f"rate {text[:40]!r} is not '<n> Gb/sec ...'")
-    rate = float(match.group(1))
-    return int(rate) if rate.is_integer() else rate
-
-
 def _netdev(device: Path, port: Path) -> str:
     """The port's network interface: the RoCE GID's netdev, else the PCI function's only (or matching) one."""
     try:
@@ -196,7 +181,7 @@ def _port(device: Path, port: Path, ctx: ProbeContext, gpus: dict[str, PciPlace]
                 record.unavailable.get("pci_bus_id"))
     record.read("netdev", _netdev, device, port)
     counters: dict[str, int | None] = {}
-    for name in COUNTERS:
+    for name in IB_COUNTERS:
         try:
             counters[name] = read_int(port / "counters" / name)
         except Unreadable as exc:

@@ -48,6 +48,7 @@ from typing import Any, Callable
 
 from readycheck.facts import (
     GPU_IS_LOST,
+    NO_AFFINITY,
     NO_PERMISSION,
     NOT_FOUND,
     NOT_SUPPORTED,
@@ -55,6 +56,8 @@ from readycheck.facts import (
     Record,
     Unreadable,
 )
+from readycheck.facts.decode import NVLINK_VERSIONS, clock_event_reasons, normal_bus_id, threshold_c
+from readycheck.facts.fields import NVIDIA_VALUE_FIELDS
 from readycheck.probes import ProbeContext
 from readycheck.probes.nvml_backend import (
     CALL_TIMEOUT_S,
@@ -71,7 +74,6 @@ MIB = 1024 * 1024
 # for indices the GPU lacks, which the link loop skips.
 NVLINK_MAX_LINKS = 18
 INVALID_ARGUMENT = "InvalidArgument"
-NO_AFFINITY = "NoAffinity"
 UNKNOWN = "Unknown"
 
 # Versioned NVML functions, newest first (GuardedNvml.call_first).
@@ -93,9 +95,6 @@ FI_SLOWDOWN_TLIMIT = 194
 FI_MEM_MAX_TLIMIT = 195
 FI_GPU_MAX_TLIMIT = 196
 THERMAL_FIELDS = (FI_MEMORY_TEMP, FI_SHUTDOWN_TLIMIT, FI_SLOWDOWN_TLIMIT, FI_MEM_MAX_TLIMIT, FI_GPU_MAX_TLIMIT)
-# Below this a TLIMIT field value is an offset from T.Limit; no GPU threshold is this cold.
-ABSOLUTE_THRESHOLD_MIN_C = 40
-
 # (snapshot field, TLIMIT field id, nvmlTemperatureThresholds_t, offset is on the GPU's T.Limit scale)
 THRESHOLDS = (
     ("temperature_shutdown_c", FI_SHUTDOWN_TLIMIT, 0, True),
@@ -104,17 +103,6 @@ THRESHOLDS = (
     ("temperature_memory_max_c", FI_MEM_MAX_TLIMIT, 2, False),
 )
 
-CLOCK_EVENT_REASONS = (
-    (0x1, "gpu_idle"),
-    (0x2, "applications_clocks_setting"),
-    (0x4, "sw_power_cap"),
-    (0x8, "hw_slowdown"),
-    (0x10, "sync_boost"),
-    (0x20, "sw_thermal_slowdown"),
-    (0x40, "hw_thermal_slowdown"),
-    (0x80, "hw_power_brake_slowdown"),
-    (0x100, "display_clock_setting"),
-)
 COMPUTE_MODES = {0: "Default", 1: "Exclusive_Thread", 2: "Prohibited", 3: "Exclusive_Process"}
 NVML_PSTATE_MAX = 15
 
@@ -128,8 +116,6 @@ ECC_COUNTERS = (
 RETIREMENT_CAUSE_SINGLE_BIT = 0
 RETIREMENT_CAUSE_DOUBLE_BIT = 1
 
-# nvmlNvlinkVersion_t -> NVLink major version (the enum counts 2.2 and 3.1 as their own values).
-NVLINK_VERSIONS = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 5, 8: 6}
 NVLINK_DEVICE_TYPES = {0: "gpu", 1: "ibmnpu", 2: "switch"}
 NVLINK_ERROR_REPLAY = 0
 NVLINK_ERROR_RECOVERY = 1
@@ -141,26 +127,6 @@ FABRIC_STATE_NOT_SUPPORTED = 0
 
 # nvmlGpuTopologyLevel_t -> nvidia-smi topo -m word
 TOPOLOGY_WORDS = {0: "PIX", 10: "PIX", 20: "PXB", 30: "PHB", 40: "NODE", 50: "SYS"}
-
-NVIDIA_FIELDS = ("nvml_available", "nvml_error", "driver_version", "cuda_driver_version", "nvml_version")
-GPU_FIELDS = (
-    "index", "name", "uuid", "serial", "board_part_number", "pci_bus_id", "pci_device_id",
-    "vbios_version", "inforom_version", "memory_total_mib", "numa_node",
-    "persistence_mode", "ecc_mode_current", "ecc_mode_pending", "mig_mode_current", "mig_mode_pending",
-    "compute_mode",
-    "temperature_gpu_c", "temperature_memory_c", "temperature_slowdown_c", "temperature_shutdown_c",
-    "temperature_gpu_max_c", "temperature_memory_max_c", "temperature_gpu_tlimit_c", "fan_speed_pct",
-    "power_draw_w", "power_limit_w", "power_limit_default_w", "power_limit_min_w", "power_limit_max_w",
-    "energy_consumption_j",
-    "clocks_sm_mhz", "clocks_mem_mhz", "clocks_max_sm_mhz", "clocks_max_mem_mhz", "pstate",
-    "clocks_event_reasons",
-    "pcie_link_gen_current", "pcie_link_gen_max", "pcie_link_gen_gpu_max", "pcie_link_width_current",
-    "pcie_link_width_max", "pcie_replay_counter",
-    "ecc_errors", "retired_pages", "remapped_rows", "nvlinks", "fabric",
-)
-NVLINK_FIELDS = ("link", "active", "version", "remote_pci_bus_id", "remote_device_type",
-                 "crc_errors", "replay_errors", "recovery_errors")
-
 
 class _Gpu:
     """One GPU's NVML handle. After GpuIsLost, or with no handle, every call fails at once with that reason."""
@@ -198,7 +164,7 @@ def probe(ctx: ProbeContext, *, call_timeout: float = CALL_TIMEOUT_S,
     except NvmlUnavailable as exc:
         nvml.close()
         nvidia = Record(nvml_available=False, nvml_error=str(exc))
-        for name in NVIDIA_FIELDS[2:]:
+        for name in NVIDIA_VALUE_FIELDS:
             nvidia.missing(name, exc.reason)
         return {"nvidia": nvidia.as_dict(), "gpus": [], "topology": []}
     try:
@@ -321,15 +287,6 @@ def _identity(ctx: ProbeContext, g: Record, gpu: _Gpu) -> None:
     g.read("numa_node", _numa_node, ctx, gpu, g.values["pci_bus_id"])
 
 
-def normal_bus_id(bus_id: str) -> str:
-    """NVML's `00000000:19:00.0` form (8-digit domain, upper case), also from the legacy 4-digit form."""
-    try:
-        domain, rest = bus_id.strip().split(":", 1)
-        return f"{int(domain, 16):08X}:{rest.upper()}"
-    except ValueError:
-        raise Unreadable("Unparseable", f"PCI bus id {bus_id!r}") from None
-
-
 def _numa_node(ctx: ProbeContext, gpu: _Gpu, pci_bus_id: str | None) -> int:
     """nvmlDeviceGetNumaNodeId where the driver has it, else the kernel's view in sysfs; -1 means no affinity."""
     try:
@@ -404,10 +361,9 @@ def _thermal(g: Record, gpu: _Gpu) -> None:
 def _threshold(gpu: _Gpu, field: Any, tlimit: int | None, threshold_type: int) -> int:
     """An absolute threshold from a TLIMIT field value (see the module docstring), else the legacy call."""
     if not isinstance(field, Unreadable):
-        if field >= ABSOLUTE_THRESHOLD_MIN_C:
-            return field
-        if tlimit is not None:
-            return tlimit - field
+        value = threshold_c(field, tlimit)
+        if value is not None:
+            return value
     return gpu.call("nvmlDeviceGetTemperatureThreshold", threshold_type)
 
 
@@ -441,15 +397,6 @@ def _pstate(gpu: _Gpu) -> str:
     if not 0 <= pstate <= NVML_PSTATE_MAX:
         raise Unreadable(UNKNOWN, f"gpu{gpu.index}: performance state {pstate}")
     return f"P{pstate}"
-
-
-def clock_event_reasons(mask: int) -> list[str]:
-    """Decode an nvmlClocksEventReasons bit mask; a bit this table does not know shows as `unknown_0x...`."""
-    names = [name for bit, name in CLOCK_EVENT_REASONS if mask & bit]
-    known = functools.reduce(lambda acc, item: acc | item[0], CLOCK_EVENT_REASONS, 0)
-    rest = mask & ~known
-    names.extend(f"unknown_0x{1 << bit:x}" for bit in range(rest.bit_length()) if rest >> bit & 1)
-    return names
 
 
 def _pcie(g: Record, gpu: _Gpu) -> None:

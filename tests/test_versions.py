@@ -2,7 +2,7 @@
 
 import pytest
 
-from readycheck.checks import versions
+from readycheck.facts import versions
 
 
 def test_parts_compare_as_numbers():

@@ -18,7 +18,7 @@ import math
 import re
 from typing import Any
 
-from readycheck.facts import DMI_FIELDS, SCHEMA_ID
+from readycheck.facts.fields import DMI_FIELDS, SCHEMA_ID
 
 Schema = dict[str, Any]
 
