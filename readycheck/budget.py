@@ -7,7 +7,9 @@ pack when it has one (DGX H100: 10.2 kW), else the sum of the GPUs' enforced
 power limits plus the pack's platform overhead. Every electrical watt becomes
 heat, split between air and liquid by the rack's `liquid_fraction`.
 
-Figures: shared/reference/gpu-site-facts.md ("Power and cooling").
+Figures: a continuous load (3 h or more) may use 80% of a breaker's rating (NFPA 70, the National
+Electrical Code, 210.19(A) and 215.2); a three-phase circuit carries √3 × V(line to line) × A; 1 W is
+3.412 BTU/h.
 """
 
 from __future__ import annotations

@@ -56,13 +56,3 @@ def gpu_subject(gpu: dict[str, Any]) -> str:
 def port_subject(port: dict[str, Any]) -> str:
     return f"{port['device']}/{port['port']}"
 
-
-def missing_reason(obj: dict[str, Any] | None, *fields: str) -> str:
-    """Why the first of `fields` that is null in `obj` could not be read, in words for a finding."""
-    if obj is None:
-        return "not collected"
-    reasons = obj.get("unavailable") or {}
-    for name in fields:
-        if obj.get(name) is None:
-            return f"{name} unavailable ({reasons.get(name, 'not collected')})"
-    return ""

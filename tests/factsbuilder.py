@@ -1,7 +1,7 @@
 """Complete facts-v1 snapshots for check tests: a healthy node, changed one field at a time.
 
 Values follow a real 8x H100 SXM capture
-(shared/samples/nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt, Apache-2.0,
+(tests/data/captures/nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt, Apache-2.0,
 from leptonai/gpud): part number, VBIOS, memory, power limits, clocks, PCIe; the
 healthy node has its driver moved to 550.54.15 and its HW slowdown cleared.
 """

@@ -1,4 +1,5 @@
-"""Power and cooling math against hand-worked numbers (shared/reference/gpu-site-facts.md)."""
+"""Power and cooling math against hand-worked numbers (the 80% continuous-load rule of NFPA 70 (NEC)
+210.19/215.2, and √3 × V × A for three-phase)."""
 
 import math
 

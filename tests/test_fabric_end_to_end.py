@@ -1,6 +1,6 @@
 """NVLink, topology and InfiniBand from probes to verdict: fake NVML and fake sysfs trees, collected, judged.
 
-tests/data/roots/ib-degraded is modelled on shared/samples/ibstat_H100-node_IB-NDR400_3-ports-down.txt with
+tests/data/roots/ib-degraded is modelled on tests/data/captures/ibstat_H100-node_IB-NDR400_3-ports-down.txt with
 invented degradations (see tests/data/roots/README.md): mlx5_0 NDR Active at 400, mlx5_1/mlx5_2 an MT4125
 Ethernet card (one Active at 100, one Down / Disabled), mlx5_3 Down / Polling, mlx5_4 Active at 200 with
 symbol errors, mlx5_5 INIT with no NUMA affinity and no port_rcv_errors counter.

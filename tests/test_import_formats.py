@@ -1,12 +1,15 @@
 """Importing real captures: every sample imports and validates, and its values match the file.
 
-Captures under MIT or Apache-2.0 are copied to tests/data/captures (see its NOTICE.md). The others
-(GPL-3.0 netdata files, CC-BY-SA and unlicensed text from issues and posts) are read where they
-are, from ../shared/samples next to the repository, and those tests are skipped without it.
+Captures under MIT or Apache-2.0 are copied to tests/data/captures (see its NOTICE.md). Others may
+not be copied into the repository (GPL-3.0 netdata files, CC-BY-SA and unlicensed text from issues
+and posts): the tests of those read them from the folder named by READYCHECK_TEST_SAMPLES (.ci/run
+points it at the project's sample collection where one sits beside the checkout) and are skipped,
+saying so, without it.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jsonschema
@@ -17,19 +20,19 @@ from readycheck.importers import CaptureError, import_files
 
 REPO = Path(__file__).resolve().parent.parent
 CAPTURES = REPO / "tests" / "data" / "captures"
-SHARED = REPO.parent / "shared" / "samples"
+SAMPLES = Path(os.environ.get("READYCHECK_TEST_SAMPLES") or "/nonexistent")
 JSON_SCHEMA = jsonschema.Draft202012Validator(FACTS_V1)  # the schema checked by jsonschema itself, too
 NOT_A_CAPTURE = ("SOURCES.md",)
 UNSUPPORTED = ("dcgmi-",)  # DCGM output: no importer (yet)
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} not present: the samples that may not "
-                                  "be copied into the repository (GPL-3.0, no licence) were not tested")
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="READYCHECK_TEST_SAMPLES names no folder: the samples "
+                                  "that may not be copied into the repository (GPL-3.0, no licence) were not tested")
 
 
-def shared_samples() -> list[str]:
-    if not SHARED.is_dir():
+def outside_samples() -> list[str]:
+    if not SAMPLES.is_dir():
         return []
-    return sorted(p.name for p in SHARED.iterdir() if p.name not in NOT_A_CAPTURE)
+    return sorted(p.name for p in SAMPLES.iterdir() if p.name not in NOT_A_CAPTURE)
 
 
 def load(name: str, folder: Path = CAPTURES) -> dict:
@@ -50,23 +53,23 @@ def test_every_copied_capture_imports_and_validates(name):
     assert snapshot["gpus"] or snapshot["infiniband"]
 
 
-@needs_shared
-@pytest.mark.parametrize("name", shared_samples())
-def test_every_shared_sample_of_a_supported_format_imports_and_validates(name):
+@needs_samples
+@pytest.mark.parametrize("name", outside_samples())
+def test_every_outside_sample_of_a_supported_format_imports_and_validates(name):
     if name.startswith(UNSUPPORTED):
         with pytest.raises(CaptureError, match=rf"{name}: not a format readycheck knows \(tried: .*ibstat"):
-            import_files([SHARED / name])
+            import_files([SAMPLES / name])
         return
-    snapshot = load(name, SHARED)
+    snapshot = load(name, SAMPLES)
     assert snapshot["gpus"] or snapshot["infiniband"]
 
 
-def test_copied_captures_are_the_shared_samples_byte_for_byte():
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} not present")
+def test_copied_captures_are_the_samples_byte_for_byte():
+    if not SAMPLES.is_dir():
+        pytest.skip("READYCHECK_TEST_SAMPLES names no folder")
     for path in CAPTURES.iterdir():
         if path.name != "NOTICE.md":
-            assert path.read_bytes() == (SHARED / path.name).read_bytes(), path.name
+            assert path.read_bytes() == (SAMPLES / path.name).read_bytes(), path.name
 
 
 # nvidia-smi -q -x
@@ -128,27 +131,27 @@ def test_xml_v11_eight_v100s_two_at_their_power_cap():
     assert gpus[0]["ecc_errors"]["aggregate_corrected"] == 0
 
 
-@needs_shared
+@needs_samples
 def test_xml_v11_p100_old_single_double_bit_ecc_layout():
-    gpu = load("nvidia-smi-q-x_Tesla-P100-PCIE-16GB_driver510.47.03_ecc-sbe.xml", SHARED)["gpus"][0]
+    gpu = load("nvidia-smi-q-x_Tesla-P100-PCIE-16GB_driver510.47.03_ecc-sbe.xml", SAMPLES)["gpus"][0]
     assert gpu["ecc_errors"] == {"volatile_corrected": 0, "volatile_uncorrected": 0, "aggregate_corrected": 3,
                                  "aggregate_uncorrected": 0, "unavailable": {}}
     assert gpu["clocks_event_reasons"] == ["gpu_idle"]  # clocks_throttle_reasons
     assert (gpu["power_draw_w"], gpu["power_limit_w"]) == (26.16, 250.0)  # power_readings, enforced_power_limit
 
 
-@needs_shared
+@needs_samples
 def test_xml_v11_a100_mig_remapped_rows_na_and_volatile_ecc_na():
-    gpu = load("nvidia-smi-q-x_A100-SXM4-40GB_MIG_driver510.47.03.xml", SHARED)["gpus"][0]
+    gpu = load("nvidia-smi-q-x_A100-SXM4-40GB_MIG_driver510.47.03.xml", SAMPLES)["gpus"][0]
     assert reason(gpu, "remapped_rows") == "NotSupported"
     assert gpu["ecc_errors"]["unavailable"] == {"volatile_corrected": "NotSupported",
                                                 "volatile_uncorrected": "NotSupported"}
     assert gpu["ecc_errors"]["aggregate_corrected"] == 0 and gpu["mig_mode_current"] is True
 
 
-@needs_shared
+@needs_samples
 def test_xml_rtx4090_slot_limits_the_link():
-    gpu = load("nvidia-smi-q-x_RTX4090_driver535.86.05.xml", SHARED)["gpus"][0]
+    gpu = load("nvidia-smi-q-x_RTX4090_driver535.86.05.xml", SAMPLES)["gpus"][0]
     assert (gpu["pcie_link_gen_current"], gpu["pcie_link_gen_max"], gpu["pcie_link_gen_gpu_max"]) == (1, 3, 4)
 
 
@@ -262,9 +265,9 @@ def test_nvlink_8xa100_12_links_each():
     assert gpus[0]["uuid"] == "GPU-5269b708-678a-b1a8-60f0-c90406537486"
 
 
-@needs_shared
+@needs_samples
 def test_nvlink_v100_excerpt_links_3_and_5_inactive():
-    gpus = load("nvlink-s_V100-SXM2-32GB_links-3-5-inactive_excerpt.txt", SHARED)["gpus"]
+    gpus = load("nvlink-s_V100-SXM2-32GB_links-3-5-inactive_excerpt.txt", SAMPLES)["gpus"]
     assert [g["index"] for g in gpus] == [3]
     assert [link["link"] for link in gpus[0]["nvlinks"] if not link["active"]] == [3, 5]
     assert reason(gpus[0], "uuid") == "NotInSource"  # the poster elided it
@@ -291,7 +294,7 @@ def test_topo_epyc_nps4_numa_nodes():
     assert {p["link"] for p in s["topology"]} == {"NV12"}
 
 
-@needs_shared
+@needs_samples
 @pytest.mark.parametrize("name, link, numa", [
     ("topo-m_8xH100-80GB-HBM3_8NIC-rail-PIX_driver570.133.20.txt", "NV18", [0] * 4 + [1] * 4),
     ("topo-m_8xH20-3e_4x-dualport-NIC_driver550.163.01.txt", "NV18", [0] * 4 + [1] * 4),
@@ -299,8 +302,8 @@ def test_topo_epyc_nps4_numa_nodes():
     ("topo-m_4xA10_PCIe_all-SYS_2NIC.txt", "SYS", [0] * 4),
     ("topo-m_8xH100_2NUMA_HT-affinity_noNIC.txt", "NV18", [0] * 4 + [1] * 4),
 ])
-def test_topo_shared_matrices(name, link, numa):
-    s = load(name, SHARED)
+def test_topo_outside_matrices(name, link, numa):
+    s = load(name, SAMPLES)
     assert {p["link"] for p in s["topology"]} == {link}
     assert [g["numa_node"] for g in s["gpus"]] == numa
 

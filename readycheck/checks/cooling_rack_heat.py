@@ -19,7 +19,7 @@ import functools
 
 from readycheck.budget import BTU_PER_H_PER_KW
 from readycheck.checks import Setting
-from readycheck.checks.common import per_rack
+from readycheck.checks.lib.racks import per_rack
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 
 ID = "cooling.rack_heat"

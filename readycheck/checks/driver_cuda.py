@@ -15,9 +15,10 @@ Settings: `min` (str), the minimum CUDA driver API version, e.g. "12.4".
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import READ_BY_HAND, not_configured
+from readycheck.checks.lib.settings import not_configured
+from readycheck.checks.lib.unread import READ_BY_HAND, missing
 from readycheck.facts import versions
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "driver.cuda"
 SETTINGS = {"min": Setting("version", None, "minimum CUDA driver API version, e.g. \"12.4\"")}
@@ -40,7 +41,7 @@ def check(facts, settings):
     cuda = nvidia.get("cuda_driver_version")
     if cuda is None:
         yield Finding(ID, UNKNOWN, "host", expected=f">= {minimum}",
-                      message=missing_reason(nvidia, "cuda_driver_version"), remedy=READ_BY_HAND)
+                      message=missing(nvidia, "cuda_driver_version"), remedy=READ_BY_HAND)
         return
     if versions.at_least(cuda, minimum):
         yield Finding(ID, PASS, "host", cuda, f">= {minimum}", f"the driver supports CUDA {cuda}")

@@ -22,8 +22,9 @@ no NVLink to an NVSwitch is seen (NVSwitch platforms).
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import no_gpus
-from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.gpus import no_gpus
+from readycheck.checks.lib.unread import missing, reason
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject
 
 ID = "driver.fabricmanager"
 SETTINGS = {"expected": Setting("bool", False, "Fabric Manager must run (NVSwitch platforms)")}
@@ -65,11 +66,11 @@ def _judge(fm, driver, nvidia):
                 else f"`systemctl enable --now {UNIT}`, and read `journalctl -u {UNIT}` if it stops again")
     for field in ("installed", "active", "version"):
         if fm[field] is None:
-            reason = (nvidia.get("unavailable") or {}).get(f"fabricmanager.{field}", "not collected")
-            return (UNKNOWN, f"fabricmanager.{field} unavailable ({reason})",
+            why = reason(nvidia, f"fabricmanager.{field}")
+            return (UNKNOWN, f"fabricmanager.{field} unavailable ({why})",
                     f"check `systemctl status {UNIT}` and `nv-fabricmanager --version` by hand")
     if driver is None:
-        return UNKNOWN, missing_reason(nvidia, "driver_version"), "read the driver version with `nvidia-smi` by hand"
+        return UNKNOWN, missing(nvidia, "driver_version"), "read the driver version with `nvidia-smi` by hand"
     if mismatch:
         return (FAIL, f"Fabric Manager {fm['version']} differs from driver {driver}: it will not start again "
                 f"({LOG_WORDS})", f"{install}, then `systemctl restart {UNIT}`")

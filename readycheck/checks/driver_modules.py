@@ -17,6 +17,7 @@ modules that must be loaded.
 from __future__ import annotations
 
 from readycheck.checks import Setting
+from readycheck.checks.lib.unread import reason
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "driver.modules"
@@ -29,17 +30,16 @@ DRIVER_MODULES = ("nvidia", "nvidia_uvm", "nvidia_modeset", "nvidia_drm", "nvidi
 def check(facts, settings):
     nvidia = facts["nvidia"]
     loaded = nvidia.get("kernel_modules") or {}
-    reasons = nvidia.get("unavailable") or {}
     driver = nvidia.get("driver_version")
     expected = settings["expected"]
     observed = {module: loaded.get(module) for module in expected}
     missing, unknown, stale = [], [], []
     for module, version in observed.items():
         if version is None:
-            reason = (reasons.get(f"kernel_modules.{module}") if module in loaded
-                      else reasons.get("kernel_modules", "not collected"))
-            if reason:
-                unknown.append(f"{module} ({reason})")
+            why = (reason(nvidia, f"kernel_modules.{module}", "") if module in loaded
+                   else reason(nvidia, "kernel_modules"))
+            if why:
+                unknown.append(f"{module} ({why})")
             else:
                 missing.append(module)
         elif module in DRIVER_MODULES and version and driver and version != driver:

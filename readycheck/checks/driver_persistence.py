@@ -14,7 +14,8 @@ Settings: `expected` (bool, default true), the persistence mode every GPU should
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import per_gpu
+from readycheck.checks.lib.gpus import per_gpu
+from readycheck.checks.lib.unread import reason
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "driver.persistence"
@@ -41,6 +42,6 @@ def check(facts, settings):
 def _daemon_state(nvidia):
     active = (nvidia.get("persistenced") or {}).get("active")
     if active is None:
-        reason = (nvidia.get("unavailable") or {}).get("persistenced.active", "not collected")
-        return f"whether nvidia-persistenced runs is unknown ({reason})"
+        why = reason(nvidia, "persistenced.active")
+        return f"whether nvidia-persistenced runs is unknown ({why})"
     return f"nvidia-persistenced is {'running' if active else 'not running'}"

@@ -25,9 +25,9 @@ allows any; `eol_branches` (list of str), branches such as "525" that warn.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import READ_BY_HAND
+from readycheck.checks.lib.unread import READ_BY_HAND, missing
 from readycheck.facts import versions
-from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, missing_reason
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 
 ID = "driver.version"
 SETTINGS = {
@@ -53,7 +53,7 @@ def check(facts, settings):
     nvidia = facts["nvidia"]
     version = nvidia.get("driver_version")
     if version is None:
-        yield Finding(ID, UNKNOWN, "host", message=missing_reason(nvidia, "driver_version"), remedy=READ_BY_HAND)
+        yield Finding(ID, UNKNOWN, "host", message=missing(nvidia, "driver_version"), remedy=READ_BY_HAND)
         return
     floors = [(f"the pack's minimum {settings['min']}", settings["min"])] if settings["min"] else []
     floors += [(f"{name} ({arch}) needs {minimum}", minimum) for name, arch, minimum in _gpu_minimums(facts["gpus"])]

@@ -14,7 +14,8 @@ the check is skipped.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import no_gpus, not_configured
+from readycheck.checks.lib.gpus import no_gpus
+from readycheck.checks.lib.settings import not_configured
 from readycheck.findings import FAIL, PASS, Finding
 
 ID = "gpu.count"

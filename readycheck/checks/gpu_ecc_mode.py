@@ -17,7 +17,7 @@ Settings: none.
 
 from __future__ import annotations
 
-from readycheck.checks.gpu_common import per_gpu_feature
+from readycheck.checks.lib.gpus import per_gpu_feature
 from readycheck.findings import FAIL, PASS, WARN, Finding, gpu_subject
 
 ID = "gpu.ecc_mode"

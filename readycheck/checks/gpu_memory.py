@@ -18,7 +18,8 @@ from __future__ import annotations
 from functools import partial
 
 from readycheck.checks import Setting
-from readycheck.checks.common import not_configured, per_gpu
+from readycheck.checks.lib.gpus import per_gpu
+from readycheck.checks.lib.settings import not_configured
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "gpu.memory"

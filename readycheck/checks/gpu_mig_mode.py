@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import partial
 
 from readycheck.checks import Setting
-from readycheck.checks.gpu_common import per_gpu_feature
+from readycheck.checks.lib.gpus import per_gpu_feature
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "gpu.mig_mode"

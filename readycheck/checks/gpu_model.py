@@ -22,7 +22,8 @@ from collections import Counter
 from functools import partial
 
 from readycheck.checks import Setting
-from readycheck.checks.common import not_configured, per_gpu
+from readycheck.checks.lib.gpus import per_gpu
+from readycheck.checks.lib.settings import not_configured
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "gpu.model"

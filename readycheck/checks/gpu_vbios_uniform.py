@@ -18,8 +18,10 @@ Settings: none.
 
 from __future__ import annotations
 
-from readycheck.checks.common import READ_BY_HAND, no_gpus, spread, versions_by
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.gpus import no_gpus
+from readycheck.checks.lib.unread import READ_BY_HAND, missing
+from readycheck.checks.lib.versions import spread, versions_by
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "gpu.vbios_uniform"
 SETTINGS: dict = {}
@@ -30,7 +32,7 @@ def check(facts, settings):
     if not gpus:
         yield no_gpus(ID, facts)
         return
-    unread = {gpu_subject(gpu): why for gpu in gpus if (why := missing_reason(gpu, "name", "vbios_version"))}
+    unread = {gpu_subject(gpu): why for gpu in gpus if (why := missing(gpu, "name", "vbios_version"))}
     if unread:
         yield Finding(ID, UNKNOWN, "host", observed=list(unread),
                       message="; ".join(f"{subject}: {why}" for subject, why in unread.items()),

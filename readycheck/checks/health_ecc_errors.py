@@ -24,8 +24,7 @@ from __future__ import annotations
 from functools import partial
 
 from readycheck.checks import Setting
-from readycheck.checks.common import per_gpu
-from readycheck.checks.gpu_common import counters_unread
+from readycheck.checks.lib.gpus import counters_unread, per_gpu
 from readycheck.findings import FAIL, PASS, SKIP, WARN, Finding, gpu_subject
 
 ID = "health.ecc_errors"

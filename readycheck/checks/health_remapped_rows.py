@@ -16,7 +16,8 @@ Settings: `max_uncorrectable` (int, default 512).
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import no_gpus
+from readycheck.checks.lib.gpus import no_gpus
+from readycheck.checks.lib.unread import reason
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject
 
 ID = "health.remapped_rows"
@@ -35,9 +36,9 @@ def _judge(gpu, limit):
     subject = gpu_subject(gpu)
     rows = gpu.get("remapped_rows")
     if rows is None:
-        reason = (gpu.get("unavailable") or {}).get("remapped_rows", "not collected")
-        status = SKIP if reason == "NotSupported" else UNKNOWN
-        return Finding(ID, status, subject, message=f"remapped rows unavailable ({reason})",
+        why = reason(gpu, "remapped_rows")
+        status = SKIP if why == "NotSupported" else UNKNOWN
+        return Finding(ID, status, subject, message=f"remapped rows unavailable ({why})",
                        remedy="" if status == SKIP else "read them with `nvidia-smi -q -d ROW_REMAPPER`")
     observed = {k: rows.get(k) for k in ("correctable", "uncorrectable", "pending", "failure")}
     if None in observed.values():

@@ -26,11 +26,12 @@ from __future__ import annotations
 from collections import Counter
 
 from readycheck.checks import Setting
+from readycheck.facts.decode import pci_device
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject
 
 ID = "health.xid"
 
-# NVIDIA's XID catalogue as summarised in shared/reference/gpu-site-facts.md: xid -> (meaning, action).
+# NVIDIA's XID catalogue (https://docs.nvidia.com/deploy/xid-errors/): xid -> (meaning, action).
 CATALOGUE = {
     46: ("GPU stopped processing", "reset the GPU"),
     48: ("double-bit ECC error", "reset the GPU; RMA it if it repeats"),
@@ -75,25 +76,14 @@ def check(facts, settings):
             yield Finding(ID, PASS, "host", observed=[], expected=EXPECTED,
                           message="no XID in the kernel log" + (f" ({ignored} ignored)" if ignored else ""))
         return
-    subjects = {pci_address(gpu["pci_bus_id"]): gpu_subject(gpu) for gpu in facts["gpus"] if gpu.get("pci_bus_id")}
+    subjects = {pci_device(gpu["pci_bus_id"]): gpu_subject(gpu) for gpu in facts["gpus"] if gpu.get("pci_bus_id")}
     by_subject: dict[str, Counter] = {subject: Counter() for subject in [*subjects.values(), "host"]}
     for event in events:
-        by_subject[subjects.get(pci_address(event.get("pci_bus_id")), "host")][event["xid"]] += 1
+        by_subject[subjects.get(pci_device(event.get("pci_bus_id")), "host")][event["xid"]] += 1
     fatal = set(settings["fatal"])
     for subject, seen in by_subject.items():
         if seen:
             yield _judge(subject, seen, fatal)
-
-
-def pci_address(bus_id):
-    """'00000000:18:00.0' and '0000:18:00' both become '0000:18:00' (domain's last 4 hex, no function)."""
-    if not bus_id:
-        return None
-    parts = bus_id.lower().split(":")
-    if len(parts) != 3:
-        return bus_id.lower()
-    domain, bus, device = parts
-    return f"{domain[-4:]}:{bus}:{device.split('.')[0]}"
 
 
 def _judge(subject, seen, fatal):

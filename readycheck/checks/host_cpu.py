@@ -16,8 +16,10 @@ inherited figure that way); with none the check is skipped.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import contains, no_gpus, not_configured
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
+from readycheck.checks.lib.gpus import contains, no_gpus
+from readycheck.checks.lib.settings import not_configured
+from readycheck.checks.lib.unread import missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "host.cpu"
 SETTINGS = {
@@ -40,19 +42,19 @@ def check(facts, settings):
     if model:
         expected["model"] = model
         if host.get("cpu_model") is None:
-            unread.append(missing_reason(host, "cpu_model"))
+            unread.append(missing(host, "cpu_model"))
         elif not any(contains(host["cpu_model"], pattern) for pattern in model):
             problems.append(f"CPU {host['cpu_model']} is not one of {', '.join(model)}")
     if sockets is not None:
         expected["sockets"] = f">= {sockets}"
         if host.get("cpu_sockets") is None:
-            unread.append(missing_reason(host, "cpu_sockets"))
+            unread.append(missing(host, "cpu_sockets"))
         elif host["cpu_sockets"] < sockets:
             problems.append(f"{host['cpu_sockets']} CPU sockets, the platform has {sockets}")
     if per_gpu is not None:
         expected["cores_per_gpu"] = f">= {per_gpu:g}"
         if host.get("cpu_cores") is None:
-            unread.append(missing_reason(host, "cpu_cores"))
+            unread.append(missing(host, "cpu_cores"))
         elif not facts["gpus"]:
             unread.append(no_gpus(ID, facts).message)
         elif host["cpu_cores"] / len(facts["gpus"]) < per_gpu:

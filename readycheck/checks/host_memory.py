@@ -19,8 +19,10 @@ is skipped.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import READ_BY_HAND, no_gpus, not_configured
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.gpus import no_gpus
+from readycheck.checks.lib.settings import not_configured
+from readycheck.checks.lib.unread import READ_BY_HAND, missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "host.memory"
 SETTINGS = {
@@ -39,7 +41,7 @@ def check(facts, settings):
     host = facts["host"]
     found = host.get("memory_total_mib")
     if found is None:
-        yield Finding(ID, UNKNOWN, "host", message=missing_reason(host, "memory_total_mib"),
+        yield Finding(ID, UNKNOWN, "host", message=missing(host, "memory_total_mib"),
                       remedy="read MemTotal in /proc/meminfo by hand")
         return
     needed, problems, unread = [], [], ""
@@ -50,7 +52,7 @@ def check(facts, settings):
     if ratio is not None:
         gpu_mib = sum(gpu.get("memory_total_mib") or 0 for gpu in facts["gpus"])
         unread = no_gpus(ID, facts).message if not facts["gpus"] else \
-            next((f"{gpu_subject(gpu)} {missing_reason(gpu, 'memory_total_mib')}" for gpu in facts["gpus"]
+            next((f"{gpu_subject(gpu)} {missing(gpu, 'memory_total_mib')}" for gpu in facts["gpus"]
                   if gpu.get("memory_total_mib") is None), "")
         if not unread:
             wanted = ratio * gpu_mib

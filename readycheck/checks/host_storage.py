@@ -28,9 +28,9 @@ figure that way).
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import not_configured
-from readycheck.facts import NOT_SUPPORTED
-from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, missing_reason
+from readycheck.checks.lib.settings import not_configured
+from readycheck.checks.lib.unread import lacks, missing, reason
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding
 
 ID = "host.storage"
 SETTINGS = {
@@ -48,7 +48,7 @@ GIB = 1024**3
 def check(facts, settings):
     host = facts["host"]
     drives = host.get("block_devices") or []
-    unread = (host.get("unavailable") or {}).get("block_devices") if not drives else None
+    unread = reason(host, "block_devices", None) if not drives else None
     nvme = [drive for drive in drives if drive.get("transport") == "nvme"]
     if not settings["min_nvme_drives"] and not settings["mounts"] and not nvme:
         yield not_configured(ID, "min_nvme_drives")
@@ -86,11 +86,10 @@ def _count(nvme, wanted, min_tb, unread):
 
 def _link(drive):
     name = drive["name"]
-    why = missing_reason(drive, *LINK_FIELDS)
+    why = missing(drive, *LINK_FIELDS)
     observed = {field.replace("pcie_link_", ""): drive.get(field) for field in LINK_FIELDS}
     if why:
-        reasons = drive.get("unavailable") or {}
-        unsupported = all(reasons.get(field) == NOT_SUPPORTED for field in LINK_FIELDS if drive.get(field) is None)
+        unsupported = all(lacks(drive, field) for field in LINK_FIELDS if drive.get(field) is None)
         return Finding(ID, SKIP if unsupported else UNKNOWN, name, observed, "full PCIe width and generation", why,
                        "" if unsupported else "read the link by hand (`lspci -vv`: LnkSta against LnkCap)")
     width, width_max = drive["pcie_link_width_current"], drive["pcie_link_width_max"]
@@ -110,7 +109,7 @@ def _mount(host, mountpoint, min_free_gib):
     expected = f"mounted, >= {min_free_gib:g} GiB free" if min_free_gib is not None else "mounted"
     found = next((fs for fs in host.get("filesystems") or [] if fs.get("mountpoint") == mountpoint), None)
     if found is None:
-        unread = (host.get("unavailable") or {}).get("filesystems")
+        unread = reason(host, "filesystems", None)
         if unread:
             return Finding(ID, UNKNOWN, mountpoint, None, expected, f"filesystems unavailable ({unread})",
                            f"check by hand: `findmnt {mountpoint}`")
@@ -120,7 +119,7 @@ def _mount(host, mountpoint, min_free_gib):
     if min_free_gib is None:
         return Finding(ID, PASS, mountpoint, observed, expected, f"{found.get('fstype')} from {found.get('device')}")
     if found.get("free_bytes") is None:
-        return Finding(ID, UNKNOWN, mountpoint, observed, expected, missing_reason(found, "free_bytes"),
+        return Finding(ID, UNKNOWN, mountpoint, observed, expected, missing(found, "free_bytes"),
                        f"check the free space by hand: `df -h {mountpoint}`")
     free_gib = found["free_bytes"] / GIB
     if free_gib < min_free_gib:

@@ -17,7 +17,8 @@ or 0: the rate is reported, not judged.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, missing_reason
+from readycheck.checks.lib.unread import missing
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding
 
 ID = "host.storage_throughput"
 SETTINGS = {"min_gb_per_s": Setting("float", None, "least sequential read rate in decimal GB/s")}
@@ -35,7 +36,7 @@ def check(facts, settings):
     expected = f">= {wanted:g} GB/s" if wanted is not None else None
     read = f"{test.get('bytes', 0) / 1e9:.1f} GB from {test.get('files', 0)} files in {test.get('seconds', 0):g} s"
     if rate is None:
-        yield Finding(ID, UNKNOWN, subject, None, expected, f"{missing_reason(test, 'gb_per_s')}: {read}",
+        yield Finding(ID, UNKNOWN, subject, None, expected, f"{missing(test, 'gb_per_s')}: {read}",
                       "point --storage-test at a directory holding large readable files")
     elif wanted is None:
         yield Finding(ID, SKIP, subject, rate, None, f"{rate:g} GB/s ({read}); the rule pack sets no 'min_gb_per_s'",

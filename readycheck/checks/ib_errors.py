@@ -21,7 +21,8 @@ one port above which the port fails.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.fabric_common import no_hca
+from readycheck.checks.lib.fabric import no_hca
+from readycheck.checks.lib.unread import reason
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, port_subject
 
 ID = "ib.errors"
@@ -45,13 +46,12 @@ def check(facts, settings):
 def _judge(port, limits):
     subject = port_subject(port)
     counters = port.get("counters") or {}
-    reasons = port.get("unavailable") or {}
     observed = {name: counters.get(name) for name in COUNTERS}
     expected = {name: f"<= {limit}" for name, limit in limits.items()}
     over = [f"{observed[name]} {words}" for name, words in COUNTERS.items()
             if observed[name] is not None and observed[name] > limits[name]]
     unread = [f"counters.{name} unavailable "
-              f"({reasons.get(f'counters.{name}') or reasons.get('counters', 'not collected')})"
+              f"({reason(port, f'counters.{name}', reason(port, 'counters'))})"
               for name, value in observed.items() if value is None]
     if over:
         note = f" (also {'; '.join(unread)})" if unread else ""

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from readycheck.checks.common import spread, versions_by
-from readycheck.checks.fabric_common import READ_PORTS, no_hca
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
+from readycheck.checks.lib.fabric import READ_PORTS, no_hca
+from readycheck.checks.lib.unread import missing
+from readycheck.checks.lib.versions import spread, versions_by
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "ib.firmware"
 SETTINGS: dict = {}
@@ -37,7 +38,7 @@ def check(facts, settings):
     hcas = {}
     for port in facts["infiniband"]:
         hcas.setdefault(port["device"], port)  # the ports of one HCA share its firmware
-    unread = {device: why for device, port in hcas.items() if (why := missing_reason(port, "board_id", "fw_version"))}
+    unread = {device: why for device, port in hcas.items() if (why := missing(port, "board_id", "fw_version"))}
     if unread:
         yield Finding(ID, UNKNOWN, "host", observed=list(unread),
                       message="; ".join(f"{device}: {why}" for device, why in unread.items()), remedy=READ_PORTS)

@@ -31,8 +31,9 @@ compute ports, e.g. ["Ethernet"] where storage and management run Ethernet.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.fabric_common import NO_HCA, PORT_FILTER, READ_PORTS, excluded, exclusion, unread_ports
-from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, missing_reason, port_subject
+from readycheck.checks.lib.fabric import NO_HCA, PORT_FILTER, READ_PORTS, excluded, exclusion, unread_ports
+from readycheck.checks.lib.unread import missing
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, port_subject
 
 ID = "ib.ports"
 SETTINGS = {
@@ -92,7 +93,7 @@ def _judge(port, rate, layer):
     observed = {name: port.get(name) for name in ("state", "phys_state", "rate_gbps", "link_layer")}
     expected = {"state": "ACTIVE", "phys_state": "LinkUp", "rate_gbps": rate, "link_layer": layer}
     needed = ("state", "phys_state") + (("rate_gbps",) if rate else ()) + (("link_layer",) if layer else ())
-    why = missing_reason(port, *needed)
+    why = missing(port, *needed)
     if why:
         return Finding(ID, UNKNOWN, subject, observed, expected, why, READ_PORTS)
     problems = []

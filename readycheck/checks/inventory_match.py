@@ -29,9 +29,9 @@ Settings: none; the order file says what to compare.
 
 from __future__ import annotations
 
-from readycheck.checks.common import contains, no_gpus
-from readycheck.checks.fabric_common import probe_failure
-from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.gpus import contains, no_gpus
+from readycheck.checks.lib.unread import missing, probe_failure, reason
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject
 
 ID = "inventory.match"
 SETTINGS: dict = {}
@@ -76,7 +76,7 @@ def _substring(key, holder, field, label):
         obj = holder(facts)
         found = obj.get(field)
         ok = contains(found, wanted)
-        return _finding(key, ok, found, wanted, _says(f"{label} {found}", ok, wanted), missing_reason(obj, field))
+        return _finding(key, ok, found, wanted, _says(f"{label} {found}", ok, wanted), missing(obj, field))
     return judge
 
 
@@ -85,7 +85,7 @@ def _system_serial(facts, wanted):
     found = dmi.get("product_serial")
     ok = found is not None and found.strip() == wanted.strip()
     return _finding("system_serial", ok, found, wanted, _says(f"serial {found}", ok, wanted),
-                    missing_reason(dmi, "product_serial"))
+                    missing(dmi, "product_serial"))
 
 
 def _memory(facts, wanted_gib):
@@ -95,7 +95,7 @@ def _memory(facts, wanted_gib):
     ok = gib is not None and wanted_gib * (1 - MEMORY_RESERVED) <= gib <= wanted_gib
     return _finding("memory_gib", ok, gib, wanted_gib,
                     _says(f"MemTotal {gib} GiB", ok, f"{wanted_gib:g} GiB installed"),
-                    missing_reason(host, "memory_total_mib"))
+                    missing(host, "memory_total_mib"))
 
 
 def _gpus_unread(facts):
@@ -121,11 +121,11 @@ def _serials(key, parts, where, wanted, unread):
 
     A serial found that is not on the note fails outright; one on the note that was not found is
     `unknown` while some serial could not be read (it may be that one)."""
-    unread = unread or "; ".join(f"{where(p)} {missing_reason(p, 'serial')}" for p in parts if p.get("serial") is None)
+    unread = unread or "; ".join(f"{where(p)} {missing(p, 'serial')}" for p in parts if p.get("serial") is None)
     found = {p["serial"]: where(p) for p in parts if p.get("serial") is not None}
-    missing = [s for s in wanted if s not in found]
+    absent = [s for s in wanted if s not in found]
     extra = [f"{s} ({place})" for s, place in found.items() if s not in wanted]
-    problems = ([f"on the order, not found: {', '.join(missing)}"] if missing else []) + \
+    problems = ([f"on the order, not found: {', '.join(absent)}"] if absent else []) + \
                ([f"found, not on the order: {', '.join(extra)}"] if extra else [])
     return _finding(key, not problems, sorted(found), sorted(wanted),
                     "; ".join(problems) or f"all {len(wanted)} serials found", "" if extra else unread)
@@ -139,8 +139,8 @@ def _nvme_drives(facts):
     """The local NVMe drives, and why none could be listed (empty when they could)."""
     host = facts["host"]
     drives = host.get("block_devices") or []
-    reason = (host.get("unavailable") or {}).get("block_devices")
-    unread = f"block_devices unavailable ({reason})" if reason and not drives else ""
+    why = reason(host, "block_devices", None)
+    unread = f"block_devices unavailable ({why})" if why and not drives else ""
     return [d for d in drives if d.get("transport") == "nvme"], unread
 
 

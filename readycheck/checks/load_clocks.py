@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 
 from readycheck.checks import Setting
-from readycheck.checks.load_common import no_sample, samples_by_gpu
+from readycheck.checks.lib.load import no_sample, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.clocks"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from readycheck.budget import node_worst_case, rack_capacity_kw
-from readycheck.checks.load_common import samples_by_gpu
+from readycheck.checks.lib.load import samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.node_power"

@@ -14,7 +14,7 @@ Settings: `min_share` (float, default 0.9).
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.load_common import no_sample, peak, samples_by_gpu
+from readycheck.checks.lib.load import no_sample, peak, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.power_reached"

@@ -14,9 +14,9 @@ default 5.0).
 
 from __future__ import annotations
 
+from readycheck.catalogue.clock_events import COOLING
 from readycheck.checks import Setting
-from readycheck.checks.load_common import no_sample, peak, samples_by_gpu
-from readycheck.checks.thermal_throttle import COOLING
+from readycheck.checks.lib.load import no_sample, peak, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.thermal_margin"

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from readycheck.catalogue.clock_events import MEANING, REMEDY
 from readycheck.checks import Setting
-from readycheck.checks.load_common import no_sample, samples_by_gpu
-from readycheck.checks.thermal_throttle import MEANING, REMEDY
+from readycheck.checks.lib.load import no_sample, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.throttle"

@@ -24,9 +24,9 @@ judges the one that matters most.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import not_configured
-from readycheck.checks.fabric_common import probe_failure
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
+from readycheck.checks.lib.settings import not_configured
+from readycheck.checks.lib.unread import missing, probe_failure
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "net.interfaces"
 SETTINGS = {
@@ -66,18 +66,18 @@ def _judge(interface, speed, mtu):
     if observed["operstate"] == "unknown":
         unread.append("operstate unknown: the driver does not report the link state")
     elif observed["up"] is None:
-        unread.append(missing_reason(interface, "up"))
+        unread.append(missing(interface, "up"))
     elif not observed["up"]:
         problems.append((f"link {observed['operstate'] or 'down'}",
                          f"connect the cable and check the switch port, then `ip link set {name} up`"))
     elif speed and observed["speed_mbps"] is None:
-        unread.append(missing_reason(interface, "speed_mbps"))
+        unread.append(missing(interface, "speed_mbps"))
     elif speed and observed["speed_mbps"] < speed:
         problems.append((f"{observed['speed_mbps']} Mb/s, expected at least {speed}",
                          f"use a cable and transceiver rated for {speed} Mb/s and check the switch port speed "
                          f"(`ethtool {name}`)"))
     if mtu and observed["mtu"] is None:
-        unread.append(missing_reason(interface, "mtu"))
+        unread.append(missing(interface, "mtu"))
     elif mtu and observed["mtu"] != mtu:
         problems.append((f"MTU {observed['mtu']}, expected {mtu}",
                          f"set MTU {mtu} on {name} in the OS network configuration, matching the switch port"))

@@ -20,8 +20,9 @@ each per link.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.fabric_common import per_nvlink_gpu
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.fabric import per_nvlink_gpu
+from readycheck.checks.lib.unread import missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "nvlink.errors"
 SETTINGS = {
@@ -46,7 +47,7 @@ def check(facts, settings):
             for name, word in COUNTERS.items():
                 value = link.get(name)
                 if value is None:
-                    unread.append(f"link {link['link']}: {missing_reason(link, name)}")
+                    unread.append(f"link {link['link']}: {missing(link, name)}")
                     continue
                 totals[name] += value
                 if value > limits[name]:

@@ -19,9 +19,10 @@ Settings: none.
 
 from __future__ import annotations
 
-from readycheck.checks.fabric_common import per_nvlink_gpu
-from readycheck.checks.gpu_common import lacks, skip_unsupported
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.fabric import per_nvlink_gpu
+from readycheck.checks.lib.gpus import skip_unsupported
+from readycheck.checks.lib.unread import lacks, missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "nvlink.fabric"
 SETTINGS: dict = {}
@@ -39,7 +40,7 @@ def _judge(gpu):
     fabric = gpu.get("fabric")
     if lacks(gpu, "fabric") or (fabric and fabric.get("state") == "not_supported"):
         return skip_unsupported(ID, gpu, "fabric")
-    why = missing_reason(gpu, "fabric") or missing_reason(fabric, "state")
+    why = missing(gpu, "fabric") or missing(fabric, "state")
     if why:
         return Finding(ID, UNKNOWN, subject, message=why, remedy=READ_FABRIC)
     observed = {name: fabric.get(name) for name in ("state", "status", "clique_id")}
@@ -50,7 +51,7 @@ def _judge(gpu):
                        f"start Fabric Manager (`systemctl start {UNIT}`, see driver.fabricmanager) and re-run; "
                        f"if it does not complete, read `journalctl -u {UNIT}` and reset the GPUs")
     if observed["status"] is None:
-        return Finding(ID, UNKNOWN, subject, observed, expected, missing_reason(fabric, "status"), READ_FABRIC)
+        return Finding(ID, UNKNOWN, subject, observed, expected, missing(fabric, "status"), READ_FABRIC)
     if observed["status"] != "success":
         return Finding(ID, FAIL, subject, observed, expected,
                        f"NVSwitch fabric registration completed with error {observed['status']}",

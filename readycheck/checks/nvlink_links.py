@@ -23,9 +23,10 @@ unset, versions are reported but not judged.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import READ_BY_HAND, not_configured
-from readycheck.checks.fabric_common import per_nvlink_gpu
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.fabric import per_nvlink_gpu
+from readycheck.checks.lib.settings import not_configured
+from readycheck.checks.lib.unread import READ_BY_HAND, missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "nvlink.links"
 SETTINGS = {
@@ -60,7 +61,7 @@ def check(facts, settings):
             return Finding(ID, FAIL, subject, observed, expected,
                            f"{len(active)} active NVLinks, the platform has {wanted}", WRONG_PACK)
         if version is not None:
-            unread = [f"link {link['link']}: {missing_reason(link, 'version')}"
+            unread = [f"link {link['link']}: {missing(link, 'version')}"
                       for link in active if link["version"] is None]
             if unread:
                 return Finding(ID, UNKNOWN, subject, observed, expected, "; ".join(unread), READ_BY_HAND)

@@ -18,8 +18,9 @@ only the GPU's own maximum counts.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import READ_BY_HAND, per_gpu
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.gpus import per_gpu
+from readycheck.checks.lib.unread import READ_BY_HAND, missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "pcie.link"
 SETTINGS = {
@@ -57,7 +58,7 @@ def check(facts, settings):
                            "; ".join(dict.fromkeys(remedy for _, remedy in problems)))
         if gen_gpu is None:
             return Finding(ID, UNKNOWN, gpu_subject(gpu), observed, expected,
-                           missing_reason(gpu, "pcie_link_gen_gpu_max"), READ_BY_HAND)
+                           missing(gpu, "pcie_link_gen_gpu_max"), READ_BY_HAND)
         idle = f"; Gen{gen} now, power saving at idle" if gen is not None and gen < gen_max else ""
         return Finding(ID, PASS, gpu_subject(gpu), observed, expected, f"x{width} Gen{gen_max}{idle}")
 

@@ -16,7 +16,7 @@ run at, default each GPU's default limit; `tolerance_w` (float, default 1).
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import per_gpu
+from readycheck.checks.lib.gpus import per_gpu
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "power.limit"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from readycheck.budget import node_worst_case
 from readycheck.checks import Setting
+from readycheck.checks.lib.unread import reason
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "power.psu_redundancy"
@@ -32,8 +33,8 @@ def check(facts, settings, platform=None):
     host = facts["host"]
     psus = host.get("psus") or []
     if not psus:
-        reason = (host.get("unavailable") or {}).get("psus", "none reported")
-        yield Finding(ID, UNKNOWN, "host", message=f"no PSU facts ({reason})",
+        why = reason(host, "psus", "none reported")
+        yield Finding(ID, UNKNOWN, "host", message=f"no PSU facts ({why})",
                       remedy="read the PSUs from the BMC (`ipmitool sdr type \"Power Supply\"`) or re-run as root")
         return
     bad = [p["name"] for p in psus if p.get("present") is False or p.get("ok") is False]

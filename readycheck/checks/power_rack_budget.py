@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 
 from readycheck.checks import Setting
-from readycheck.checks.common import per_rack
+from readycheck.checks.lib.racks import per_rack
 from readycheck.findings import FAIL, PASS, WARN, Finding
 
 ID = "power.rack_budget"

@@ -9,7 +9,7 @@ the recommended maximum (27 °C for A1-A4, 22 °C for H1) warns; below the
 allowable minimum warns (condensation risk). No readable sensor is `unknown`:
 readycheck needs root or ipmitool to see the BMC's sensors.
 
-ASHRAE 2021 thermal guidelines (shared/reference/gpu-site-facts.md):
+ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments (5th edition, 2021):
 recommended 18-27 °C for A1-A4; allowable A1 15-32, A2 10-35, A3 5-40,
 A4 5-45 °C; H1 recommended 18-22, allowable up to 25 °C (lower bound 15 °C).
 
@@ -18,7 +18,8 @@ Settings: none; the class comes from the site file.
 
 from __future__ import annotations
 
-from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, missing_reason
+from readycheck.checks.lib.unread import missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 from readycheck.site import DEFAULT_ASHRAE_CLASS
 
 ID = "thermal.inlet"
@@ -45,7 +46,7 @@ def check(facts, settings, site=None):
     inlet = host.get("inlet_temperature_c")
     expected = f"{low:g}-{high:g} °C allowable, up to {recommended:g} °C recommended ({source})"
     if inlet is None:
-        yield Finding(ID, UNKNOWN, "host", expected=expected, message=missing_reason(host, "inlet_temperature_c"),
+        yield Finding(ID, UNKNOWN, "host", expected=expected, message=missing(host, "inlet_temperature_c"),
                       remedy="read the inlet sensor from the BMC (`ipmitool sdr type Temperature`), "
                              "or re-run readycheck as root with ipmitool installed")
         return

@@ -18,8 +18,9 @@ maximum.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.common import READ_BY_HAND, per_gpu
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, missing_reason
+from readycheck.checks.lib.gpus import per_gpu
+from readycheck.checks.lib.unread import READ_BY_HAND, lacks, missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "thermal.margin"
 SETTINGS = {
@@ -33,12 +34,11 @@ MEMORY_FIELDS = ("temperature_memory_c", "temperature_memory_max_c")
 def check(facts, settings):
     def judge(gpu):
         subject = gpu_subject(gpu)
-        reasons = gpu.get("unavailable") or {}
         margins = {"gpu_margin_c": gpu["temperature_slowdown_c"] - gpu["temperature_gpu_c"]}
         minimums = {"gpu_margin_c": settings["min_margin_c"]}
         parts = [f"GPU {gpu['temperature_gpu_c']:g} °C, slowdown at {gpu['temperature_slowdown_c']:g} °C"]
         unread = [field for field in MEMORY_FIELDS if gpu.get(field) is None]
-        unknown = [field for field in unread if reasons.get(field) != "NotSupported"]
+        unknown = [field for field in unread if not lacks(gpu, field)]
         if not unread:
             margins["memory_margin_c"] = gpu["temperature_memory_max_c"] - gpu["temperature_memory_c"]
             minimums["memory_margin_c"] = settings["min_memory_margin_c"]
@@ -53,7 +53,7 @@ def check(facts, settings):
                            f"({'; '.join(parts)})", "check cooling: inlet temperature, fans, airflow, heatsink or "
                            "cold-plate contact; this GPU will throttle under load")
         if unknown:
-            return Finding(ID, UNKNOWN, subject, margins, expected, missing_reason(gpu, *unknown), READ_BY_HAND)
+            return Finding(ID, UNKNOWN, subject, margins, expected, missing(gpu, *unknown), READ_BY_HAND)
         return Finding(ID, PASS, subject, margins, expected, "; ".join(parts))
 
     yield from per_gpu(ID, facts, ("temperature_gpu_c", "temperature_slowdown_c"), judge)

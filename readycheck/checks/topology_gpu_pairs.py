@@ -27,8 +27,10 @@ from __future__ import annotations
 import re
 
 from readycheck.checks import Setting
-from readycheck.checks.common import no_gpus, not_configured
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, missing_reason
+from readycheck.checks.lib.gpus import no_gpus
+from readycheck.checks.lib.settings import not_configured
+from readycheck.checks.lib.unread import missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "topology.gpu_pairs"
 SETTINGS = {"expected_link": Setting("str", None, "connection every GPU pair must reach, in `nvidia-smi topo -m` "
@@ -62,7 +64,7 @@ def check(facts, settings):
         for b in indices[i + 1:]:
             pair = pairs.get((a, b))
             if pair is None or pair.get("link") is None:
-                unread.append(f"gpu{a}-gpu{b} {missing_reason(pair, 'link')}")
+                unread.append(f"gpu{a}-gpu{b} {missing(pair, 'link')}")
             elif not _meets(pair["link"], wanted):
                 short.setdefault(pair["link"], []).append(f"gpu{a}-gpu{b}")
     count = len(indices) * (len(indices) - 1) // 2
@@ -98,7 +100,7 @@ def _hidden_pairs(facts, indices):
     attached = facts["nvidia"].get("attached_gpus")
     if attached is not None and attached > len(indices):
         return f"the driver counts {attached} GPUs, the facts show {len(indices)}"
-    unread = sorted({missing_reason(p, "link") for p in facts.get("topology") or [] if p.get("link") is None})
+    unread = sorted({missing(p, "link") for p in facts.get("topology") or [] if p.get("link") is None})
     return f"GPU pairs listed but unread: {', '.join(unread)}" if unread else ""
 
 

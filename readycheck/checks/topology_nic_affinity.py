@@ -38,9 +38,11 @@ from __future__ import annotations
 import re
 
 from readycheck.checks import Setting
-from readycheck.checks.common import no_gpus
-from readycheck.checks.fabric_common import PORT_FILTER, excluded, exclusion, no_hca
-from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject, missing_reason, port_subject
+from readycheck.checks.lib.fabric import PORT_FILTER, excluded, exclusion, no_hca
+from readycheck.checks.lib.gpus import no_gpus
+from readycheck.checks.lib.unread import missing
+from readycheck.facts.decode import pci_device
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject, port_subject
 
 ID = "topology.nic_affinity"
 SETTINGS = {
@@ -85,21 +87,12 @@ def check(facts, settings):
             by_node.setdefault(gpu["numa_node"], []).append(subject)
     if not by_node:
         yield Finding(ID, UNKNOWN, "host", message="no GPU's NUMA node is known: "
-                      + "; ".join(f"{gpu_subject(gpu)}: {missing_reason(gpu, 'numa_node')}" for gpu in gpus),
+                      + "; ".join(f"{gpu_subject(gpu)}: {missing(gpu, 'numa_node')}" for gpu in gpus),
                       remedy=READ_GPU_NODE)
         return
     for port in facts["infiniband"]:
         why = exclusion(port, settings)
         yield excluded(ID, port, why) if why else _judge(port, by_node, by_subject, pairs.get(port["device"]))
-
-
-def _bus_key(bus_id):
-    """NVML's bus id form, so the probe's `gpu_paths` keys match `gpus[].pci_bus_id` whatever their case."""
-    domain, _, rest = str(bus_id).partition(":")
-    try:
-        return f"{int(domain, 16):08X}:{rest.upper()}"
-    except ValueError:
-        return str(bus_id).upper()
 
 
 def _judge_paths(port, by_subject, partner):
@@ -108,9 +101,9 @@ def _judge_paths(port, by_subject, partner):
     paths = port.get("gpu_paths")
     if not isinstance(paths, dict):
         return None
-    names = {_bus_key(gpu.get("pci_bus_id")): subject for subject, gpu in by_subject.items()
+    names = {pci_device(gpu.get("pci_bus_id")): subject for subject, gpu in by_subject.items()
              if gpu.get("pci_bus_id")}
-    known = {names.get(_bus_key(bus), bus): path for bus, path in paths.items() if path in PATH_RANK}
+    known = {names.get(pci_device(bus), bus): path for bus, path in paths.items() if path in PATH_RANK}
     subject = port_subject(port)
     if partner is not None:
         if partner not in known:
@@ -145,7 +138,7 @@ def _judge(port, by_node, by_subject, partner):
     subject = port_subject(port)
     node = port.get("numa_node")
     if node is None:
-        return Finding(ID, UNKNOWN, subject, message=missing_reason(port, "numa_node"),
+        return Finding(ID, UNKNOWN, subject, message=missing(port, "numa_node"),
                        remedy=f"the firmware gives {port['device']} no NUMA node: enable NUMA (ACPI SRAT) reporting "
                               "in the BIOS, or read the slot's socket from the platform's slot map")
     if partner is None:
@@ -164,7 +157,7 @@ def _judge(port, by_node, by_subject, partner):
     observed = {"numa_node": node, partner: gpu_node}
     if gpu_node is None:
         return Finding(ID, UNKNOWN, subject, observed, {partner: node},
-                       f"{partner}: {missing_reason(by_subject[partner], 'numa_node')}", READ_GPU_NODE)
+                       f"{partner}: {missing(by_subject[partner], 'numa_node')}", READ_GPU_NODE)
     if gpu_node != node:
         return Finding(ID, FAIL, subject, observed, {partner: node},
                        f"NUMA node {node}, its GPU {partner} is on NUMA node {gpu_node}", MOVE)

@@ -15,7 +15,7 @@ def test_ecc_on_everywhere_passes():
 
 
 def test_ecc_off_fails_with_the_command_to_enable_it():
-    # Current and pending Disabled, as in shared/samples/nvidia-smi-q-i0_H800_driver525.105.17_ECC-disabled.txt
+    # Current and pending Disabled, as in tests/data/captures/nvidia-smi-q-i0_H800_driver525.105.17_ECC-disabled.txt
     finding = run(with_gpu(hgx_h100(), 2, ecc_mode_current=False, ecc_mode_pending=False))[2]
     assert (finding.subject, finding.status) == ("gpu2", "fail")
     assert "nvidia-smi -i 2 -e 1" in finding.remedy and "reboot" in finding.remedy
@@ -33,7 +33,7 @@ def test_ecc_set_to_turn_off_at_reboot_warns():
 
 
 def test_gpus_without_ecc_are_skipped():
-    # GeForce: <current_ecc>N/A</current_ecc>, shared/samples/nvidia-smi-q-x_RTX3090_driver525.147.05.xml
+    # GeForce: <current_ecc>N/A</current_ecc>, tests/data/captures/nvidia-smi-q-x_RTX3090_driver525.147.05.xml
     facts = with_all_gpus(hgx_h100(gpus=2), name="NVIDIA GeForce RTX 3090", ecc_mode_current=None,
                           ecc_mode_pending=None)
     findings = run(facts)

@@ -17,7 +17,8 @@ def test_eight_80gb_gpus_pass():
 
 
 def test_a_40gb_board_in_an_80gb_node_fails_with_a_remedy():
-    # 40960 MiB: the A100-SXM4-40GB of shared/samples/nvidia-smi-q-x_A100-SXM4-40GB_MIG_driver510.47.03.xml
+    # 40960 MiB: the A100-SXM4-40GB of netdata/netdata
+    # src/go/plugin/go.d/collector/nvidia_smi/testdata/a100-sxm4-mig.xml @04b1cf5 (GPL-3.0, not copied)
     findings = run(with_gpu(hgx_h100(), 5, memory_total_mib=40960))
     assert [(f.subject, f.status, f.observed) for f in findings if f.status != "pass"] == [("gpu5", "fail", 40960)]
     assert "part number" in findings[5].remedy

@@ -17,7 +17,7 @@ def test_mig_off_everywhere_passes():
 
 
 def test_a_gpu_left_in_mig_mode_fails_with_a_remedy():
-    # MIG Current: Enabled, as in shared/samples/nvidia-smi-q_H100-80GB-HBM3_MIG-4inst_driver590.48.01.txt
+    # MIG Current: Enabled, as in tests/data/captures/nvidia-smi-q_H100-80GB-HBM3_MIG-4inst_driver590.48.01.txt
     finding = run(with_gpu(hgx_h100(), 7, mig_mode_current=True))[7]
     assert (finding.subject, finding.status) == ("gpu7", "fail") and "-mig 0" in finding.remedy
 
@@ -30,7 +30,7 @@ def test_a_mig_platform_fails_a_gpu_out_of_mig():
 
 
 def test_gpus_without_mig_are_skipped_when_mig_is_not_wanted():
-    # MIG Mode Current: N/A on an L40S, shared/samples/nvidia-smi-q_L40S_driver595.80.txt
+    # MIG Mode Current: N/A on an L40S, tests/data/captures/nvidia-smi-q_L40S_driver595.80.txt
     findings = run(with_all_gpus(hgx_h100(gpus=1), name="NVIDIA L40S", mig_mode_current=None))
     assert [f.status for f in findings] == ["skip"] and "NotSupported" in findings[0].message
 

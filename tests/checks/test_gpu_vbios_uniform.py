@@ -17,7 +17,8 @@ def test_one_vbios_on_all_gpus_passes():
 
 
 def test_a_gpu_with_another_vbios_fails_naming_it():
-    # 96.00.74.00.01 is the H100 VBIOS of shared/samples/nvidia-smi-q_8xH100-80GB-HBM3_driver535.183.01_sw-thermal.txt,
+    # 96.00.74.00.01 is the H100 VBIOS of tests/data/captures/nvidia-smi-q_8xH100-80GB-HBM3_driver535.183.01_sw-
+    # thermal.txt,
     # 96.00.74.00.0D that of the 535.161.08 capture the healthy facts follow.
     [finding] = run(with_gpu(hgx_h100(), 6, vbios_version="96.00.74.00.01"))
     assert finding.status == "fail" and finding.remedy

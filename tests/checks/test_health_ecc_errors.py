@@ -19,7 +19,7 @@ def test_no_errors_pass():
 
 def test_corrected_errors_are_reported_not_failed():
     # Aggregate single-bit device_memory = 3:
-    # shared/samples/nvidia-smi-q-x_Tesla-P100-PCIE-16GB_driver510.47.03_ecc-sbe.xml
+    # netdata/netdata src/go/plugin/go.d/collector/nvidia_smi/testdata/tesla-p100.xml @04b1cf5 (GPL-3.0, not copied)
     finding = run(with_gpu(hgx_h100(), 0, ecc_errors={**CLEAN, "aggregate_corrected": 3}))[0]
     assert finding.status == "pass" and "3 lifetime" in finding.message
 
@@ -41,13 +41,13 @@ def test_the_limits_are_settings():
 
 
 def test_gpus_without_ecc_are_skipped():
-    # GeForce: ECC errors all N/A, shared/samples/nvidia-smi-q-x_RTX3090_driver525.147.05.xml
+    # GeForce: ECC errors all N/A, tests/data/captures/nvidia-smi-q-x_RTX3090_driver525.147.05.xml
     finding = run(with_gpu(hgx_h100(), 0, ecc_mode_current=None, ecc_errors=None))[0]
     assert finding.status == "skip" and "NotSupported" in finding.message
 
 
 def test_gpus_with_ecc_turned_off_are_skipped():
-    # ECC Disabled, every counter N/A: shared/samples/nvidia-smi-q-i0_H800_driver525.105.17_ECC-disabled.txt
+    # ECC Disabled, every counter N/A: tests/data/captures/nvidia-smi-q-i0_H800_driver525.105.17_ECC-disabled.txt
     facts = with_gpu(hgx_h100(), 0, ecc_mode_current=False, ecc_mode_pending=False,
                      ecc_errors={name: None for name in CLEAN})
     finding = run(facts)[0]

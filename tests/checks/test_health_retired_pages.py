@@ -10,7 +10,7 @@ CLEAN = {"single_bit": 0, "double_bit": 0, "pending": False}
 
 def v100_node():
     """Eight V100S with no retired pages and no row remapping, as in
-    shared/samples/nvidia-smi-q-x_8xTesla-V100S-PCIE-32GB_driver460.73.01.xml."""
+    tests/data/captures/nvidia-smi-q-x_8xTesla-V100S-PCIE-32GB_driver460.73.01.xml."""
     return with_all_gpus(hgx_h100(), name="Tesla V100S-PCIE-32GB", retired_pages=CLEAN, remapped_rows=None)
 
 
@@ -46,7 +46,7 @@ def test_too_many_double_bit_pages_fail_and_every_problem_is_listed():
 
 def test_row_remapping_gpus_are_skipped():
     # H100: Retired Pages N/A, Remapped Rows 0:
-    # shared/samples/nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt
+    # tests/data/captures/nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt
     findings = run(hgx_h100())
     assert {f.status for f in findings} == {"skip"} and "health.remapped_rows" in findings[0].message
 

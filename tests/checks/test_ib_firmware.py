@@ -15,8 +15,8 @@ def test_uniform_firmware_passes():
 
 
 def test_an_odd_hca_fails_naming_both_versions():
-    # 28.39.1002: shared/samples/ibstat_H100-node_IB-NDR400_3-ports-down.txt;
-    # 28.41.1000: shared/samples/ibstat_H100-node_IB-NDR400_bond0-RoCE.txt (both CX-7, MT4129).
+    # 28.39.1002: tests/data/captures/ibstat_H100-node_IB-NDR400_3-ports-down.txt;
+    # 28.41.1000: tests/data/captures/ibstat_H100-node_IB-NDR400_bond0-RoCE.txt (both CX-7, MT4129).
     facts = hgx_h100()
     facts["infiniband"][5]["fw_version"] = "28.41.1000"
     [finding] = run(facts)

@@ -29,7 +29,7 @@ def port_like(facts, device, **changes):
 
 
 def capture_node():
-    """The HCAs of shared/samples/ibstat_H100-node_IB-NDR400_3-ports-down.txt: eight CX-7 NDR InfiniBand
+    """The HCAs of tests/data/captures/ibstat_H100-node_IB-NDR400_3-ports-down.txt: eight CX-7 NDR InfiniBand
     ports, Active at 400, and four MT4125 Ethernet ports (storage), three of them Down / Disabled at 40."""
     facts = hgx_h100()
     ib = [port_like(facts, f"mlx5_{n}", fw_version="28.39.1002") for n in (0, 3, 4, 5, 6, 9, 10, 11)]
@@ -88,7 +88,7 @@ def test_storage_ports_are_left_out_and_say_so():
 
 
 def test_a_bond_is_left_out_by_name():
-    # shared/samples/ibstat_H100-node_IB-NDR400_bond0-RoCE.txt: mlx5_bond_0, BlueField-3, Ethernet at 200.
+    # tests/data/captures/ibstat_H100-node_IB-NDR400_bond0-RoCE.txt: mlx5_bond_0, BlueField-3, Ethernet at 200.
     facts = hgx_h100()
     facts["infiniband"].append(port_like(facts, "mlx5_bond_0", link_layer="Ethernet", rate_gbps=200))
     finding = by_subject(run(facts))["mlx5_bond_0/1"]

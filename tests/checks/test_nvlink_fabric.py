@@ -12,7 +12,7 @@ def run(facts):
 
 
 def test_completed_registration_passes():
-    # shared/samples/nvidia-smi-q_H200_driver590.48.01_load.txt: Fabric State Completed, Status Success.
+    # tests/data/captures/nvidia-smi-q_H200_driver590.48.01_load.txt: Fabric State Completed, Status Success.
     findings = run(hgx_h100())
     assert {f.status for f in findings} == {"pass"} and "clique 32766" in findings[0].message
 

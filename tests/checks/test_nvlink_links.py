@@ -25,14 +25,15 @@ def test_eighteen_active_links_pass():
 
 
 def test_inactive_links_fail_and_are_named():
-    # shared/samples/nvlink-s_V100-SXM2-32GB_links-3-5-inactive_excerpt.txt: GPU 3, Link 3 and Link 5 <inactive>.
+    # the `nvidia-smi nvlink -s` excerpt in https://github.com/Azure/azhpc-diagnostics/issues/73: GPU 3, Link 3 and Link
+    # 5 <inactive>.
     finding = run(with_inactive(hgx_h100(), 3, 3, 5))[3]
     assert (finding.subject, finding.status) == ("gpu3", "fail")
     assert finding.message == "16 of 18 NVLinks active (inactive: 3, 5)" and "reset the GPUs" in finding.remedy
 
 
 def test_every_link_down_fails():
-    # shared/samples/dcgmi-nvlink-link-status_2xH100-NVL_all-links-down.txt: all 18 links of each GPU "D".
+    # the `dcgmi nvlink --link-status` in https://github.com/NVIDIA/DCGM/issues/198: all 18 links of each GPU "D".
     finding = run(with_inactive(hgx_h100(), 0, *range(18)))[0]
     assert finding.status == "fail" and finding.message.startswith("0 of 18 NVLinks active")
 

@@ -17,7 +17,7 @@ def test_full_links_pass():
 
 
 def test_a_narrow_link_fails_asking_for_a_reseat():
-    # shared/samples/nvidia-smi-q-x_A10G_driver515.105.01.xml: current_link_width 8x of max 16x; that driver
+    # tests/data/captures/nvidia-smi-q-x_A10G_driver515.105.01.xml: current_link_width 8x of max 16x; that driver
     # has no max_device_link_gen, so the GPU's own maximum generation is unknown: the width still fails.
     facts = with_gpu(hgx_h100(), 1, pcie_link_width_current=8, pcie_link_gen_current=1, pcie_link_gen_max=4,
                      pcie_link_gen_gpu_max=None)
@@ -26,7 +26,8 @@ def test_a_narrow_link_fails_asking_for_a_reseat():
 
 
 def test_a_slot_that_caps_the_generation_fails():
-    # shared/samples/nvidia-smi-q-x_RTX4090_driver535.86.05.xml: max_link_gen 3 (max_host_link_gen 3),
+    # netdata/netdata src/go/plugin/go.d/collector/nvidia_smi/testdata/rtx-4090-driver-535.xml @04b1cf5 (GPL-3.0, not
+    # copied): max_link_gen 3 (max_host_link_gen 3),
     # max_device_link_gen 4, current_link_gen 1 at idle, x16 of x16.
     facts = with_gpu(hgx_h100(), 0, pcie_link_gen_current=1, pcie_link_gen_max=3, pcie_link_gen_gpu_max=4)
     finding = run(facts)[0]

@@ -1,4 +1,5 @@
-"""thermal.inlet against the ASHRAE classes (shared/reference/gpu-site-facts.md)."""
+"""thermal.inlet against the ASHRAE classes (ASHRAE TC 9.9, Thermal Guidelines for Data Processing
+Environments, 5th edition, 2021)."""
 
 import copy
 

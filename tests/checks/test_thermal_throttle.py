@@ -17,20 +17,20 @@ def test_idle_gpus_pass():
 
 
 def test_power_cap_alone_is_normal_and_says_so():
-    # shared/samples/nvidia-smi-q_8xRTX4090_driver535.154.05_sw-power-cap.txt: SW Power Cap under load.
+    # tests/data/captures/nvidia-smi-q_8xRTX4090_driver535.154.05_sw-power-cap.txt: SW Power Cap under load.
     finding = run(with_all_gpus(hgx_h100(), clocks_event_reasons=["sw_power_cap"]))[0]
     assert finding.status == "pass" and "normal under load" in finding.message
 
 
 def test_hw_slowdown_fails_pointing_at_cooling_and_power():
-    # shared/samples/nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt
+    # tests/data/captures/nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt
     finding = run(with_gpu(hgx_h100(), 5, clocks_event_reasons=["sw_power_cap", "hw_slowdown"]))[5]
     assert finding.status == "fail" and "hw_slowdown" in finding.message
     assert "cooling" in finding.remedy and "PSU" in finding.remedy
 
 
 def test_sw_thermal_slowdown_fails_as_a_cooling_problem():
-    # shared/samples/nvidia-smi-q_8xH100-80GB-HBM3_driver535.183.01_sw-thermal.txt
+    # tests/data/captures/nvidia-smi-q_8xH100-80GB-HBM3_driver535.183.01_sw-thermal.txt
     finding = run(with_gpu(hgx_h100(), 0, clocks_event_reasons=["sw_thermal_slowdown"]))[0]
     assert finding.status == "fail" and "cooling problem" in finding.message and "airflow" in finding.remedy
 

@@ -20,7 +20,7 @@ def with_link(facts, a, b, link, reason=None):
 
 
 def test_nv18_everywhere_passes_and_carries_the_matrix():
-    # The GPU block of shared/samples/topo-m_8xH100-80GB-HBM3_8NIC-rail-PIX_driver570.133.20.txt.
+    # The GPU block of the `nvidia-smi topo -m` in https://github.com/sgl-project/sglang/issues/30401.
     [finding] = run(hgx_h100())
     assert (finding.subject, finding.status, finding.message) == ("host", "pass", "all 28 GPU pairs: NV18")
     assert list(finding.observed) == [f"GPU{i}" for i in range(8)]
@@ -36,7 +36,7 @@ def test_a_pair_over_pcie_fails_when_nvlink_is_expected():
 
 
 def test_fewer_bonded_links_fail():
-    # shared/samples/topo-m_8xH800_NV8_4NIC_driver525.105.17.txt: H800 pairs show NV8, not NV18.
+    # tests/data/captures/topo-m_8xH800_NV8_4NIC_driver525.105.17.txt: H800 pairs show NV8, not NV18.
     facts = hgx_h100()
     facts["topology"] = [dict(p, link="NV8") for p in facts["topology"]]
     [finding] = run(facts)

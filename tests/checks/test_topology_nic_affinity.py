@@ -5,7 +5,7 @@ from factsbuilder import hgx_h100, platform, with_gpu
 from readycheck.checks import topology_nic_affinity
 
 SETTINGS = {"expected_pairs": [], "exclude_devices": ["mlx5_bond_*"], "exclude_link_layers": ["Ethernet"]}
-# shared/samples/topo-m_8xH100-80GB-HBM3_8NIC-rail-PIX_driver570.133.20.txt: NICk is PIX to GPUk.
+# the `nvidia-smi topo -m` in https://github.com/sgl-project/sglang/issues/30401: NICk is PIX to GPUk.
 RAILS = [f"mlx5_{n}=gpu{n}" for n in range(8)]
 
 

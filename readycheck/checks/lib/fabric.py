@@ -19,7 +19,8 @@ from functools import partial
 from typing import Any
 
 from readycheck.checks import Setting
-from readycheck.checks.gpu_common import per_gpu_feature
+from readycheck.checks.lib.gpus import per_gpu_feature
+from readycheck.checks.lib.unread import probe_failure
 from readycheck.findings import SKIP, UNKNOWN, Finding, gpu_subject, port_subject
 
 NO_HCA = "no InfiniBand or RoCE HCA on this node (/sys/class/infiniband is empty)"
@@ -45,11 +46,6 @@ def per_nvlink_gpu(check_id: str, facts: dict[str, Any],
         return judge(gpu) if gpu["nvlinks"] else no_nvlink(check_id, gpu)
 
     yield from per_gpu_feature(check_id, facts, ("nvlinks",), judge_links, partial(no_nvlink, check_id))
-
-
-def probe_failure(facts: dict[str, Any], probe: str) -> str:
-    """The error of `probe` as a whole, or "" when it ran."""
-    return next((item["error"] for item in facts.get("probe_errors") or [] if item.get("probe") == probe), "")
 
 
 def unread_ports(check_id: str, facts: dict[str, Any]) -> Finding | None:
