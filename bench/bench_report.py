@@ -19,9 +19,8 @@ EXAMPLES = REPO / "examples"
 def fleet(count: int, per_rack: int):
     from readycheck import rulepack
     from readycheck.budget import FeedBudget, RackBudget
-    from readycheck.engine import judge
+    from readycheck.engine import finish, judge
     from readycheck.facts import load_snapshot
-    from readycheck.report import Report
 
     healthy = load_snapshot(EXAMPLES / "hgx-h100-healthy.json")
     faulty = load_snapshot(EXAMPLES / "hgx-h100-faulty.json")
@@ -39,7 +38,9 @@ def fleet(count: int, per_rack: int):
                                 worst_case_kw=worst, nodes=members, projected=False,
                                 basis="nameplate maximum from the rule pack", air_heat_kw=worst, liquid_heat_kw=0.0,
                                 air_cooling_kw=40.0, liquid_cooling_kw=0.0))
-    return Report(nodes=nodes, racks=racks)
+    report = finish(nodes, None, pack)
+    report.racks = racks
+    return report
 
 
 def main() -> None:

@@ -1,10 +1,13 @@
-"""The engine: runs a resolved rule pack's checks over snapshots and decides the verdicts.
+"""The engine: runs a resolved rule pack's checks over snapshots and decides the verdicts, once.
 
 Checks only describe; the engine applies the pack's policy to what they say:
 `severity = "warn"` turns a check's failures into warnings, `required = false`
 keeps its `unknown` results from blocking readiness, and a check that raises
 becomes an `error` finding (the node is then not ready) while the others
-still run. Reporters receive the result and never recompute it.
+still run. Then it decides, once per node, what every reporter and the Slurm
+command read and never recompute (`Decision`): the node's final findings (its
+own and its rack's: a rack over budget makes every node in it not ready), their
+counts, the ones that block readiness, and the verdict; and the run's `Report`.
 
 Two scopes of check: node checks (`check(facts, settings)`) see one snapshot;
 fleet checks (`SCOPE = "fleet"`, `check_fleet(fleet, settings)`) see every
@@ -18,13 +21,14 @@ stay in memory for a fleet of thousands.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from readycheck import checks
+from readycheck import __version__, checks
 from readycheck.budget import NodeDraw, RackBudget, node_worst_case, rack_budget
-from readycheck.findings import ERROR, FAIL, NOT_READY, STATUSES, WARN, Finding, verdict
+from readycheck.findings import ERROR, FAIL, NOT_READY, READY, STATUSES, WARN, Finding, worst_first
 from readycheck.order import Order
 from readycheck.rulepack import Pack
 from readycheck.site import Site
@@ -32,15 +36,44 @@ from readycheck.site import Site
 POLICY_KEYS = ("enabled", "required", "severity")
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the engine decided about one node.
+
+    `findings`: the node's own, then its rack's, in check order; `counts`: of those, by status;
+    `blocking`: those that make the node not ready (fail and error always; a required unknown; a
+    warning under `--fail-on warn`), worst first; `verdict`: READY when nothing blocks."""
+
+    findings: tuple[Finding, ...]
+    counts: dict[str, int]
+    blocking: tuple[Finding, ...]
+    verdict: str
+
+
+def decide(findings: list[Finding], fail_on: str = FAIL) -> Decision:
+    """The decision over a node's final findings."""
+    blocking = tuple(worst_first(f for f in findings
+                                 if f.blocks_readiness or (fail_on == WARN and f.status == WARN)))
+    return Decision(findings=tuple(findings), counts=count(findings), blocking=blocking,
+                    verdict=NOT_READY if blocking else READY)
+
+
+def count(findings) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for item in findings:
+        counts[item.status] += 1
+    return counts
+
+
 @dataclass
 class NodeResult:
-    """Everything a report says about one node: its facts, the pack, the findings, the verdict."""
+    """Everything a report says about one node: its facts, the pack, its own findings, the decision."""
 
     node: str
     facts: dict[str, Any] | None
     pack: Pack
-    findings: list[Finding] = field(default_factory=list)
-    verdict: str = ""
+    findings: list[Finding] = field(default_factory=list)  # the node's own; the rack's join in `decision`
+    decision: Decision | None = None
     draw: NodeDraw | None = None
     rack: str | None = None
     source: str | None = None
@@ -54,8 +87,9 @@ class NodeResult:
             return "judged at idle only (no load phase ran)"
         return f"judged under load (load phase {self.load_status.replace('_', ' ')})"
 
-    def counts(self) -> dict[str, int]:
-        return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
+    @property
+    def verdict(self) -> str:
+        return self.decision.verdict
 
     def load_facts(self) -> dict[str, Any]:
         """The judged facts: kept in memory for one node, read again from `source` for a fleet."""
@@ -117,9 +151,9 @@ def run_check(check_id: str, snapshot: dict[str, Any], table: dict[str, Any], no
     return _policy(check_id, found, table, node)
 
 
-def judge(snapshot: dict[str, Any], pack: Pack, fail_on: str = FAIL, site: Site | None = None, *,
-          order: Order | None = None) -> NodeResult:
-    """Run the pack's node checks on one snapshot, and keep what the fleet checks will need."""
+def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, order: Order | None = None) -> NodeResult:
+    """Run the pack's node checks on one snapshot, and keep what the fleet checks will need
+    (`finish` decides the verdict, once the fleet and rack checks have run)."""
     node = node_name(snapshot)
     rack = site.rack_of(node) if site else None
     result = NodeResult(node=node, facts=snapshot, pack=pack, draw=node_worst_case(snapshot, pack.platform),
@@ -132,18 +166,49 @@ def judge(snapshot: dict[str, Any], pack: Pack, fail_on: str = FAIL, site: Site 
                 result.extracts[check_id] = module.extract(snapshot)
             continue
         result.findings.extend(run_check(check_id, snapshot, pack.checks[check_id], node, context))
-    result.verdict = verdict(result.findings, fail_on)
     return result
 
 
-def judge_fleet(nodes: list[NodeResult], site: Site | None, pack: Pack,
-                fail_on: str = FAIL) -> tuple[list[Finding], list[RackBudget]]:
-    """Run the fleet checks over all judged nodes: rack budgets, drift between nodes.
+@dataclass
+class Report:
+    """The judged nodes of one run, their decisions, the racks, and the run-wide verdict."""
 
-    Findings about one node join that node's findings; findings about a rack are returned, and a
-    rack that blocks readiness makes every node in it not ready. Settings come from `pack` (the
-    `--rules` pack, or the first node's).
-    """
+    nodes: list[NodeResult]
+    fail_on: str = FAIL
+    tool_version: str = __version__
+    racks: list[RackBudget] = field(default_factory=list)
+    rack_findings: list[Finding] = field(default_factory=list)
+    verdict: str = READY
+    counts: dict[str, int] = field(default_factory=dict)  # every finding once: each node's own, then the racks'
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding once: each node's own, then the racks'."""
+        return [f for node in self.nodes for f in node.findings] + self.rack_findings
+
+    def about_rack(self, name: str | None) -> list[Finding]:
+        """The findings whose subject is this rack."""
+        return self._by_rack.get(name, []) if name is not None else []
+
+    @functools.cached_property
+    def _by_rack(self) -> dict[str, list[Finding]]:
+        return findings_by_rack(self.rack_findings)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "nodes": len(self.nodes),
+            "ready": sum(1 for n in self.nodes if n.verdict == READY),
+            "not_ready": sum(1 for n in self.nodes if n.verdict == NOT_READY),
+            "findings": self.counts,
+        }
+
+
+def finish(nodes: list[NodeResult], site: Site | None, pack: Pack, fail_on: str = FAIL) -> Report:
+    """Run the fleet checks over all judged nodes (rack budgets, drift between nodes), then decide.
+
+    Findings about one node join that node's findings; findings about a rack are the report's, and
+    join the decision of every node in that rack. Settings come from `pack` (the `--rules` pack, or
+    the first node's)."""
     draws: dict[str, list[NodeDraw]] = defaultdict(list)
     for node in nodes:
         if node.rack is not None:
@@ -164,10 +229,13 @@ def judge_fleet(nodes: list[NodeResult], site: Site | None, pack: Pack,
                 owner.findings.append(item)
             else:
                 rack_findings.append(item)
-    by_rack = findings_by_rack(rack_findings)
+    report = Report(nodes=nodes, fail_on=fail_on, racks=racks, rack_findings=rack_findings)
     for node in nodes:
-        node.verdict = verdict(node.findings + by_rack.get(node.rack, []), fail_on)
-    return rack_findings, racks
+        node.decision = decide(node.findings + report.about_rack(node.rack), fail_on)
+    rack_blocks = decide(rack_findings, fail_on).verdict == NOT_READY
+    report.verdict = NOT_READY if rack_blocks or any(n.verdict == NOT_READY for n in nodes) else READY
+    report.counts = count(report.findings)
+    return report
 
 
 def findings_by_rack(findings: list[Finding]) -> dict[str, list[Finding]]:
@@ -176,9 +244,3 @@ def findings_by_rack(findings: list[Finding]) -> dict[str, list[Finding]]:
     for item in findings:
         grouped[item.subject.split(":", 1)[1]].append(item)
     return dict(grouped)
-
-
-def fleet_verdict(nodes: list[NodeResult], rack_findings: list[Finding], fail_on: str = FAIL) -> str:
-    if any(n.verdict == NOT_READY for n in nodes):
-        return NOT_READY
-    return verdict(rack_findings, fail_on)

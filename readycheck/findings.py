@@ -1,4 +1,4 @@
-"""Findings: what a check says about one subject, and the verdict they add up to.
+"""Findings: what a check says about one subject (the engine decides what they add up to).
 
 A finding is immutable and self-contained (flake8's Violation is the model):
 reporters format it, nothing downstream recomputes it. Subjects are `host`,
@@ -41,12 +41,12 @@ class Finding(NamedTuple):
         return self.status in (FAIL, ERROR) or (self.status == UNKNOWN and self.required)
 
 
-def verdict(findings: list[Finding], fail_on: str = FAIL) -> str:
-    """READY unless a finding blocks readiness (or, with `fail_on="warn"`, warns)."""
-    for item in findings:
-        if item.blocks_readiness or (fail_on == WARN and item.status == WARN):
-            return NOT_READY
-    return READY
+def worst_first(findings) -> list[Finding]:
+    """Findings sorted worst status first (fail, error, unknown, warn, skip, pass), in their order within."""
+    return sorted(findings, key=lambda f: _RANK[f.status])
+
+
+_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 
 
 def gpu_subject(gpu: dict[str, Any]) -> str:

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from readycheck import rulepack
-from readycheck.engine import NodeResult, judge, judge_fleet
+from readycheck.engine import NodeResult, Report, finish, judge
 from readycheck.errors import InputError
 from readycheck.findings import FAIL
 from readycheck.importers import load_input
 from readycheck.order import Order
-from readycheck.report import Report
 from readycheck.site import Site
 
 # Below this many files a pool of processes costs more to start than it saves.
@@ -61,7 +60,6 @@ class _Setting:
 
     rules: str | None
     site: Site | None
-    fail_on: str
     order: Order | None
 
 
@@ -77,7 +75,7 @@ def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, tuple[str, ...]]:
     """Read, validate and judge one file; return the result without its facts or pack."""
     snapshot = load_input(path)
     models = _models(snapshot)
-    result = judge(snapshot, _pack_for(resolve_rules(run.rules), models), run.fail_on, run.site, order=run.order)
+    result = judge(snapshot, _pack_for(resolve_rules(run.rules), models), run.site, order=run.order)
     result.facts, result.pack, result.source = None, None, path
     return result, models
 
@@ -95,7 +93,7 @@ def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on:
     pack = resolve_rules(rules)
     if len(paths) == 1:
         return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order)
-    setting = _Setting(rules, site, fail_on, order)
+    setting = _Setting(rules, site, order)
     workers = workers or os.cpu_count() or 1
     if len(paths) < PARALLEL_FROM or workers == 1:
         _start_worker(setting)
@@ -122,7 +120,7 @@ def judge_snapshots(snapshots: list[dict[str, Any]], pack: rulepack.Pack | None,
     """Judge snapshots held in memory (a scan, a single file): the facts stay with the result."""
     nodes = []
     for i, snapshot in enumerate(snapshots):
-        result = judge(snapshot, _pack_for(pack, _models(snapshot)), fail_on, site, order=order)
+        result = judge(snapshot, _pack_for(pack, _models(snapshot)), site, order=order)
         result.source = sources[i] if sources else None
         nodes.append(result)
     return _finish(nodes, pack, site, fail_on)
@@ -154,5 +152,4 @@ def _distinct_names(nodes: list[NodeResult]) -> None:
 def _finish(nodes: list[NodeResult], pack: rulepack.Pack | None, site: Site | None, fail_on: str) -> Report:
     _distinct_names(nodes)
     fleet_pack = pack or (nodes[0].pack if nodes else rulepack.load(rulepack.FALLBACK_PACK))
-    rack_findings, racks = judge_fleet(nodes, site, fleet_pack, fail_on)
-    return Report(nodes=nodes, fail_on=fail_on, racks=racks, rack_findings=rack_findings)
+    return finish(nodes, site, fleet_pack, fail_on)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from readycheck import __version__
+from readycheck.engine import Report
 from readycheck.errors import InputError
-from readycheck.findings import NOT_READY, Finding, verdict
-from readycheck.report import Report, attention_first
+from readycheck.findings import Finding
 from readycheck.site import Site
 
 if TYPE_CHECKING:
@@ -106,11 +106,9 @@ def judge_node(snapshot: str | None, rules: str | None, site: Site | None, fail_
     return judge_snapshots([facts], pack, site, fail_on, order=order)
 
 
-def blocking(report: Report) -> list[Finding]:
-    """The findings that make the (one) judged node not ready, worst first: its own and its rack's."""
-    node = report.nodes[0]
-    rack = [f for f in report.rack_findings if f.subject == f"rack:{node.rack}"]
-    return [f for f in attention_first(node.findings + rack) if verdict([f], report.fail_on) == NOT_READY]
+def blocking(report: Report) -> tuple[Finding, ...]:
+    """The findings that make the (one) judged node not ready, worst first, as the engine decided."""
+    return report.nodes[0].decision.blocking
 
 
 def summary(report: Report) -> str:

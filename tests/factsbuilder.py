@@ -204,3 +204,10 @@ def platform(pack: str) -> dict[str, Any]:
         return _pcie_platform(hgx_h100(gpus=4), name="NVIDIA GeForce RTX 4090", memory_mib=24564, power_w=450.0,
                               gen=4, ecc=False)
     raise KeyError(pack)
+
+
+def judged_node(snapshot: dict[str, Any], pack, **options: Any):
+    """One node judged as `readycheck check` judges it (node checks, fleet checks, the engine's decision)."""
+    from readycheck.run import judge_snapshots
+
+    return judge_snapshots([snapshot], pack, None, **options).nodes[0]

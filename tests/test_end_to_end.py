@@ -7,10 +7,10 @@ fake backend's hgx_h100_8gpu() is the GPU side. Commands get canned answers as o
 from __future__ import annotations
 
 import fake_nvml
+from factsbuilder import judged_node
 from probe_fakes import ROOTS, LiveTree, runner
 
 from readycheck import rulepack
-from readycheck.engine import judge
 from readycheck.facts.schema import validate
 from readycheck.probes import collect
 from readycheck.probes.xid import LIVE_SOURCES
@@ -41,7 +41,7 @@ def test_a_healthy_hgx_h100_node_collects_validly_and_is_ready():
     assert len(facts["infiniband"]) == 8
     pack = rulepack.choose(facts)
     assert pack.name == "hgx-h100"
-    result = judge(facts, pack)
+    result = judged_node(facts, pack)
     assert result.verdict == "ready", blocking(result)
 
 
@@ -49,7 +49,7 @@ def test_the_kernel_logs_xid_79_makes_the_node_not_ready():
     line = "2024-03-12T04:02:51+0000 gpu-node-017 kernel: NVRM: Xid (PCI:0000:19:00): 79, pid='<unknown>', " \
            "name=<unknown>, GPU has fallen off the bus."
     facts = collect_node(fake_nvml.hgx_h100_8gpu(), commands={tuple(LIVE_SOURCES[0]): line + "\n"})
-    result = judge(facts, rulepack.choose(facts))
+    result = judged_node(facts, rulepack.choose(facts))
     assert ("health.xid", "gpu0", "fail") in blocking(result)
 
 
@@ -57,7 +57,7 @@ def test_a_lost_gpu_is_unknown_everywhere_and_the_node_not_ready():
     facts = collect_node(fake_nvml.gpu_lost(lost=5))
     assert validate(facts) == []
     assert {"probe": "nvml", "error": "gpu5: GpuIsLost; its fields are null"} in facts["probe_errors"]
-    result = judge(facts, rulepack.load("hgx-h100"))
+    result = judged_node(facts, rulepack.load("hgx-h100"))
     assert result.verdict == "not-ready"
     lost = {f.status for f in result.findings if f.subject == "gpu5"}
     assert lost == {"unknown"}, lost
@@ -67,7 +67,7 @@ def test_a_lost_gpu_is_unknown_everywhere_and_the_node_not_ready():
 def test_the_rtx4090_workstation_skips_what_geforce_lacks():
     facts = collect_node(fake_nvml.rtx4090_workstation_4gpu(), root="bare")
     assert validate(facts) == []
-    result = judge(facts, rulepack.choose(facts))
+    result = judged_node(facts, rulepack.choose(facts))
     assert result.pack.name == "rtx4090-workstation"
     statuses = {(f.check, f.subject): f.status for f in result.findings}
     assert statuses[("gpu.ecc_mode", "gpu0")] == "skip"
@@ -79,6 +79,6 @@ def test_the_rtx4090_workstation_skips_what_geforce_lacks():
 def test_without_nvml_every_gpu_check_is_unknown_and_nvml_available_fails():
     facts = collect_node(fake_nvml.nvml_unavailable("Driver Not Loaded", "DriverNotLoaded"), root="bare")
     assert facts["nvidia"]["nvml_available"] is False and facts["nvidia"]["nvml_error"] == "Driver Not Loaded"
-    result = judge(facts, rulepack.choose(facts))
+    result = judged_node(facts, rulepack.choose(facts))
     assert ("nvml.available", "host", "fail") in blocking(result)
     assert not [f for f in result.findings if f.status == "pass" and f.check.startswith(("gpu.", "health.remap"))]

@@ -1,19 +1,19 @@
 """The engine applies the pack's policy: severity, required, errors from checks, and the verdict."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, judged_node, with_gpu
 
 from readycheck import rulepack
 from readycheck.checks import gpu_count
-from readycheck.engine import judge
-from readycheck.findings import Finding, verdict
+from readycheck.engine import decide
+from readycheck.findings import Finding
 
 
 def test_healthy_hgx_h100_is_ready_with_every_check_run():
-    result = judge(hgx_h100(), rulepack.load("hgx-h100"))
+    result = judged_node(hgx_h100(), rulepack.load("hgx-h100"))
     assert result.verdict == "ready"
-    fleet_checks = {"power.rack_budget", "cooling.rack_heat", "fleet.drift"}  # run by judge_fleet
-    assert {f.check for f in result.findings} == set(rulepack.load("hgx-h100").enabled()) - fleet_checks
+    assert {f.check for f in result.findings} == set(rulepack.load("hgx-h100").enabled())  # fleet checks too
     assert all(f.node == "gpu-b07-03" for f in result.findings)
+    assert result.decision.blocking == () and result.decision.counts["fail"] == 0
 
 
 def test_a_check_that_raises_becomes_an_error_and_the_others_still_run(monkeypatch):
@@ -22,7 +22,7 @@ def test_a_check_that_raises_becomes_an_error_and_the_others_still_run(monkeypat
         yield
 
     monkeypatch.setattr(gpu_count, "check", broken)
-    result = judge(hgx_h100(), rulepack.load("hgx-h100"))
+    result = judged_node(hgx_h100(), rulepack.load("hgx-h100"))
     [error] = [f for f in result.findings if f.check == "gpu.count"]
     assert error.status == "error" and "ZeroDivisionError" in error.message
     assert result.verdict == "not-ready"
@@ -32,18 +32,18 @@ def test_a_check_that_raises_becomes_an_error_and_the_others_still_run(monkeypat
 def test_severity_warn_turns_failures_into_warnings(tmp_path):
     pack_file = tmp_path / "lenient.toml"
     pack_file.write_text('extends = "hgx-h100"\n[checks."gpu.count"]\nseverity = "warn"\n')
-    result = judge(hgx_h100(gpus=7), rulepack.load(str(pack_file)))
+    result = judged_node(hgx_h100(gpus=7), rulepack.load(str(pack_file)))
     [count] = [f for f in result.findings if f.check == "gpu.count"]
     assert count.status == "warn"
-    assert judge(hgx_h100(gpus=7), rulepack.load("hgx-h100")).verdict == "not-ready"
+    assert judged_node(hgx_h100(gpus=7), rulepack.load("hgx-h100")).verdict == "not-ready"
 
 
 def test_unknown_blocks_only_when_required(tmp_path):
     facts = with_gpu(hgx_h100(), 2, pcie_link_width_current=None)
-    assert judge(facts, rulepack.load("hgx-h100")).verdict == "not-ready"
+    assert judged_node(facts, rulepack.load("hgx-h100")).verdict == "not-ready"
     pack_file = tmp_path / "optional.toml"
     pack_file.write_text('extends = "hgx-h100"\n[checks."pcie.link"]\nrequired = false\n')
-    result = judge(facts, rulepack.load(str(pack_file)))
+    result = judged_node(facts, rulepack.load(str(pack_file)))
     [unknown] = [f for f in result.findings if f.status == "unknown" and f.check == "pcie.link"]
     assert unknown.subject == "gpu2" and not unknown.required
     assert result.verdict == "ready"
@@ -51,5 +51,5 @@ def test_unknown_blocks_only_when_required(tmp_path):
 
 def test_fail_on_warn():
     warning = [Finding("x.y", "warn", "host")]
-    assert verdict(warning) == "ready"
-    assert verdict(warning, fail_on="warn") == "not-ready"
+    assert decide(warning).verdict == "ready"
+    assert decide(warning, fail_on="warn").verdict == "not-ready"

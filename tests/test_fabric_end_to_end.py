@@ -11,10 +11,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import fake_nvml
+from factsbuilder import judged_node
 from test_end_to_end import blocking, collect_node
 
 from readycheck import rulepack
-from readycheck.engine import judge
 from readycheck.facts.schema import validate
 
 FABRIC = ("nvlink.", "topology.", "ib.")
@@ -27,7 +27,7 @@ def findings(result, check):
 def test_degraded_infiniband_ports_fail_with_what_is_wrong():
     facts = collect_node(fake_nvml.hgx_h100_8gpu(), root="ib-degraded")
     assert validate(facts) == []
-    result = judge(facts, rulepack.load("hgx-h100"))
+    result = judged_node(facts, rulepack.load("hgx-h100"))
     assert result.verdict == "not-ready"
 
     ports = findings(result, "ib.ports")
@@ -60,7 +60,7 @@ def test_degraded_infiniband_ports_fail_with_what_is_wrong():
 
 
 def test_the_healthy_tree_passes_every_fabric_check():
-    result = judge(collect_node(fake_nvml.hgx_h100_8gpu()), rulepack.load("hgx-h100"))
+    result = judged_node(collect_node(fake_nvml.hgx_h100_8gpu()), rulepack.load("hgx-h100"))
     assert result.verdict == "ready", blocking(result)
     assert {f.status for f in result.findings if f.check.startswith(FABRIC)} == {"pass"}
     assert len(findings(result, "ib.ports")) == 9
@@ -68,7 +68,7 @@ def test_the_healthy_tree_passes_every_fabric_check():
 
 
 def test_a_node_without_hca_fails_ib_ports_and_the_other_ib_checks_say_so():
-    result = judge(collect_node(fake_nvml.hgx_h100_8gpu(), root="bare"), rulepack.load("hgx-h100"))
+    result = judged_node(collect_node(fake_nvml.hgx_h100_8gpu(), root="bare"), rulepack.load("hgx-h100"))
     ports = findings(result, "ib.ports")["host"]
     assert ports.status == "fail" and ports.message.startswith("no InfiniBand or RoCE HCA on this node")
     for check in ("ib.firmware", "ib.errors", "topology.nic_affinity"):
@@ -82,7 +82,7 @@ def test_a_down_nvlink_and_a_stuck_fabric_show_on_the_gpu_and_its_pairs():
     fake.set("nvmlDeviceGetNvLinkState", fake_nvml.per_arg(links, fake_nvml.INVALID_ARGUMENT), gpu=3)
     in_progress = SimpleNamespace(state=2, status=0, cliqueId=0)
     fake.set("nvmlDeviceGetGpuFabricInfoV", in_progress, gpu=1)
-    result = judge(collect_node(fake), rulepack.load("hgx-h100"))
+    result = judged_node(collect_node(fake), rulepack.load("hgx-h100"))
     link = findings(result, "nvlink.links")["gpu3"]
     assert link.status == "fail" and link.message == "17 of 18 NVLinks active (inactive: 5)"
     pairs = findings(result, "topology.gpu_pairs")["host"]
@@ -94,7 +94,7 @@ def test_a_down_nvlink_and_a_stuck_fabric_show_on_the_gpu_and_its_pairs():
 
 def test_geforce_gpus_skip_the_nvlink_checks_and_report_their_pcie_matrix():
     facts = collect_node(fake_nvml.rtx4090_workstation_4gpu(), root="bare")
-    result = judge(facts, rulepack.choose(facts))
+    result = judged_node(facts, rulepack.choose(facts))
     assert facts["gpus"][0]["nvlinks"] == []
     for check in ("nvlink.errors", "nvlink.fabric"):
         finding = findings(result, check)["gpu0"]

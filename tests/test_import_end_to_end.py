@@ -11,15 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from factsbuilder import judged_node
+
 from readycheck import rulepack
-from readycheck.engine import judge
 from readycheck.importers import import_files
 
 CAPTURES = Path(__file__).resolve().parent / "data" / "captures"
 
 
 def judged(name: str, pack: str):
-    return judge(import_files([CAPTURES / name]), rulepack.load(pack))
+    return judged_node(import_files([CAPTURES / name]), rulepack.load(pack))
 
 
 def statuses(result, check: str) -> dict[str, str]:

@@ -28,8 +28,9 @@ import pytest
 
 from readycheck import rulepack
 from readycheck.budget import FeedBudget, RackBudget
+from readycheck.engine import Report
 from readycheck.facts import load_snapshot
-from readycheck.report import FORMATS, Report, render
+from readycheck.report import FORMATS, render
 from readycheck.report import text as text_report
 from readycheck.run import judge_snapshots
 
@@ -76,9 +77,21 @@ def hostile_facts() -> dict:
     return facts
 
 
+def _golden_text(fmt: str) -> str:
+    """The report as the golden file holds it. JSON embeds the judged facts: they must be the input
+    snapshot itself, and the golden file keeps the rest (indented, so a change reads as a diff)."""
+    out = render(faulty_report(), fmt)
+    if fmt != "json":
+        return out
+    document = json.loads(out)
+    for node in document["nodes"]:
+        assert node.pop("facts") == load_snapshot(FAULTY)
+    return json.dumps(document, indent=1) + "\n"
+
+
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_golden_file(fmt):
-    out = render(faulty_report(), fmt)
+    out = _golden_text(fmt)
     path = GOLDEN / f"hgx-h100-faulty.{FORMATS[fmt][1]}"
     if REGEN:
         path.parent.mkdir(parents=True, exist_ok=True)

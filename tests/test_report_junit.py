@@ -10,10 +10,10 @@ from lxml import etree
 from test_report_formats import FAULTY, HEALTHY, HOSTILE_HOST, faulty_report, hostile_facts, judged
 
 from readycheck import rulepack
-from readycheck.engine import NodeResult
+from readycheck.engine import NodeResult, Report, decide
 from readycheck.facts import load_snapshot
 from readycheck.findings import NOT_READY, READY, Finding
-from readycheck.report import Report, render
+from readycheck.report import render
 
 SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).resolve().parent / "data" / "junit.xsd")))
 
@@ -67,9 +67,10 @@ def test_one_suite_per_node_one_case_per_finding_and_the_verdict():
 
 
 def _node(findings: list[Finding], verdict: str) -> Report:
-    node = NodeResult(node="n1", facts={"collected_at": "not a date"}, pack=rulepack.load("base"),
-                      findings=findings, verdict=verdict)
-    return Report(nodes=[node])
+    node = NodeResult(node="n1", facts={"collected_at": "not a date"}, pack=rulepack.load("base"), findings=findings,
+                      decision=decide(findings))
+    assert node.verdict == verdict
+    return Report(nodes=[node], verdict=node.verdict)
 
 
 def test_each_status_maps_to_its_element():

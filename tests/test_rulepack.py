@@ -1,10 +1,9 @@
 """Rule packs: built-in packs load and fit their platform; bad packs fail with the file, check and key named."""
 
 import pytest
-from factsbuilder import hgx_h100, platform, with_all_gpus
+from factsbuilder import hgx_h100, judged_node, platform, with_all_gpus
 
 from readycheck import rulepack
-from readycheck.engine import judge
 from readycheck.errors import InputError
 
 BUILTIN = ["base", "dgx-a100", "hgx-b200", "hgx-h100", "hgx-h20", "hgx-h200", "l40s", "rtx4090-workstation"]
@@ -18,7 +17,7 @@ def test_every_builtin_pack_is_listed():
 def test_builtin_pack_loads_and_a_healthy_node_of_its_platform_is_ready(name):
     pack = rulepack.load(name)
     assert pack.chain[0] == f"builtin:{name}" and pack.chain[-1] == "builtin:base"
-    result = judge(platform(name), pack)
+    result = judged_node(platform(name), pack)
     blocking = [f for f in result.findings if f.blocks_readiness]
     assert result.verdict == "ready", blocking
 

@@ -1,4 +1,5 @@
-"""Reporters: each turns judged nodes into one format. They format; they never decide a verdict.
+"""Reporters: each turns a `Report` (readycheck.engine) into one format. They format what the engine
+decided (each node's `decision`: findings, counts, blocking list, verdict) and never recompute it.
 
 `FORMATS` maps a `--format` name to the module that renders it and the file
 extension it is written with; every module has `render(report) -> str`.
@@ -6,16 +7,12 @@ extension it is written with; every module has `render(report) -> str`.
 
 from __future__ import annotations
 
-import functools
 import importlib
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from readycheck import __version__
-from readycheck.budget import RackBudget
-from readycheck.engine import NodeResult, findings_by_rack, fleet_verdict
-from readycheck.findings import NOT_READY, READY, STATUSES, Finding
+from readycheck.engine import Report
+from readycheck.findings import PASS, Finding, worst_first
 
 FORMATS: dict[str, tuple[str, str]] = {
     "text": ("readycheck.report.text", "txt"),
@@ -27,49 +24,9 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass
-class Report:
-    """The judged nodes of one run, with the run-wide verdict the engine decided."""
-
-    nodes: list[NodeResult]
-    fail_on: str = "fail"
-    tool_version: str = __version__
-    racks: list[RackBudget] = field(default_factory=list)
-    rack_findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        return fleet_verdict(self.nodes, self.rack_findings, self.fail_on)
-
-    @property
-    def findings(self) -> list[Finding]:
-        """Every finding: each node's, then the racks'."""
-        return [f for node in self.nodes for f in node.findings] + self.rack_findings
-
-    def counts(self) -> dict[str, int]:
-        return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
-
-    @functools.cached_property
-    def _by_rack(self) -> dict[str, list[Finding]]:
-        return findings_by_rack(self.rack_findings)
-
-    def node_findings(self, node: NodeResult) -> list[Finding]:
-        """A node's own findings and those of its rack, which decide its verdict too."""
-        return node.findings + self._by_rack.get(node.rack, [])
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "nodes": len(self.nodes),
-            "ready": sum(1 for n in self.nodes if n.verdict == READY),
-            "not_ready": sum(1 for n in self.nodes if n.verdict == NOT_READY),
-            "findings": self.counts(),
-        }
-
-
-def attention_first(findings: list[Finding]) -> list[Finding]:
+def attention_first(findings) -> list[Finding]:
     """Findings that are not pass, worst first (fail, error, unknown, warn, skip), in check order within."""
-    order = {status: rank for rank, status in enumerate(STATUSES)}
-    return sorted((f for f in findings if f.status != "pass"), key=lambda f: order[f.status])
+    return worst_first(f for f in findings if f.status != PASS)
 
 
 def plain(value: Any) -> str:

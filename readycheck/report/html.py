@@ -25,9 +25,9 @@ import math
 from typing import Any
 
 from readycheck.budget import RackBudget
-from readycheck.engine import NodeResult, findings_by_rack
+from readycheck.engine import NodeResult, Report
 from readycheck.findings import READY, STATUSES, Finding, gpu_subject
-from readycheck.report import Report, attention_first, plain
+from readycheck.report import attention_first, plain
 from readycheck.resources import folder
 
 TEMPLATE = "report.html.j2"
@@ -171,12 +171,13 @@ def rack_view(rack: RackBudget, findings: list[Finding], anchors: dict[str, str]
             "attention": needs_attention(findings), "nodes": [(name, anchors.get(name)) for name in rack.nodes]}
 
 
-def node_view(node: NodeResult, rack_findings: list[Finding], anchor: str, fleet: bool) -> dict[str, Any]:
-    """One node's section; `rack_findings` are its rack's, listed with what needs attention because
-    they decide the node's verdict too."""
+def node_view(node: NodeResult, anchor: str, fleet: bool) -> dict[str, Any]:
+    """One node's section: what the engine decided about it (its rack's findings included, since they
+    decide its verdict too), its inventory and pictures."""
     facts = node.load_facts()
+    findings = node.decision.findings
     by_subject: dict[str, list[Finding]] = {}
-    for item in node.findings:
+    for item in findings:
         by_subject.setdefault(item.subject, []).append(item)
 
     def status_of(subject: str, check_ids: tuple[str, ...]) -> str | None:
@@ -186,7 +187,7 @@ def node_view(node: NodeResult, rack_findings: list[Finding], anchor: str, fleet
     return {
         "node": node, "anchor": anchor, "pictures": not fleet or node.verdict != READY, "facts": facts, "host": host,
         "dmi": host.get("dmi") or {}, "nvidia": facts.get("nvidia") or {},
-        "attention": needs_attention(node.findings + rack_findings), "areas": checks_by_area(node.findings),
+        "attention": needs_attention(findings), "areas": checks_by_area(findings),
         "gpus": [gpu_view(g, status_of) for g in facts.get("gpus") or []],
         "hcas": facts.get("infiniband") or [], "topology": topology(facts), "series": series(facts.get("load")),
         "drives": [drive_view(d) for d in host.get("block_devices") or []],
@@ -210,13 +211,12 @@ def render(report: Report) -> str:
     anchors: dict[str, str] = {}
     for index, node in enumerate(report.nodes):
         anchors.setdefault(node.node, f"node-{index}")
-    about_rack = findings_by_rack(report.rack_findings)
     return template().render(
         report=report, ready=report.verdict == READY, summary=report.summary(),
         # A generator: a fleet's facts are read one node at a time, never all at once.
-        nodes=(node_view(node, about_rack.get(node.rack, []), f"node-{index}", len(report.nodes) > 1)
+        nodes=(node_view(node, f"node-{index}", len(report.nodes) > 1)
                for index, node in enumerate(report.nodes)),
-        racks=[rack_view(rack, about_rack.get(rack.name, []), anchors) for rack in report.racks],
+        racks=[rack_view(rack, report.about_rack(rack.name), anchors) for rack in report.racks],
         rack_of={name: rack.name for rack in report.racks for name in rack.nodes},
         statuses=STATUSES, link_kinds=LINK_KINDS,
     )

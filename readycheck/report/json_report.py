@@ -12,7 +12,7 @@ import io
 import json
 from typing import TextIO
 
-from readycheck.report import Report
+from readycheck.engine import Report
 
 SCHEMA_ID = "readycheck.report/1"
 
@@ -37,7 +37,8 @@ def write(report: Report, stream: TextIO) -> None:
             "rack": node.rack,
             "pack": {"name": node.pack.name, "chain": node.pack.chain, "content_hash": node.pack.content_hash,
                      "reason": node.pack.reason},
-            "counts": node.counts(),
+            "counts": node.decision.counts,
+            "blocking": [{"check": f.check, "subject": f.subject, "status": f.status} for f in node.decision.blocking],
             "source": node.source,
         }
         stream.write(("," if i else "") + _dump(entry)[:-1] + ',"facts":' + _dump(node.load_facts()) + "}")

@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from readycheck.engine import Report
 from readycheck.findings import ERROR, FAIL, READY, SKIP, UNKNOWN, WARN
-from readycheck.report import Report, attention_first, collected_at, plain
+from readycheck.report import collected_at, plain
 
 VERDICT_CHECK = "readycheck.verdict"
 # Everything outside XML 1.0's Char production.
@@ -46,8 +47,8 @@ def _testcase(suite: ET.Element, classname: str, name: str) -> ET.Element:
 
 def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
     facts = node.load_facts()
-    findings = report.node_findings(node)
-    counts = {status: sum(1 for f in findings if f.status == status) for status in (FAIL, ERROR, SKIP, UNKNOWN)}
+    findings = node.decision.findings
+    counts = node.decision.counts
     ready = node.verdict == READY
     tally = {"tests": len(findings) + 1, "failures": counts[FAIL] + (not ready), "errors": counts[ERROR],
              "skipped": counts[SKIP] + counts[UNKNOWN]}
@@ -73,8 +74,7 @@ def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
             ET.SubElement(case, "system-out").text = text(f"warning: {_details(finding)}")
     case = _testcase(suite, VERDICT_CHECK, node.node)
     if not ready:
-        blocking = [f"{f.status} {f.check} {f.subject}" for f in attention_first(findings)
-                    if f.blocks_readiness or (report.fail_on == WARN and f.status == WARN)]
+        blocking = [f"{f.status} {f.check} {f.subject}" for f in node.decision.blocking]
         ET.SubElement(case, "failure", message=text(f"{node.node} is not ready"), type="not-ready").text = text(
             "\n".join(blocking))
     return tally

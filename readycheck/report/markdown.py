@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
+from readycheck.engine import Report
 from readycheck.findings import READY
-from readycheck.report import Report, attention_first, plain
+from readycheck.report import attention_first, plain
 
 # Characters that start markup, links, HTML or table cells anywhere in a line; facts never start a line.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
@@ -32,7 +33,7 @@ def render(report: Report) -> str:
                    f"{escape(node.pack.reason or 'chosen with --rules')}. Facts collected "
                    f"{escape(facts.get('collected_at'))} by readycheck {escape(report.tool_version)}; "
                    f"{escape(node.load_words)}.\n")
-        attention = attention_first(report.node_findings(node))
+        attention = attention_first(node.decision.findings)
         if attention:
             out.append("| status | check | subject | observed | expected | remedy |")
             out.append("|---|---|---|---|---|---|")
@@ -41,7 +42,7 @@ def render(report: Report) -> str:
                            f"{escape(f.expected)} | {escape(f.remedy or f.message)} |")
         else:
             out.append("Every check passed.")
-        counts = ", ".join(f"{n} {s}" for s, n in node.counts().items() if n)
+        counts = ", ".join(f"{n} {s}" for s, n in node.decision.counts.items() if n)
         out.append(f"\n{counts}\n")
         dmi = (facts.get("host") or {}).get("dmi") or {}
         out.append(f"System {escape(dmi.get('sys_vendor'))} {escape(dmi.get('product_name'))}, serial "

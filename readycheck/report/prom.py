@@ -21,8 +21,9 @@ import math
 from collections import Counter
 from typing import Any
 
+from readycheck.engine import Report
 from readycheck.findings import READY, STATUSES
-from readycheck.report import Report, collected_at
+from readycheck.report import collected_at
 
 GPU_READINGS = (
     ("readycheck_gpu_temperature_celsius", "temperature_gpu_c", "GPU temperature when the facts were collected."),
@@ -83,10 +84,11 @@ def render(report: Report) -> str:
         if when is not None:
             out.add("readycheck_facts_collected_timestamp_seconds", "When the judged facts were collected.",
                     where, when.timestamp())
-        counts = node.counts()
+        counts = node.decision.counts
         for status in STATUSES:
             out.add("readycheck_findings", "Findings by status.", dict(where, status=status), counts[status])
-        for (check, subject, status), count in Counter((f.check, f.subject, f.status) for f in node.findings).items():
+        said = Counter((f.check, f.subject, f.status) for f in node.decision.findings)
+        for (check, subject, status), count in said.items():
             out.add("readycheck_check_status", "A check's status on one subject (the status label); the value "
                     "counts such findings.", dict(where, check=check, subject=subject, status=status), count)
         for gpu in facts.get("gpus") or []:

@@ -11,9 +11,9 @@ import re
 
 import click
 
-from readycheck.engine import findings_by_rack
+from readycheck.engine import Report
 from readycheck.findings import READY, Finding
-from readycheck.report import Report, attention_first, plain
+from readycheck.report import attention_first, plain
 
 MAX_LISTED = 25
 # C0 and C1 control characters: a hostname or GPU name from a snapshot must not move the cursor,
@@ -38,7 +38,7 @@ def _group(findings) -> list[tuple[tuple, list[Finding]]]:
 
 def _attention(node) -> list[tuple[tuple, list[Finding]]]:
     """What a technician must look at on this node (skips are in the counts only), grouped."""
-    return _group(f for f in attention_first(node.findings) if f.status != "skip")
+    return _group(f for f in attention_first(node.decision.findings) if f.status != "skip")
 
 
 def render(report: Report, colour: bool = False) -> str:
@@ -73,12 +73,11 @@ def render(report: Report, colour: bool = False) -> str:
                 lines.append(safe(f"          -> {remedy}"))
         if len(groups) > MAX_LISTED:
             lines.append(f"  ... {len(groups) - MAX_LISTED} more (see --format json or md)")
-        counts = node.counts()
+        counts = node.decision.counts
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
         lines.append(safe(f"  {node.load_words}"))
-    by_rack = findings_by_rack(report.rack_findings)
     for rack in report.racks:
-        worst = attention_first(by_rack.get(rack.name, []))
+        worst = attention_first(report.about_rack(rack.name))
         status = worst[0].status if worst else "pass"
         used = "unknown" if rack.worst_case_kw is None else (
             f"{rack.worst_case_kw:.1f} of {rack.budget_kw:.1f} kW ({rack.used_fraction:.0%})")
