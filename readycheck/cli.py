@@ -248,13 +248,7 @@ def list_checks(check_id: str | None) -> None:
         return
     if check_id not in checks.REGISTRY:
         raise InputError(f"no check {check_id!r} (see `readycheck checks`)")
-    module = checks.load(check_id)
-    click.echo((module.__doc__ or "").strip() + "\n")
-    click.echo(f"Rule pack table: [checks.\"{check_id}\"]")
-    for name, doc in checks.COMMON_KEYS.items():
-        click.echo(f"  {name:26} {doc}")
-    for name, setting in module.SETTINGS.items():
-        click.echo(f"  {name + ' (' + setting.kind + ')':26} {setting.doc} (default {setting.default!r})")
+    click.echo(checks.documentation(check_id), nl=False)
 
 
 @cli.command()

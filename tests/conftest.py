@@ -1,4 +1,4 @@
-"""Test helpers live beside the tests (factsbuilder, fake_nvml); make them importable from subfolders."""
+"""Test helpers live beside the tests (factsbuilder, fake_nvml, machine); make them importable from subfolders."""
 
 import sys
 from pathlib import Path

@@ -211,3 +211,38 @@ def judged_node(snapshot: dict[str, Any], pack, **options: Any):
     from readycheck.run import judge_snapshots
 
     return judge_snapshots([snapshot], pack, None, **options).nodes[0]
+
+
+_PACKS = {}
+
+
+def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", **settings: Any) -> list:
+    """One node check as the engine runs it, its settings resolved through a rule pack: the built-in
+    `pack`, extended by a pack file holding `settings` when there are any (so they pass the loader's
+    validation, as a site pack's would)."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from readycheck import rulepack
+    from readycheck.engine import run_check as engine_run_check
+
+    table = rulepack.load(pack).checks[check_id]
+    for name in [name for name, value in settings.items() if value is None]:
+        if table.get(name) is not None:
+            raise ValueError(f"{pack} sets {check_id} {name}: a pack cannot unset it; test with another pack")
+        del settings[name]  # already unset in the pack
+    key = (pack, check_id, json.dumps(settings, sort_keys=True))
+    if key not in _PACKS:
+        if settings:
+            lines = [f'extends = "{pack}"', f'[checks."{check_id}"]']
+            lines += [f"{name} = {str(value).lower() if isinstance(value, bool) else json.dumps(value)}"
+                      for name, value in settings.items()]
+            path = Path(tempfile.mkdtemp(prefix="readycheck-pack-")) / "test.toml"
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            _PACKS[key] = rulepack.load(str(path))
+        else:
+            _PACKS[key] = rulepack.load(pack)
+    resolved = _PACKS[key]
+    return engine_run_check(check_id, snapshot, resolved.checks[check_id], snapshot["host"].get("hostname") or "",
+                            {"platform": resolved.platform})

@@ -48,7 +48,9 @@ def test_healthy_example_is_ready_and_faulty_is_not():
     for expected in ("driver.fabricmanager", "pcie.link gpu2", "thermal.throttle gpu5",
                      "health.remapped_rows gpu6", "health.xid gpu6"):
         assert expected in out, expected
-    assert out.index("FAIL") < out.rindex("PASS") if "PASS" in out else True
+    listed = re.findall(r"^  (FAIL|ERROR|UNKNOWN|WARN) ", out, re.MULTILINE)
+    assert listed[0] == "FAIL" and listed == sorted(listed, key=["FAIL", "ERROR", "UNKNOWN", "WARN"].index)
+    assert "PASS" not in out  # the summary lists what needs attention; passes are only counted
 
 
 def test_json_report_has_verdict_findings_and_facts(tmp_path):
@@ -126,11 +128,16 @@ def test_collect_on_this_machine_writes_a_valid_snapshot(tmp_path):
     assert facts["host"]["hostname"] and facts["host"]["kernel"] and facts["host"]["memory_total_mib"] > 0
 
 
-def test_schema_command_prints_the_shipped_schema():
-    from readycheck.facts.schema import FACTS_V1
+def test_schema_command_prints_a_schema_that_judges_snapshots():
+    import jsonschema
 
-    done = readycheck("schema")
-    assert json.loads(done.stdout) == FACTS_V1
+    printed = json.loads(readycheck("schema").stdout)
+    jsonschema.Draft202012Validator.check_schema(printed)
+    example = json.loads(Path(HEALTHY).read_text(encoding="utf-8"))
+    jsonschema.validate(example, printed)
+    example["gpus"][0]["power_limit_w"] = "700 W"
+    with pytest.raises(jsonschema.ValidationError, match="'700 W' is not of type"):
+        jsonschema.validate(example, printed)
 
 
 def test_the_cli_offers_every_report_format():

@@ -6,8 +6,9 @@ munge when they are missing, starts them with everything under a temporary folde
 up fails the tests with the daemons' logs; elsewhere, where slurm cannot be installed (not root, no
 apt-get), the tests are skipped and say why.
 
-This machine has no GPU, so the pack it passes turns the GPU checks off, and the pack it fails turns
-`nvml.available` back on.
+The pack a node passes turns the GPU checks off; the pack it fails asks for 4096 GPUs, which no node has
+(`gpu.count` fails on a GPU node and is unknown on one without a GPU: either way it blocks), so the tests
+hold on any machine.
 """
 
 import os
@@ -73,15 +74,15 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory):
-    """(passes, fails): base with the GPU checks off, and the same with nvml.available on again."""
+    """(passes, fails): base with the GPU checks off, and the same asking for 4096 GPUs."""
     folder = tmp_path_factory.mktemp("packs")
     off = "".join(f'\n[checks."{cid}"]\nenabled = false\n' for cid in checks.all_ids() if cid.startswith(GPU_CHECKS))
     passes = folder / "passes.toml"
     passes.write_text(f'description = "base without the GPU checks: this machine has no GPU"\n'
                       f'extends = "base"\n{off}')
     fails = folder / "fails.toml"
-    fails.write_text('description = "needs a GPU driver"\nextends = "./passes.toml"\n\n'
-                     '[checks."nvml.available"]\nenabled = true\n')
+    fails.write_text('description = "asks for more GPUs than any node has"\nextends = "./passes.toml"\n\n'
+                     '[checks."gpu.count"]\nenabled = true\nexpected = 4096\n')
     return passes, fails
 
 
@@ -105,8 +106,8 @@ def test_a_failing_node_is_drained_and_resumed_once_it_passes(cluster, packs, sn
     done = cluster.readycheck("slurm-health", "--rules", fails)  # a live scan, as HealthCheckProgram runs it
     assert done.returncode == 1, done.stdout + done.stderr
     state = cluster.state()
-    assert state.drained and state.reason == "readycheck: nvml.available", state
-    assert "readycheck: nvml.available" in cluster.run("sinfo", "-R", "-h", "-o", "%E").stdout
+    assert state.drained and state.reason == "readycheck: gpu.count", state
+    assert "readycheck: gpu.count" in cluster.run("sinfo", "-R", "-h", "-o", "%E").stdout
 
     done = cluster.readycheck("slurm-health", "--rules", passes, "--snapshot", snapshot)
     assert done.returncode == 0, done.stdout + done.stderr

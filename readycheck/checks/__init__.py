@@ -87,6 +87,20 @@ def all_ids() -> list[str]:
     return list(REGISTRY)
 
 
+def documentation(check_id: str) -> str:
+    """A check's user documentation: its module docstring, then the rule-pack table it accepts,
+    generated from its SETTINGS (and the keys every check accepts), so the two cannot drift."""
+    module = load(check_id)
+    lines = [(module.__doc__ or "").strip(), "", f'Rule pack table [checks."{check_id}"]:']
+    lines += [f"  {name:28} {doc}" for name, doc in COMMON_KEYS.items()]
+    for name, setting in module.SETTINGS.items():
+        default = "unset" if setting.default is None else repr(setting.default)
+        lines.append(f"  {name + ' (' + setting.kind + ')':28} {setting.doc} (default {default})")
+    if not module.SETTINGS:
+        lines.append("  (no settings of its own)")
+    return "\n".join(lines) + "\n"
+
+
 def summary(module: ModuleType) -> str:
     """The first line of a check's documentation."""
     return (module.__doc__ or "").strip().splitlines()[0]

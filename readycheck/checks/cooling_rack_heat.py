@@ -9,8 +9,6 @@ room falls behind, usually minutes into the first long job. Above
 (x 3412.14 per kW). A rack without `air_cooling_kw` in the site file, or
 whose worst case is unknown, is `unknown`. Without `--site` every node
 reports `skip`. Subject: `rack:<name>`.
-
-Settings: `warn_fraction` (float, default 0.9).
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ newest CUDA version it supports (`nvmlSystemGetCudaDriverVersion_v2`, the
 lowest Linux driver that supports that CUDA version (NVIDIA release notes).
 A version that could not be read (no libcuda) is `unknown`; without `min` the
 check is skipped.
-
-Settings: `min` (str), the minimum CUDA driver API version, e.g. "12.4".
 """
 
 from __future__ import annotations

@@ -14,9 +14,6 @@ running, or not at the driver's version; a state it could not read is
 `unknown`. Elsewhere (PCIe GPUs, bridged pairs) it is skipped. GPUs whose
 fabric registration is not "completed" are named in the message; judging them
 is left to the per-GPU fabric check.
-
-Settings: `expected` (bool, default false), Fabric Manager must run even when
-no NVLink to an NVSwitch is seen (NVSwitch platforms).
 """
 
 from __future__ import annotations
@@ -27,7 +24,8 @@ from readycheck.checks.lib.unread import missing, reason
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject
 
 ID = "driver.fabricmanager"
-SETTINGS = {"expected": Setting("bool", False, "Fabric Manager must run (NVSwitch platforms)")}
+SETTINGS = {"expected": Setting("bool", False, "Fabric Manager must run even when no NVLink to an NVSwitch is seen "
+                                               "(NVSwitch platforms)")}
 
 UNIT = "nvidia-fabricmanager"
 LOG_WORDS = "the log says 'driver interface version ... don't match with driver version ...'"

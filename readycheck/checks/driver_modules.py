@@ -9,9 +9,6 @@ declares a version other than the driver's: the stale module left loaded
 after a driver upgrade without a reboot. nvidia_fs and gdrdrv carry their own
 version numbers and are not compared. A module whose presence could not be
 read is `unknown`.
-
-Settings: `expected` (list of str, default ["nvidia", "nvidia_uvm"]), the
-modules that must be loaded.
 """
 
 from __future__ import annotations

@@ -7,8 +7,6 @@ recommends the nvidia-persistenced daemon, which keeps the GPUs initialised,
 over the legacy `nvidia-smi -pm 1`. This check fails for each GPU whose
 persistence mode differs from `expected`; the message says whether
 nvidia-persistenced is running. A mode that could not be read is `unknown`.
-
-Settings: `expected` (bool, default true), the persistence mode every GPU should have.
 """
 
 from __future__ import annotations

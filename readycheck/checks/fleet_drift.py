@@ -12,11 +12,6 @@ has a majority (two nodes, two versions) every node involved is warned, since
 which one is right cannot be told. A value not read on a node (null) is not a
 version: that node is `unknown` for it, and the others are compared without it.
 With a single snapshot the check is skipped.
-
-Settings: `fields` (list of str) to compare, from driver_version,
-cuda_driver_version, fabricmanager_version, vbios, ib_firmware (default:
-all); `warn_only` (list of str), the fields whose drift warns (default vbios,
-ib_firmware).
 """
 
 from __future__ import annotations

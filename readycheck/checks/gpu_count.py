@@ -6,9 +6,6 @@ fails; more fails too (wrong pack, or a node that is not what was ordered).
 
 For an imported capture, the count is the driver's "Attached GPUs" from its
 header, so a capture of one GPU (`nvidia-smi -q -i 0`) still counts the node.
-
-Settings: `expected` (int), the number of GPUs the platform has. Without it
-the check is skipped.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from readycheck.checks.lib.settings import not_configured
 from readycheck.findings import FAIL, PASS, Finding
 
 ID = "gpu.count"
-SETTINGS = {"expected": Setting("int", None, "number of GPUs the platform has")}
+SETTINGS = {"expected": Setting("int", None, "number of GPUs the platform has; unset: the check is skipped")}
 
 
 def check(facts, settings):

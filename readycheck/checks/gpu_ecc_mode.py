@@ -11,8 +11,6 @@ reset, so the pending mode is judged as well: on now but off after the
 reboot warns; off now and on after the reboot still fails (the GPU runs
 without ECC until then). GPUs without ECC (GeForce) report `NotSupported`
 and are skipped.
-
-Settings: none.
 """
 
 from __future__ import annotations

@@ -8,9 +8,6 @@ not be read is `unknown`.
 
 NVML reports a little less than the marketing size (an H100 80 GB shows
 81559 MiB), so set `min_mib` somewhat below the nominal size.
-
-Settings: `min_mib` (int), the least memory per GPU in MiB. Without it the
-check is skipped.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ from readycheck.checks.lib.settings import not_configured
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "gpu.memory"
-SETTINGS = {"min_mib": Setting("int", None, "least memory per GPU in MiB, as NVML reports it")}
+SETTINGS = {"min_mib": Setting("int", None, "least memory per GPU in MiB, as NVML reports it; unset: skipped")}
 
 
 def check(facts, settings):

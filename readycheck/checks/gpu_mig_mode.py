@@ -9,9 +9,6 @@ offer what the scheduler expects. A GPU whose MIG mode differs from
 
 GPUs without MIG (pre-Ampere, GeForce, L40S) report `NotSupported`: they are
 skipped when the platform expects MIG off, and fail when it expects MIG on.
-
-Settings: `expected` (bool, default false), the MIG mode the platform should
-be in.
 """
 
 from __future__ import annotations

@@ -11,9 +11,6 @@ A node that mixes models fails too, even when each model is on the list:
 the most common GPU name on the node is taken as the node's model (on a tie,
 the name of the lowest-indexed GPU) and the odd GPUs fail. A GPU whose name
 could not be read is `unknown`.
-
-Settings: `expected` (list of strings), substrings any of which the GPU name
-must contain, e.g. `["H100 80GB HBM3"]`. Without it the check is skipped.
 """
 
 from __future__ import annotations
@@ -27,7 +24,8 @@ from readycheck.checks.lib.settings import not_configured
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "gpu.model"
-SETTINGS = {"expected": Setting("list[str]", None, "substrings, any of which each GPU's name must contain")}
+SETTINGS = {"expected": Setting("list[str]", None, "substrings, any of which each GPU's name must contain, e.g. "
+                                                   "[\"H100 80GB HBM3\"]; unset: skipped")}
 
 
 def check(facts, settings):

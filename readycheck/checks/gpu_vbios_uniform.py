@@ -12,8 +12,6 @@ single GPU passes: there is nothing to compare.
 
 The check does not say which version is right: compare with the platform
 vendor's current firmware bundle.
-
-Settings: none.
 """
 
 from __future__ import annotations

@@ -14,9 +14,6 @@ judged.
 A GPU without ECC (GeForce, `NotSupported`) or with ECC turned off has no
 counters: skipped (gpu.ecc_mode judges the mode). Counters that could not be
 read otherwise are `unknown`.
-
-Settings: `max_volatile_uncorrected` (int, default 0),
-`max_aggregate_uncorrected` (int, default 0).
 """
 
 from __future__ import annotations

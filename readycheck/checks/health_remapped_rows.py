@@ -9,8 +9,6 @@ remaps are reported, not failed.
 
 GPUs without row remapping (pre-Ampere, GeForce) report `NotSupported`: the
 check says `skip` for them, since there is nothing to judge.
-
-Settings: `max_uncorrectable` (int, default 512).
 """
 
 from __future__ import annotations

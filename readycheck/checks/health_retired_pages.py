@@ -13,9 +13,6 @@ A100 and newer GPUs repair memory by row remapping instead (see
 health.remapped_rows) and report retired pages as not supported: skipped,
 as are other GPUs that report `NotSupported`. Counters that could not be read
 otherwise are `unknown`.
-
-Settings: `max_total` (int, default 62: DCGM fails at 63 or more),
-`max_double_bit` (int, default 15).
 """
 
 from __future__ import annotations

@@ -15,10 +15,6 @@ kernel, an illegal memory access) and say nothing about the node: they are
 named in the passing finding, never failed. The kernel log covers the
 current boot, so after the fault is fixed a reboot clears it. When the log
 could not be read (it can need root) the check is `unknown`, not a pass.
-
-Settings: `fatal` (list of ints, default the catalogue below without 92),
-XIDs that make the node not ready; `ignore` (list of ints, default empty),
-XIDs to leave out entirely (known noise on a platform).
 """
 
 from __future__ import annotations

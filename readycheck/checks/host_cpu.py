@@ -7,10 +7,7 @@ on the data loaders. `cpu_model` must contain one of the `model` substrings
 physical cores (`cpu_cores`, all sockets) divided by the number of GPUs must
 reach `min_cores_per_gpu`. A value that could not be read is `unknown`.
 
-Settings: `model` (list of strings), substrings any of which the CPU model must
-contain, e.g. `["Xeon(R) Platinum 8480"]`; `min_sockets` (int);
-`min_cores_per_gpu` (float). Unset, empty or 0: not judged (a pack clears an
-inherited figure that way); with none the check is skipped.
+A pack clears an inherited figure with an empty list or 0; with none set the check is skipped.
 """
 
 from __future__ import annotations
@@ -23,9 +20,10 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "host.cpu"
 SETTINGS = {
-    "model": Setting("list[str]", None, "substrings, any of which the CPU model must contain"),
-    "min_sockets": Setting("int", None, "least number of CPU sockets"),
-    "min_cores_per_gpu": Setting("float", None, "least physical CPU cores per GPU"),
+    "model": Setting("list[str]", None, "substrings, any of which the CPU model must contain, e.g. [\"Xeon(R) Platinum"
+                                        " 8480\"]; unset or empty: not judged"),
+    "min_sockets": Setting("int", None, "least number of CPU sockets; unset or 0: not judged"),
+    "min_cores_per_gpu": Setting("float", None, "least physical CPU cores per GPU; unset or 0: not judged"),
 }
 
 REMEDY = "check the CPUs against the build sheet (`lscpu`) and the BIOS (cores disabled?); replace the wrong part"

@@ -10,10 +10,7 @@ memory). MemTotal is the installed memory less what the firmware and kernel
 reserve, so set `min_mib` a few percent below the installed size. A value
 that could not be read is `unknown`.
 
-Settings: `min_mib` (int), the least MemTotal in MiB; `min_ratio_to_gpu_memory`
-(float), the least MemTotal as a multiple of the GPUs' memory. Unset or 0:
-not judged (a pack clears an inherited figure with 0); with neither the check
-is skipped.
+A pack clears an inherited figure with 0; with neither figure the check is skipped.
 """
 
 from __future__ import annotations
@@ -26,8 +23,9 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "host.memory"
 SETTINGS = {
-    "min_mib": Setting("int", None, "least host memory (MemTotal) in MiB"),
-    "min_ratio_to_gpu_memory": Setting("float", None, "least host memory as a multiple of all GPUs' memory"),
+    "min_mib": Setting("int", None, "least host memory (MemTotal) in MiB; unset or 0: not judged"),
+    "min_ratio_to_gpu_memory": Setting("float", None, "least host memory as a multiple of all GPUs' memory; unset or "
+                                                      "0: not judged"),
 }
 
 REMEDY = "check the DIMMs in the BMC's event log and `dmidecode -t memory`: reseat or replace the missing DIMM"

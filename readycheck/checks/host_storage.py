@@ -18,11 +18,7 @@ a dataset or scratch mount that is absent or full fails the first job.
 
 Drives or mounts that could not be read are `unknown`, never a pass.
 
-Settings: `min_nvme_drives` (int); `min_nvme_size_tb` (float, decimal TB as
-drives are sold, e.g. 3.84); `mounts` (list of strings), mount points that
-must be mounted, e.g. `["/raid"]`; `min_free_gib` (float), free space each of
-`mounts` needs. Unset, empty or 0: not judged (a pack clears an inherited
-figure that way).
+A pack clears an inherited figure with an empty list or 0.
 """
 
 from __future__ import annotations
@@ -34,9 +30,11 @@ from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding
 
 ID = "host.storage"
 SETTINGS = {
-    "min_nvme_drives": Setting("int", None, "least number of local NVMe drives (of min_nvme_size_tb)"),
+    "min_nvme_drives": Setting("int", None, "least number of local NVMe drives (of min_nvme_size_tb); unset or 0: not"
+                                            " judged"),
     "min_nvme_size_tb": Setting("float", None, "least size, decimal TB, of a drive that counts, e.g. 3.84"),
-    "mounts": Setting("list[str]", None, "mount points that must be mounted, e.g. [\"/raid\"]"),
+    "mounts": Setting("list[str]", None, "mount points that must be mounted, e.g. [\"/raid\"]; unset or empty: not "
+                                         "judged"),
     "min_free_gib": Setting("float", None, "free space, GiB, each of `mounts` needs"),
 }
 

@@ -9,9 +9,6 @@ filesystem, at the storage network. The test reads with one stream, and pages
 the kernel kept cached make it optimistic: set the expectation for what one
 reader gets. A test that read nothing (an empty PATH, unreadable files) is
 `unknown`; no test at all is `skip`.
-
-Settings: `min_gb_per_s` (float), the least read rate in decimal GB/s. Unset
-or 0: the rate is reported, not judged.
 """
 
 from __future__ import annotations
@@ -21,7 +18,8 @@ from readycheck.checks.lib.unread import missing
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding
 
 ID = "host.storage_throughput"
-SETTINGS = {"min_gb_per_s": Setting("float", None, "least sequential read rate in decimal GB/s")}
+SETTINGS = {"min_gb_per_s": Setting("float", None, "least sequential read rate in decimal GB/s; unset or 0: reported,"
+                                                   " not judged")}
 
 
 def check(facts, settings):

@@ -12,10 +12,6 @@ Every port is judged, compute or not (a storage port with errors is a problem
 too). A port with a counter above its threshold fails, naming the counts; a
 counter that could not be read makes the port `unknown`. A node with no HCA
 is skipped, saying so (ib.ports judges whether it should have one).
-
-Settings: `max_symbol_error`, `max_link_downed`, `max_link_error_recovery`,
-`max_port_rcv_errors` (int, default 0 each), the count of that counter on
-one port above which the port fails.
 """
 
 from __future__ import annotations

@@ -14,8 +14,6 @@ it should have one).
 
 The check does not say which version is right: compare with the platform
 vendor's current firmware bundle.
-
-Settings: none.
 """
 
 from __future__ import annotations

@@ -17,15 +17,6 @@ Ports left out get a `skip` naming why. A value that could not be read is
 
 A node with no HCA at all fails when the pack expects compute ports and is
 skipped, saying so, when it expects none.
-
-Settings: `expected_ports` (int), the compute ports the platform has at
-least, e.g. 8; unset or 0, the ports are listed but not judged.
-`expected_rate_gbps` (float), the rate every active compute port must reach,
-e.g. 400 (NDR), 200 (HDR). `expected_link_layer` (str), "InfiniBand" or
-"Ethernet" (RoCE). `exclude_devices` (list of str, default []), HCA name
-patterns (fnmatch) that are not compute ports, e.g. ["mlx5_bond_*"].
-`exclude_link_layers` (list of str, default []), link layers that are not
-compute ports, e.g. ["Ethernet"] where storage and management run Ethernet.
 """
 
 from __future__ import annotations
@@ -38,7 +29,8 @@ from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, port_subject
 ID = "ib.ports"
 SETTINGS = {
     "expected_ports": Setting("int", None, "compute ports the platform has at least, e.g. 8; unset or 0: not judged"),
-    "expected_rate_gbps": Setting("float", None, "rate every active compute port must reach, e.g. 400 (NDR)"),
+    "expected_rate_gbps": Setting("float", None, "rate every active compute port must reach, e.g. 400 (NDR), 200 "
+                                                 "(HDR)"),
     "expected_link_layer": Setting("str", None, "link layer of every compute port: \"InfiniBand\" or \"Ethernet\""),
     **PORT_FILTER,
 }
@@ -70,21 +62,29 @@ def check(facts, settings):
             ID, FAIL, "host", 0, f">= {wanted}", f"{NO_HCA}; the platform has {wanted} compute ports",
             "seat the HCAs and load their driver (check `lspci -d 15b3:` and `ibstat`), then re-run")
         return
-    findings, compute = [], 0
+    findings, compute, unsure = [], 0, 0
     for port in ports:
         why = exclusion(port, settings)
         if why:
             findings.append(excluded(ID, port, why))
+            continue
+        findings.append(_judge(port, settings["expected_rate_gbps"], settings["expected_link_layer"]))
+        if port.get("link_layer") is None and settings["exclude_link_layers"]:
+            unsure += 1  # it may be a storage or management port the pack leaves out
         else:
             compute += 1
-            findings.append(_judge(port, settings["expected_rate_gbps"], settings["expected_link_layer"]))
-    left_out = f" ({len(ports) - compute} more left out as storage or management)" if compute < len(ports) else ""
-    if compute < wanted:
-        yield Finding(ID, FAIL, "host", compute, f">= {wanted}",
-                      f"{compute} compute ports found, the platform has {wanted}{left_out}",
-                      "seat the missing HCAs and check their firmware and driver (`lspci -d 15b3:`, `ibstat`)")
-    else:
+    left_out = f" ({len(ports) - compute - unsure} more left out as storage or management)" \
+        if compute + unsure < len(ports) else ""
+    if compute >= wanted:
         yield Finding(ID, PASS, "host", compute, f">= {wanted}", f"{compute} compute ports{left_out}")
+    elif compute + unsure >= wanted:
+        yield Finding(ID, UNKNOWN, "host", compute, f">= {wanted}",
+                      f"{compute} compute ports found and {unsure} whose link layer was not read, the platform has "
+                      f"{wanted}{left_out}", READ_PORTS)
+    else:
+        yield Finding(ID, FAIL, "host", compute + unsure, f">= {wanted}",
+                      f"{compute + unsure} compute ports found, the platform has {wanted}{left_out}",
+                      "seat the missing HCAs and check their firmware and driver (`lspci -d 15b3:`, `ibstat`)")
     yield from findings
 
 

@@ -24,7 +24,7 @@ A fact that could not be read is `unknown` (serials often need root); so are
 the HCA items when the InfiniBand probe failed or the facts carry no
 InfiniBand data (an import without `ibstat`), never "0 HCAs".
 
-Settings: none; the order file says what to compare.
+The order file (`--order`) says what to compare.
 """
 
 from __future__ import annotations

@@ -6,8 +6,6 @@ there, after the GPU has warmed up) and must be at least `min_share` of the
 GPU's maximum SM clock. A GPU well below its peers at the same power is
 usually cooled worse or has a power-delivery fault. Without a load phase this
 check is `skip`.
-
-Settings: `min_share` (float, default 0.75).
 """
 
 from __future__ import annotations

@@ -10,8 +10,6 @@ reading`, sampled with the GPUs) where it could be read; otherwise the sum of
 the GPUs' readings at each sampling instant, which leaves out the CPUs and
 fans, and the finding says so and why. Without a load phase this check is
 `skip`.
-
-Settings: none.
 """
 
 from __future__ import annotations

@@ -7,8 +7,6 @@ load phase is compared with `min_share` of its enforced power limit (from the
 idle facts). A load phase whose backend failed or died early fails here on
 `host`, with the backend's last words; an interrupted run is judged on what
 was sampled. Without a load phase this check is `skip`.
-
-Settings: `min_share` (float, default 0.9).
 """
 
 from __future__ import annotations

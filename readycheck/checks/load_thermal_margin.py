@@ -7,9 +7,6 @@ slowdown threshold, and its peak memory temperature `min_memory_margin_c` below
 the memory's maximum (both thresholds from the idle facts; the memory part is
 left out where the GPU has no memory sensor). Without a load phase this check
 is `skip`.
-
-Settings: `min_margin_c` (float, default 5.0), `min_memory_margin_c` (float,
-default 5.0).
 """
 
 from __future__ import annotations

@@ -6,9 +6,6 @@ hardware slowdown, hardware thermal slowdown, the power brake or software
 thermal slowdown fails the GPU, naming the reasons seen and in how many
 samples. `sw_power_cap` is expected at full load (the GPU is at its limit) and
 passes. Without a load phase this check is `skip`.
-
-Settings: `fail_reasons` (list of str), default hw_slowdown,
-hw_thermal_slowdown, hw_power_brake_slowdown, sw_thermal_slowdown.
 """
 
 from __future__ import annotations

@@ -13,12 +13,8 @@ slower than `min_speed_mbps`, or at another MTU than `mtu`. The operstate
 as is any value that could not be read. A missing interface is `unknown`
 when the network probe itself failed.
 
-Settings: `interfaces` (list of str, default []), the interface names that
-must be up, e.g. ["eno1", "ens1f0np0"]; empty, the check is skipped.
-`min_speed_mbps` (int), the speed each named interface must reach, e.g.
-25000. `mtu` (int), the MTU each named interface must have, e.g. 9000. The
-speed and MTU apply to every named interface: a site whose interfaces differ
-judges the one that matters most.
+The speed and MTU apply to every named interface: a site whose interfaces differ judges the one
+that matters most.
 """
 
 from __future__ import annotations
@@ -30,8 +26,9 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "net.interfaces"
 SETTINGS = {
-    "interfaces": Setting("list[str]", [], "network interfaces that must be up, e.g. [\"eno1\"]"),
-    "min_speed_mbps": Setting("int", None, "speed every named interface must reach, e.g. 25000"),
+    "interfaces": Setting("list[str]", [], "network interfaces that must be up, e.g. [\"eno1\", \"ens1f0np0\"]; empty: "
+                                           "skipped"),
+    "min_speed_mbps": Setting("int", None, "speed every named interface must reach, in Mb/s, e.g. 25000"),
     "mtu": Setting("int", None, "MTU every named interface must have, e.g. 9000"),
 }
 

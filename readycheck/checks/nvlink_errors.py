@@ -10,11 +10,6 @@ Each link is judged on its own: a link whose count of one kind is above the
 threshold for that kind fails its GPU, and the finding names the link and the
 counts. GPUs without NVLink (PCIe parts) are skipped; a counter that could
 not be read makes the GPU `unknown`.
-
-Settings: `max_crc_errors` (int, default 100; DCGM's NVLink CRC limit is 100
-per second, here it bounds the count since the driver loaded),
-`max_replay_errors` (int, default 0), `max_recovery_errors` (int, default 0),
-each per link.
 """
 
 from __future__ import annotations
@@ -26,7 +21,8 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "nvlink.errors"
 SETTINGS = {
-    "max_crc_errors": Setting("int", 100, "CRC errors on one link above which its GPU fails"),
+    "max_crc_errors": Setting("int", 100, "CRC errors on one link (counted since the driver loaded) above which its "
+                                          "GPU fails; DCGM's limit is 100 per second"),
     "max_replay_errors": Setting("int", 0, "replays on one link above which its GPU fails"),
     "max_recovery_errors": Setting("int", 0, "recoveries (retrainings) on one link above which its GPU fails"),
 }

@@ -13,8 +13,6 @@ not `success` fails with the error NVML gave. GPUs that have no fabric state
 to report (NotSupported: PCIe parts, A100 and older NVSwitch systems) and GPUs
 without NVLink are skipped. A state that could not be read (a driver older
 than R550 lacks the query: FunctionNotFound) is `unknown`.
-
-Settings: none.
 """
 
 from __future__ import annotations

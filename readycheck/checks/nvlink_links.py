@@ -13,11 +13,6 @@ not match the platform). With `expected_version` set, an active link at
 another NVLink version fails. GPUs without NVLink (PCIe parts such as L40S
 and RTX 4090: NVML answers NotSupported or lists no link) are skipped, not
 failed. Links that could not be read are `unknown`.
-
-Settings: `expected_links` (int), active NVLinks every GPU must have, e.g.
-18; unset, the check is skipped. `expected_version` (int), the NVLink major
-version of every active link, e.g. 4 on Hopper, 3 on A100, 5 on Blackwell;
-unset, versions are reported but not judged.
 """
 
 from __future__ import annotations
@@ -30,8 +25,10 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "nvlink.links"
 SETTINGS = {
-    "expected_links": Setting("int", None, "active NVLinks every GPU must have, e.g. 18 (H100) or 12 (A100)"),
-    "expected_version": Setting("int", None, "NVLink major version of every active link, e.g. 4 (Hopper)"),
+    "expected_links": Setting("int", None, "active NVLinks every GPU must have, e.g. 18 (H100) or 12 (A100); unset: "
+                                           "skipped"),
+    "expected_version": Setting("int", None, "NVLink major version of every active link, e.g. 4 (Hopper), 3 (A100), 5"
+                                             " (Blackwell); unset: reported, not judged"),
 }
 
 RESET = ("drain the node, reset the GPUs (nvidia-smi -r) or reboot, and re-run; if links stay down, call the "

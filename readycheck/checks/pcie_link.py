@@ -9,10 +9,6 @@ saving at idle and passes (it is noted); the width must not drop. When the
 pack sets `min_width` or `min_gen`, the current width and the maximum
 generation must also reach them (a GPU in a x8 slot, a platform that must run
 Gen5). Values that could not be read are `unknown`.
-
-Settings: `min_width` (int), lanes every GPU link must have, e.g. 16;
-`min_gen` (int), PCIe generation every GPU link must reach, e.g. 5. Unset:
-only the GPU's own maximum counts.
 """
 
 from __future__ import annotations
@@ -24,8 +20,10 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "pcie.link"
 SETTINGS = {
-    "min_width": Setting("int", None, "lanes every GPU link must have (current width), e.g. 16"),
-    "min_gen": Setting("int", None, "PCIe generation every GPU link must reach (maximum generation), e.g. 5"),
+    "min_width": Setting("int", None, "lanes every GPU link must have (current width), e.g. 16; unset: only the GPU's"
+                                      " own maximum counts"),
+    "min_gen": Setting("int", None, "PCIe generation every GPU link must reach (maximum generation), e.g. 5; unset: "
+                                    "only the GPU's own maximum counts"),
 }
 
 RESEAT = "reseat the GPU and its riser or cable (check `lspci -vv` LnkSta), then re-run"

@@ -8,9 +8,6 @@ the expected one fails too: the site's power budget (breakers, PSUs, cooling)
 was computed at the expected limit. The expected limit is `expected_w` when
 the pack sets it, else the GPU's own default limit; a difference within
 `tolerance_w` passes. A limit that could not be read is `unknown`.
-
-Settings: `expected_w` (float), the enforced power limit the platform should
-run at, default each GPU's default limit; `tolerance_w` (float, default 1).
 """
 
 from __future__ import annotations

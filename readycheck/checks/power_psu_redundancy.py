@@ -10,9 +10,6 @@ maximum, else the GPUs' enforced limits plus the platform overhead).
 
 No PSU facts (no ipmitool, not root, a BMC that hides them) is `unknown`;
 the base pack marks this check optional for that reason.
-
-Settings: `min_psus` (int), the number of PSUs the platform has (DGX H100:
-6); fewer present fails. Unset: not counted.
 """
 
 from __future__ import annotations
@@ -23,7 +20,8 @@ from readycheck.checks.lib.unread import reason
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "power.psu_redundancy"
-SETTINGS = {"min_psus": Setting("int", None, "number of PSUs the platform has")}
+SETTINGS = {"min_psus": Setting("int", None, "number of PSUs the platform has (DGX H100: 6); fewer present fails; "
+                                             "unset: not counted")}
 NEEDS = ("platform",)
 
 REMEDY = "reseat or replace the PSU and check its power cord and feed (`ipmitool sdr type \"Power Supply\"`)"

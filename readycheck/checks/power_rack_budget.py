@@ -13,8 +13,6 @@ fewer snapshots than it will hold (`node_count`, or the literal names in its
 `nodes`) is projected at the judged nodes' mean, and the finding says so. A
 node whose worst case is unknown makes its rack `unknown`. Without `--site`
 every node reports `skip`. Subject: `rack:<name>`.
-
-Settings: `warn_fraction` (float, default 0.9).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments (5th edition,
 recommended 18-27 °C for A1-A4; allowable A1 15-32, A2 10-35, A3 5-40,
 A4 5-45 °C; H1 recommended 18-22, allowable up to 25 °C (lower bound 15 °C).
 
-Settings: none; the class comes from the site file.
+The ASHRAE class comes from the site file.
 """
 
 from __future__ import annotations

@@ -9,10 +9,6 @@ before the node takes jobs. This check fails for each GPU whose headroom
 `min_memory_margin_c` for its memory. GPUs without a memory temperature
 sensor (NotSupported, e.g. GDDR boards) are judged on the GPU alone; a
 reading that could not be taken otherwise is `unknown`.
-
-Settings: `min_margin_c` (float, default 10), headroom to the slowdown
-threshold; `min_memory_margin_c` (float, default 10), headroom to the memory
-maximum.
 """
 
 from __future__ import annotations

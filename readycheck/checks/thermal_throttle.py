@@ -10,10 +10,6 @@ reason means and what to inspect. `sw_power_cap` alone is normal: the GPU is
 at its power limit under load (power.limit checks the limit itself);
 `gpu_idle`, `sync_boost`, application and display clock settings are normal
 too. Reasons that could not be read are `unknown`.
-
-Settings: `fail_reasons` (list of str), the clocks event reasons that fail a
-GPU; default hw_slowdown, hw_thermal_slowdown, hw_power_brake_slowdown,
-sw_thermal_slowdown.
 """
 
 from __future__ import annotations

@@ -17,9 +17,6 @@ reported (as a `skip`) even when the pack sets no expectation. A single GPU
 has no pair and passes, unless the facts show only one of more GPUs (an
 imported `nvidia-smi -q -i N` whose driver counts more, or pairs listed with
 the link unread, such as `NotInSource`): then `unknown`.
-
-Settings: `expected_link` (str), the connection every GPU pair must reach,
-e.g. "NV18" on HGX H100; unset, the matrix is reported and not judged.
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "topology.gpu_pairs"
 SETTINGS = {"expected_link": Setting("str", None, "connection every GPU pair must reach, in `nvidia-smi topo -m` "
-                                                  "words, e.g. \"NV18\"")}
+                                                  "words, e.g. \"NV18\"; unset: the matrix is reported, not judged")}
 
 PCIE_WORDS = ("PIX", "PXB", "PHB", "NODE", "SYS")  # closest first, as in `nvidia-smi topo -m`'s legend
 

@@ -25,12 +25,6 @@ bridge); one only at `SYS` fails, as on the NUMA judgement. Without
 `gpu_paths` (older snapshots, imports, a host whose /sys/bus/pci could not be
 read, or no path to its own GPU) the NUMA judgement above stands, and the PCIe
 switch is not known: the finding is the NUMA-only one, unchanged.
-
-Settings: `expected_pairs` (list of str, default []), the GPU each HCA serves,
-as "<hca>=gpu<index>" (e.g. ["mlx5_0=gpu0", "mlx5_1=gpu1"]);
-`exclude_devices` (list of str, default []), HCA name patterns (fnmatch)
-that are not compute ports; `exclude_link_layers` (list of str, default []),
-link layers that are not compute ports, e.g. ["Ethernet"].
 """
 
 from __future__ import annotations
@@ -46,8 +40,8 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject,
 
 ID = "topology.nic_affinity"
 SETTINGS = {
-    "expected_pairs": Setting("list[str]", [], "the GPU each HCA serves, \"<hca>=gpu<index>\": they must share a "
-                                               "NUMA node"),
+    "expected_pairs": Setting("list[str]", [], "the GPU each HCA serves, \"<hca>=gpu<index>\" "
+                                               "(e.g. [\"mlx5_0=gpu0\"]): they must share a NUMA node"),
     **PORT_FILTER,
 }
 

@@ -1,14 +1,17 @@
 """driver.cuda on the healthy HGX H100 facts (CUDA 12.4 driver API), with one change each."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 
 from readycheck.checks import driver_cuda
 
-SETTINGS = {"min": "12.4"}
+ID = driver_cuda.ID
+
+PACK = "base"
+OVERRIDES = {"min": "12.4"}
 
 
 def run(facts, **settings):
-    return list(driver_cuda.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def test_cuda_at_the_minimum_passes():

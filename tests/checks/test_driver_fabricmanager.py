@@ -1,14 +1,16 @@
 """driver.fabricmanager on the healthy HGX H100 facts (18 NVLinks per GPU to NVSwitches), one change each."""
 
-from factsbuilder import hgx_h100, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, run_check, with_all_gpus, with_gpu
 
 from readycheck.checks import driver_fabricmanager
 
-SETTINGS = {"expected": False}
+ID = driver_fabricmanager.ID
+
+PACK = "base"
 
 
 def run(facts, **settings):
-    return list(driver_fabricmanager.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def with_fm(**fabricmanager):

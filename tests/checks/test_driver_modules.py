@@ -1,14 +1,16 @@
 """driver.modules on the healthy HGX H100 facts (nvidia, nvidia_uvm, nvidia_modeset, nvidia_peermem at 550.54.15)."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 
 from readycheck.checks import driver_modules
 
-SETTINGS = {"expected": ["nvidia", "nvidia_uvm"]}
+ID = driver_modules.ID
+
+PACK = "base"
 
 
 def run(facts, **settings):
-    return list(driver_modules.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def with_modules(**modules):

@@ -1,14 +1,16 @@
 """driver.persistence on the healthy HGX H100 facts (persistence on, nvidia-persistenced running)."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, run_check, with_gpu
 
 from readycheck.checks import driver_persistence
 
-SETTINGS = {"expected": True}
+ID = driver_persistence.ID
+
+PACK = "hgx-h100"
 
 
 def run(facts, **settings):
-    return list(driver_persistence.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_persistence_on_passes_on_every_gpu():

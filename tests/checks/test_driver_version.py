@@ -2,15 +2,18 @@
 
 import copy
 
-from factsbuilder import hgx_h100, with_all_gpus
+from factsbuilder import hgx_h100, run_check, with_all_gpus
 
 from readycheck.checks import driver_version
 
-SETTINGS = {"min": "535.161.08", "allowed": [], "eol_branches": []}
+ID = driver_version.ID
+
+PACK = "base"
+OVERRIDES = {"min": "535.161.08", "eol_branches": []}
 
 
 def run(facts, **settings):
-    return list(driver_version.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def with_driver(version, **nvidia):

@@ -1,14 +1,17 @@
 """gpu.count on the healthy HGX H100 facts, with one change each."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 
 from readycheck.checks import gpu_count
 
-SETTINGS = {"expected": 8}
+ID = gpu_count.ID
+
+PACK = "base"
+OVERRIDES = {"expected": 8}  # the hgx-h100 pack's figures
 
 
 def run(facts, **settings):
-    return list(gpu_count.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def test_eight_of_eight_passes():

@@ -1,12 +1,14 @@
 """gpu.ecc_mode on the healthy HGX H100 facts, with one change each."""
 
-from factsbuilder import hgx_h100, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, run_check, with_all_gpus, with_gpu
 
 from readycheck.checks import gpu_ecc_mode
 
+ID = gpu_ecc_mode.ID
+
 
 def run(facts):
-    return list(gpu_ecc_mode.check(facts, {}))
+    return list(run_check(ID, facts))
 
 
 def test_ecc_on_everywhere_passes():

@@ -1,14 +1,17 @@
 """gpu.memory on the healthy HGX H100 facts, with one change each."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, run_check, with_gpu
 
 from readycheck.checks import gpu_memory
 
-SETTINGS = {"min_mib": 81000}
+ID = gpu_memory.ID
+
+PACK = "base"
+OVERRIDES = {"min_mib": 81000}
 
 
 def run(facts, **settings):
-    return list(gpu_memory.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def test_eight_80gb_gpus_pass():

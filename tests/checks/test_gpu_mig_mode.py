@@ -1,14 +1,16 @@
 """gpu.mig_mode on the healthy HGX H100 facts, with one change each."""
 
-from factsbuilder import hgx_h100, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, run_check, with_all_gpus, with_gpu
 
 from readycheck.checks import gpu_mig_mode
 
-SETTINGS = {"expected": False}
+ID = gpu_mig_mode.ID
+
+PACK = "hgx-h100"
 
 
 def run(facts, **settings):
-    return list(gpu_mig_mode.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_mig_off_everywhere_passes():

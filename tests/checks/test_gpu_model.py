@@ -1,14 +1,17 @@
 """gpu.model on the healthy HGX H100 facts, with one change each."""
 
-from factsbuilder import hgx_h100, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, run_check, with_all_gpus, with_gpu
 
 from readycheck.checks import gpu_model
 
-SETTINGS = {"expected": ["H100 80GB HBM3"]}
+ID = gpu_model.ID
+
+PACK = "base"
+OVERRIDES = {"expected": ["H100 80GB HBM3"]}
 
 
 def run(facts, **settings):
-    return list(gpu_model.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def test_eight_h100s_pass():

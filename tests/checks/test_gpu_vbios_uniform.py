@@ -1,14 +1,16 @@
 """gpu.vbios_uniform on the healthy HGX H100 facts, with one change each."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, run_check, with_gpu
 
 from readycheck.checks import gpu_vbios_uniform
+
+ID = gpu_vbios_uniform.ID
 
 H100 = "NVIDIA H100 80GB HBM3"
 
 
 def run(facts):
-    return list(gpu_vbios_uniform.check(facts, {}))
+    return list(run_check(ID, facts))
 
 
 def test_one_vbios_on_all_gpus_passes():

@@ -1,15 +1,17 @@
 """health.ecc_errors on the healthy HGX H100 facts, with one change each."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, run_check, with_gpu
 
 from readycheck.checks import health_ecc_errors
 
-SETTINGS = {"max_volatile_uncorrected": 0, "max_aggregate_uncorrected": 0}
+ID = health_ecc_errors.ID
+
+PACK = "hgx-h100"
 CLEAN = {"volatile_corrected": 0, "volatile_uncorrected": 0, "aggregate_corrected": 0, "aggregate_uncorrected": 0}
 
 
 def run(facts, **settings):
-    return list(health_ecc_errors.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_no_errors_pass():

@@ -1,10 +1,12 @@
 """health.retired_pages on V100 facts (GPUs that retire pages) and on the healthy HGX H100 (which remap rows)."""
 
-from factsbuilder import hgx_h100, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, run_check, with_all_gpus, with_gpu
 
 from readycheck.checks import health_retired_pages
 
-SETTINGS = {"max_total": 62, "max_double_bit": 15}
+ID = health_retired_pages.ID
+
+PACK = "hgx-h100"
 CLEAN = {"single_bit": 0, "double_bit": 0, "pending": False}
 
 
@@ -15,7 +17,7 @@ def v100_node():
 
 
 def run(facts, **settings):
-    return list(health_retired_pages.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_no_retired_pages_pass():

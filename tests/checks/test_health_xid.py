@@ -1,10 +1,12 @@
 """health.xid on the healthy HGX H100 facts, with kernel-log XID events added."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 
 from readycheck.checks import health_xid
 
-SETTINGS = {"fatal": health_xid.SETTINGS["fatal"].default, "ignore": []}
+ID = health_xid.ID
+
+PACK = "hgx-h100"
 
 
 def event(xid, pci="0000:19:00"):
@@ -17,7 +19,7 @@ def run(events=(), probe_errors=(), **settings):
     facts = hgx_h100()
     facts["xid_events"] = list(events)
     facts["probe_errors"] = list(probe_errors)
-    return list(health_xid.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_a_clean_kernel_log_passes_on_the_host():

@@ -1,14 +1,16 @@
 """host.cpu on the healthy HGX H100 facts (2 x Xeon Platinum 8480+, 112 cores, 8 GPUs)."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 
 from readycheck.checks import host_cpu
 
-SETTINGS = {"model": None, "min_sockets": None, "min_cores_per_gpu": None}
+ID = host_cpu.ID
+
+PACK = "base"
 
 
 def run(facts, **settings):
-    [finding] = host_cpu.check(facts, {**SETTINGS, **settings})
+    [finding] = run_check(ID, facts, PACK, **settings)
     return finding
 
 

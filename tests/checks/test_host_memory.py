@@ -1,14 +1,16 @@
 """host.memory on the healthy HGX H100 facts (2 TiB, 8 x 81559 MiB of GPU memory), absolute and as a ratio."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, run_check, with_gpu
 
 from readycheck.checks import host_memory
 
-SETTINGS = {"min_mib": None, "min_ratio_to_gpu_memory": None}
+ID = host_memory.ID
+
+PACK = "base"
 
 
 def run(facts, **settings):
-    [finding] = host_memory.check(facts, {**SETTINGS, **settings})
+    [finding] = run_check(ID, facts, PACK, **settings)
     return finding
 
 

@@ -1,18 +1,20 @@
 """host.storage on the healthy HGX H100 facts (8 x 3.84 TB NVMe, /raid) and on the storage-degraded tree."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 from probe_fakes import ROOTS
 
 from readycheck.checks import host_storage
 from readycheck.probes import ProbeContext
 from readycheck.probes.storage import probe
 
-SETTINGS = {"min_nvme_drives": None, "min_nvme_size_tb": None, "mounts": None, "min_free_gib": None}
+ID = host_storage.ID
+
+PACK = "base"
 DGX = {"min_nvme_drives": 8, "min_nvme_size_tb": 3.84}
 
 
 def run(facts, **settings):
-    return {f.subject: f for f in host_storage.check(facts, {**SETTINGS, **settings})}
+    return {f.subject: f for f in run_check(ID, facts, PACK, **settings)}
 
 
 def from_tree(name):

@@ -1,13 +1,15 @@
 """host.storage_throughput: skipped without a storage read test, judged against the pack's rate with one."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 
 from readycheck.checks import host_storage_throughput
 from readycheck.probes.storage_test import run as read_test
 
+ID = host_storage_throughput.ID
+
 
 def run(facts, min_gb_per_s=None):
-    [finding] = host_storage_throughput.check(facts, {"min_gb_per_s": min_gb_per_s})
+    [finding] = run_check(ID, facts, "base", min_gb_per_s=min_gb_per_s)
     return finding
 
 

@@ -1,14 +1,16 @@
 """ib.errors on the healthy HGX H100 facts (all counters 0), with one change each, and nodes without an HCA."""
 
-from factsbuilder import hgx_h100, platform
+from factsbuilder import hgx_h100, platform, run_check
 
 from readycheck.checks import ib_errors
 
-SETTINGS = {"max_symbol_error": 0, "max_link_downed": 0, "max_link_error_recovery": 0, "max_port_rcv_errors": 0}
+ID = ib_errors.ID
+
+PACK = "hgx-h100"
 
 
 def run(facts, **settings):
-    return {f.subject: f for f in ib_errors.check(facts, {**SETTINGS, **settings})}
+    return {f.subject: f for f in run_check(ID, facts, PACK, **settings)}
 
 
 def with_counters(index, **counters):

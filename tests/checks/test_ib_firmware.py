@@ -1,12 +1,14 @@
 """ib.firmware on the healthy HGX H100 facts (one firmware on eight CX-7 HCAs), with one change each."""
 
-from factsbuilder import hgx_h100, platform
+from factsbuilder import hgx_h100, platform, run_check
 
 from readycheck.checks import ib_firmware
 
+ID = ib_firmware.ID
+
 
 def run(facts):
-    return list(ib_firmware.check(facts, {}))
+    return list(run_check(ID, facts))
 
 
 def test_uniform_firmware_passes():

@@ -1,15 +1,22 @@
 """ib.ports on the healthy HGX H100 facts (8 NDR ports), with one change each, and nodes without an HCA."""
 
-from factsbuilder import hgx_h100, platform
+from factsbuilder import hgx_h100, platform, run_check
 
 from readycheck.checks import ib_ports
 
-SETTINGS = {"expected_ports": 8, "expected_rate_gbps": 400, "expected_link_layer": "InfiniBand",
-            "exclude_devices": ["mlx5_bond_*"], "exclude_link_layers": ["Ethernet"]}  # as the hgx-h100 pack
+ID = ib_ports.ID
+
+PACK = "base"
+OVERRIDES = {  # the hgx-h100 pack's figures
+             "expected_ports": 8,
+             "expected_rate_gbps": 400,
+             "expected_link_layer": "InfiniBand",
+             "exclude_devices": ["mlx5_bond_*"],
+             "exclude_link_layers": ["Ethernet"]}
 
 
 def run(facts, **settings):
-    return list(ib_ports.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def by_subject(findings):

@@ -1,14 +1,17 @@
 """net.interfaces on the healthy HGX H100 facts (eno1 up at 25 Gb/s, MTU 1500), with one change each."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 
 from readycheck.checks import net_interfaces
 
-SETTINGS = {"interfaces": ["eno1"], "min_speed_mbps": 25000, "mtu": 1500}
+ID = net_interfaces.ID
+
+PACK = "base"
+OVERRIDES = {"interfaces": ["eno1"], "min_speed_mbps": 25000, "mtu": 1500}
 
 
 def run(facts, **settings):
-    return list(net_interfaces.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def with_interface(reason="NotFound", **changes):

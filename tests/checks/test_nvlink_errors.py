@@ -1,14 +1,16 @@
 """nvlink.errors on the healthy HGX H100 facts (no NVLink errors), with one change each, and PCIe parts."""
 
-from factsbuilder import hgx_h100, platform, with_gpu
+from factsbuilder import hgx_h100, platform, run_check, with_gpu
 
 from readycheck.checks import nvlink_errors
 
-SETTINGS = {"max_crc_errors": 100, "max_replay_errors": 0, "max_recovery_errors": 0}
+ID = nvlink_errors.ID
+
+PACK = "hgx-h100"
 
 
 def run(facts, **settings):
-    return list(nvlink_errors.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def with_counts(index, link, **counts):

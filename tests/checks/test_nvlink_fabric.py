@@ -1,14 +1,16 @@
 """nvlink.fabric on the healthy HGX H100 facts (fabric completed, success), with one change each."""
 
-from factsbuilder import hgx_h100, platform, with_gpu
+from factsbuilder import hgx_h100, platform, run_check, with_gpu
 
 from readycheck.checks import nvlink_fabric
+
+ID = nvlink_fabric.ID
 
 CLEAN = {"state": "completed", "status": "success", "clique_id": 32766}
 
 
 def run(facts):
-    return list(nvlink_fabric.check(facts, {}))
+    return list(run_check(ID, facts))
 
 
 def test_completed_registration_passes():

@@ -1,14 +1,17 @@
 """nvlink.links on the healthy HGX H100 facts (18 NVLink4 links per GPU), with one change each, and PCIe parts."""
 
-from factsbuilder import hgx_h100, platform, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, platform, run_check, with_all_gpus, with_gpu
 
 from readycheck.checks import nvlink_links
 
-SETTINGS = {"expected_links": 18, "expected_version": 4}  # as the hgx-h100 pack
+ID = nvlink_links.ID
+
+PACK = "base"
+OVERRIDES = {"expected_links": 18, "expected_version": 4}  # the hgx-h100 pack's figures
 
 
 def run(facts, **settings):
-    return list(nvlink_links.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def with_inactive(facts, index, *links):

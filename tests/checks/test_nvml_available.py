@@ -1,14 +1,16 @@
 """nvml.available: the driver answers, or it says why not; an import without GPU data cannot tell."""
 
-from factsbuilder import hgx_h100
+from factsbuilder import hgx_h100, run_check
 
 from readycheck.checks import nvml_available
+
+ID = nvml_available.ID
 
 
 def run(**nvidia):
     facts = hgx_h100()
     facts["nvidia"].update(nvidia)
-    [finding] = nvml_available.check(facts, {})
+    [finding] = run_check(ID, facts)
     return finding
 
 

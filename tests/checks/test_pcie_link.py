@@ -1,14 +1,16 @@
 """pcie.link on the healthy HGX H100 facts (x16 Gen5 on Gen5 GPUs), with one change each."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, run_check, with_gpu
 
 from readycheck.checks import pcie_link
 
-SETTINGS = {"min_width": None, "min_gen": None}
+ID = pcie_link.ID
+
+PACK = "base"
 
 
 def run(facts, **settings):
-    return list(pcie_link.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_full_links_pass():

@@ -1,14 +1,16 @@
 """power.limit on the healthy HGX H100 facts (enforced 700 W = default 700 W), with one change each."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, run_check, with_gpu
 
 from readycheck.checks import power_limit
 
-SETTINGS = {"expected_w": None, "tolerance_w": 1.0}
+ID = power_limit.ID
+
+PACK = "base"
 
 
 def run(facts, **settings):
-    return list(power_limit.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_default_limit_passes():

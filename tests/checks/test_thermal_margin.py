@@ -1,14 +1,16 @@
 """thermal.margin on the healthy HGX H100 facts (GPU 31/89 °C, HBM 39/95 °C), with one change each."""
 
-from factsbuilder import hgx_h100, with_gpu
+from factsbuilder import hgx_h100, run_check, with_gpu
 
 from readycheck.checks import thermal_margin
 
-SETTINGS = {"min_margin_c": 10.0, "min_memory_margin_c": 10.0}
+ID = thermal_margin.ID
+
+PACK = "hgx-h100"
 
 
 def run(facts, **settings):
-    return list(thermal_margin.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_cool_gpus_pass_with_their_margins():

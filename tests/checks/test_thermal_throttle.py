@@ -1,14 +1,16 @@
 """thermal.throttle on the healthy HGX H100 facts (gpu_idle only), with one change each."""
 
-from factsbuilder import hgx_h100, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, run_check, with_all_gpus, with_gpu
 
 from readycheck.checks import thermal_throttle
 
-SETTINGS = {"fail_reasons": thermal_throttle.SETTINGS["fail_reasons"].default}
+ID = thermal_throttle.ID
+
+PACK = "hgx-h100"
 
 
 def run(facts, **settings):
-    return list(thermal_throttle.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **settings))
 
 
 def test_idle_gpus_pass():

@@ -1,14 +1,17 @@
 """topology.gpu_pairs on the healthy HGX H100 facts (NV18 between every pair), with one change each."""
 
-from factsbuilder import hgx_h100, platform
+from factsbuilder import hgx_h100, platform, run_check
 
 from readycheck.checks import topology_gpu_pairs
 
-SETTINGS = {"expected_link": "NV18"}  # as the hgx-h100 pack
+ID = topology_gpu_pairs.ID
+
+PACK = "base"
+OVERRIDES = {"expected_link": "NV18"}  # the hgx-h100 pack's figures
 
 
 def run(facts, **settings):
-    return list(topology_gpu_pairs.check(facts, {**SETTINGS, **settings}))
+    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
 
 
 def with_link(facts, a, b, link, reason=None):

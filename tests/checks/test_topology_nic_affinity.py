@@ -1,16 +1,18 @@
 """topology.nic_affinity on the healthy HGX H100 facts (4 GPUs and 4 HCAs per NUMA node), with one change each."""
 
-from factsbuilder import hgx_h100, platform, with_gpu
+from factsbuilder import hgx_h100, platform, run_check, with_gpu
 
 from readycheck.checks import topology_nic_affinity
 
-SETTINGS = {"expected_pairs": [], "exclude_devices": ["mlx5_bond_*"], "exclude_link_layers": ["Ethernet"]}
+ID = topology_nic_affinity.ID
+
+PACK = "hgx-h100"
 # the `nvidia-smi topo -m` in https://github.com/sgl-project/sglang/issues/30401: NICk is PIX to GPUk.
 RAILS = [f"mlx5_{n}=gpu{n}" for n in range(8)]
 
 
 def run(facts, **settings):
-    return {f.subject: f for f in topology_nic_affinity.check(facts, {**SETTINGS, **settings})}
+    return {f.subject: f for f in run_check(ID, facts, PACK, **settings)}
 
 
 def test_hcas_beside_gpus_pass():
