@@ -8,7 +8,8 @@ used to choose a built-in pack when `--rules` is not given), optionally a
 budget's worst case is built from), and one
 `[checks."<id>"]` table per check. A pack's table merges key by key over its
 base's. Everything is validated before anything runs: an unknown check or key,
-a wrong type or an `extends` cycle is an `InputError` naming the file, the
+a wrong type, an `extends` cycle, or settings a check's own `validate(settings)`
+refuses (a check may declare one) is an `InputError` naming the file, the
 check and the key.
 """
 
@@ -129,6 +130,17 @@ def _validate(label: str, data: dict[str, Any]) -> None:
                 raise InputError(f"{where}: key {key!r} must be {wanted}, found {value!r}")
 
 
+def _check_rules(label: str, check_id: str, table: dict[str, Any]) -> None:
+    """A check's own rules over its merged settings (its `validate`, where it has one), at load time."""
+    validate = getattr(checks.load(check_id), "validate", None)
+    if validate is None:
+        return
+    try:
+        validate({key: value for key, value in table.items() if key not in checks.COMMON_KEYS})
+    except ValueError as exc:
+        raise InputError(f"{label}: check {check_id!r}: {exc}") from None
+
+
 def _defaults(check_id: str) -> dict[str, Any]:
     settings = checks.load(check_id).SETTINGS
     return {"enabled": True, "required": True, "severity": "fail",
@@ -157,10 +169,14 @@ def load(spec: str) -> Pack:
 
     merged: dict[str, dict[str, Any]] = {cid: _defaults(cid) for cid in checks.all_ids()}
     platform: dict[str, float] = {}
-    for _, data, _ in reversed(chain):
+    set_by: dict[str, str] = {}  # check -> the nearest file that sets its table
+    for label, data, _ in reversed(chain):
         platform.update(data.get("platform", {}))
         for check_id, table in data.get("checks", {}).items():
             merged[check_id].update(table)
+            set_by[check_id] = label
+    for check_id, label in set_by.items():
+        _check_rules(label, check_id, merged[check_id])
     digest = hashlib.sha256()
     for label, _, raw in chain:
         digest.update(label.encode() + b"\0" + raw + b"\0")

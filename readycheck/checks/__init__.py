@@ -7,7 +7,10 @@ Each check is one module here (yamllint's rules are the model) with:
 - `SETTINGS`: name -> `Setting` (type, default, one line of doc); a rule pack
   may set exactly these, plus `enabled`, `required` and `severity`;
 - `check(facts, settings)`: a generator of `Finding`s. It never reads the
-  machine, the clock or the network.
+  machine, the clock or the network;
+- optionally `validate(settings)`: raises ValueError (naming the key) for settings
+  that pass their types but break the check's own rules; the pack loader calls it,
+  so a pack's mistake stops the run at load (exit 2), not as an odd finding later.
 
 The registry below is explicit so the list of checks is greppable and a typo
 in a rule pack is caught by name.

@@ -47,12 +47,25 @@ SETTINGS = {
 
 MOVE = ("move the HCA to a slot on its GPUs' CPU socket (see the platform's slot map), or fix the BIOS NUMA "
         "settings, and re-run")
-FIX_PACK = "fix expected_pairs in the rule pack"
 MOVE_BESIDE = ("move the HCA to a slot behind the same PCIe switch as its GPU (see the platform's slot map; "
                "`nvidia-smi topo -m` should show PIX), and re-run")
-PATH_RANK = {"PIX": 0, "PXB": 1, "PHB": 2, "NODE": 3, "SYS": 4}
-CLOSE_ENOUGH = "PIX or PXB to a GPU"
 READ_GPU_NODE = "read the GPUs' NUMA affinity by hand (`nvidia-smi topo -m`) and re-run readycheck as root"
+PAIR = re.compile(r"\s*([^=\s]+)\s*=\s*(gpu\d+)\s*")
+# PCIe path from the HCA to its GPU (nvidia-smi topo -m words, nearest first) -> status and what it means.
+PATHS = {
+    "PIX": (PASS, "behind the same PCIe switch"),
+    "PXB": (PASS, "through PCIe switches, not the host bridge"),
+    "PHB": (WARN, "GPUDirect RDMA works but every transfer crosses the host bridge"),
+    "NODE": (WARN, "GPUDirect RDMA works but every transfer crosses the host bridge between root complexes"),
+    "SYS": (FAIL, "the HCA is on another NUMA node"),
+}
+
+
+def validate(settings):
+    """A pairing that is not `<hca>=gpu<index>` is a mistake in the pack: refused when the pack loads."""
+    bad = [entry for entry in settings["expected_pairs"] if not PAIR.fullmatch(entry)]
+    if bad:
+        raise ValueError(f"expected_pairs entries must read <hca>=gpu<index>, not {', '.join(map(repr, bad))}")
 
 
 def check(facts, settings):
@@ -63,17 +76,7 @@ def check(facts, settings):
     if not facts["infiniband"]:
         yield no_hca(ID, facts)
         return
-    pairs, bad = {}, []
-    for entry in settings["expected_pairs"]:
-        match = re.fullmatch(r"\s*([^=\s]+)\s*=\s*(gpu\d+)\s*", entry)
-        if match:
-            pairs[match.group(1)] = match.group(2)
-        else:
-            bad.append(entry)
-    if bad:
-        yield Finding(ID, UNKNOWN, "host", bad, "<hca>=gpu<index>",
-                      f"expected_pairs entries not of the form <hca>=gpu<index>: {', '.join(map(repr, bad))}", FIX_PACK)
-        return
+    pairs = dict(PAIR.fullmatch(entry).groups() for entry in settings["expected_pairs"])
     by_subject = {gpu_subject(gpu): gpu for gpu in gpus}
     by_node: dict[int, list[str]] = {}
     for subject, gpu in by_subject.items():
@@ -86,73 +89,60 @@ def check(facts, settings):
         return
     for port in facts["infiniband"]:
         why = exclusion(port, settings)
-        yield excluded(ID, port, why) if why else _judge(port, by_node, by_subject, pairs.get(port["device"]))
+        partner = pairs.get(port["device"])
+        yield excluded(ID, port, why) if why else (_by_path(port, by_subject, partner)
+                                                   or _by_numa(port, by_node, by_subject, partner))
 
 
-def _judge_paths(port, by_subject, partner):
+def _by_path(port, by_subject, partner):
     """The finding from the port's `gpu_paths`, or None when they cannot decide (absent, empty, no path to
     its own GPU): then the NUMA judgement stands."""
     paths = port.get("gpu_paths")
     if not isinstance(paths, dict):
         return None
-    names = {pci_device(gpu.get("pci_bus_id")): subject for subject, gpu in by_subject.items()
-             if gpu.get("pci_bus_id")}
-    known = {names.get(pci_device(bus), bus): path for bus, path in paths.items() if path in PATH_RANK}
-    subject = port_subject(port)
+    names = {pci_device(gpu.get("pci_bus_id")): subject for subject, gpu in by_subject.items()}
+    known = {names.get(pci_device(bus), bus): path for bus, path in paths.items() if path in PATHS}
     if partner is not None:
         if partner not in known:
             return None
-        path, closest, expected = known[partner], [partner], {partner: "PIX or PXB"}
-        observed = {partner: path}
-    else:
-        if not known:
-            return None
-        path = min(known.values(), key=PATH_RANK.__getitem__)
+        path, closest = known[partner], [partner]
+        expected, observed = {partner: "PIX or PXB"}, {partner: path}
+    elif known:
+        path = min(known.values(), key=list(PATHS).index)
         closest = sorted((name for name, p in known.items() if p == path), key=lambda n: (len(n), n))
-        expected = CLOSE_ENOUGH
-        observed = {"closest": path, "gpus": closest}
-    to = " ".join(closest)
-    if path in ("PIX", "PXB"):
-        where = "behind the same PCIe switch" if path == "PIX" else "through PCIe switches, not the host bridge"
-        return Finding(ID, PASS, subject, observed, expected, f"{path} to {to}: {where}")
-    if path in ("PHB", "NODE"):
-        return Finding(ID, WARN, subject, observed, expected,
-                       f"{path} to {to}{'' if partner else ' at best'}: GPUDirect RDMA works but every transfer "
-                       "crosses the host bridge" + ("" if path == "PHB" else " between root complexes"),
-                       MOVE_BESIDE)
-    return Finding(ID, FAIL, subject, observed, expected,
-                   f"SYS to {to}{'' if partner else ' at best'}: the HCA is on another NUMA node than "
-                   f"{'its GPU' if partner else 'every GPU'}", MOVE)
+        expected, observed = "PIX or PXB to a GPU", {"closest": path, "gpus": closest}
+    else:
+        return None
+    status, meaning = PATHS[path]
+    best = " at best" if partner is None and status != PASS else ""
+    remedy = {PASS: "", WARN: MOVE_BESIDE, FAIL: MOVE}[status]
+    return Finding(ID, status, port_subject(port), observed, expected, f"{path} to {' '.join(closest)}{best}: "
+                   f"{meaning}{' than ' + ('its GPU' if partner else 'every GPU') if status == FAIL else ''}", remedy)
 
 
-def _judge(port, by_node, by_subject, partner):
-    by_path = _judge_paths(port, by_subject, partner)
-    if by_path is not None:
-        return by_path
-    subject = port_subject(port)
-    node = port.get("numa_node")
+def _by_numa(port, by_node, by_subject, partner):
+    """The HCA's NUMA node against its GPU's (with `expected_pairs`) or against every GPU's."""
+    subject, node = port_subject(port), port.get("numa_node")
     if node is None:
         return Finding(ID, UNKNOWN, subject, message=missing(port, "numa_node"),
                        remedy=f"the firmware gives {port['device']} no NUMA node: enable NUMA (ACPI SRAT) reporting "
                               "in the BIOS, or read the slot's socket from the platform's slot map")
     if partner is None:
         local = by_node.get(node, [])
-        observed = {"numa_node": node, "gpus": local}
-        if not local:
-            return Finding(ID, FAIL, subject, observed, "a NUMA node with GPUs",
-                           f"NUMA node {node} has no GPU (GPUs are on NUMA node "
-                           f"{', '.join(map(str, sorted(by_node)))})", MOVE)
-        return Finding(ID, PASS, subject, observed, "a NUMA node with GPUs",
-                       f"NUMA node {node}, with {' '.join(local)}")
+        observed, expected = {"numa_node": node, "gpus": local}, "a NUMA node with GPUs"
+        if local:
+            return Finding(ID, PASS, subject, observed, expected, f"NUMA node {node}, with {' '.join(local)}")
+        return Finding(ID, FAIL, subject, observed, expected, f"NUMA node {node} has no GPU (GPUs are on NUMA node "
+                       f"{', '.join(map(str, sorted(by_node)))})", MOVE)
     if partner not in by_subject:
         return Finding(ID, UNKNOWN, subject, message=f"expected_pairs pairs {port['device']} with {partner}, "
-                       "which this node does not have", remedy=FIX_PACK)
+                       "which this node does not have", remedy="fix expected_pairs in the rule pack")
     gpu_node = by_subject[partner].get("numa_node")
-    observed = {"numa_node": node, partner: gpu_node}
+    observed, expected = {"numa_node": node, partner: gpu_node}, {partner: node}
     if gpu_node is None:
-        return Finding(ID, UNKNOWN, subject, observed, {partner: node},
+        return Finding(ID, UNKNOWN, subject, observed, expected,
                        f"{partner}: {missing(by_subject[partner], 'numa_node')}", READ_GPU_NODE)
     if gpu_node != node:
-        return Finding(ID, FAIL, subject, observed, {partner: node},
+        return Finding(ID, FAIL, subject, observed, expected,
                        f"NUMA node {node}, its GPU {partner} is on NUMA node {gpu_node}", MOVE)
-    return Finding(ID, PASS, subject, observed, {partner: node}, f"NUMA node {node}, with its GPU {partner}")
+    return Finding(ID, PASS, subject, observed, expected, f"NUMA node {node}, with its GPU {partner}")

@@ -1,8 +1,10 @@
 """topology.nic_affinity on the healthy HGX H100 facts (4 GPUs and 4 HCAs per NUMA node), with one change each."""
 
+import pytest
 from factsbuilder import hgx_h100, platform, run_check, with_gpu
 
 from readycheck.checks import topology_nic_affinity
+from readycheck.errors import InputError
 
 ID = topology_nic_affinity.ID
 
@@ -38,8 +40,9 @@ def test_the_expected_pairing_is_followed():
 
 
 def test_a_malformed_or_impossible_pairing_is_a_pack_problem():
-    [finding] = run(hgx_h100(), expected_pairs=["mlx5_0 -> GPU0"]).values()
-    assert finding.status == "unknown" and "'mlx5_0 -> GPU0'" in finding.message and "rule pack" in finding.remedy
+    with pytest.raises(InputError, match=r"test.toml: check 'topology.nic_affinity': expected_pairs entries must "
+                                         r"read <hca>=gpu<index>, not 'mlx5_0 -> GPU0'"):
+        run(hgx_h100(), expected_pairs=["mlx5_0 -> GPU0"])  # refused when the pack loads
     finding = run(hgx_h100(), expected_pairs=["mlx5_0=gpu9"])["mlx5_0/1"]
     assert finding.status == "unknown" and "gpu9" in finding.message
 
