@@ -7,6 +7,10 @@ thermal.throttle judges them at idle and load.throttle under load; both word the
 
 from __future__ import annotations
 
+# The reasons that mean heat or the platform's power protection cut the clocks: a fault at idle and
+# under load alike. sw_power_cap is not among them: a GPU at its power limit under load is normal.
+FAULTS = ("hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown", "sw_thermal_slowdown")
+
 COOLING = "check cooling: inlet temperature, fans, airflow and blanking panels, heatsink or cold-plate contact"
 POWER = "check the PSUs and power feeds in the BMC (`ipmitool sdr`, `ipmitool sel list`) and replace a failed PSU"
 INSPECT = "read `nvidia-smi -q -d PERFORMANCE,POWER,TEMPERATURE` to find the cause"

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from readycheck.catalogue.clock_events import MEANING, REMEDY
+from readycheck.catalogue.clock_events import FAULTS, MEANING, REMEDY
 from readycheck.checks import Setting
 from readycheck.checks.lib.load import no_sample, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.throttle"
-SETTINGS = {"fail_reasons": Setting(
-    "list[str]", ["hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown", "sw_thermal_slowdown"],
-    "clocks event reasons that fail a GPU during the load phase")}
+SETTINGS = {"fail_reasons": Setting("list[str]", list(FAULTS), "clocks event reasons that fail a GPU during the "
+                                                                "load phase")}
 
 
 def check(facts, settings):

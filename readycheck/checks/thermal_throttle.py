@@ -14,15 +14,13 @@ too. Reasons that could not be read are `unknown`.
 
 from __future__ import annotations
 
-from readycheck.catalogue.clock_events import describe, remedies
+from readycheck.catalogue.clock_events import FAULTS, describe, remedies
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import per_gpu
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "thermal.throttle"
-SETTINGS = {"fail_reasons": Setting(
-    "list[str]", ["hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown", "sw_thermal_slowdown"],
-    "clocks event reasons that fail a GPU")}
+SETTINGS = {"fail_reasons": Setting("list[str]", list(FAULTS), "clocks event reasons that fail a GPU")}
 
 def check(facts, settings):
     fail_reasons = settings["fail_reasons"]
