@@ -18,7 +18,7 @@ import math
 import re
 from typing import Any
 
-from readycheck.facts.fields import DMI_FIELDS, SCHEMA_ID
+from readycheck.facts.fields import DMI_FIELDS, IB_COUNTERS, SCHEMA_ID
 
 Schema = dict[str, Any]
 
@@ -175,6 +175,36 @@ FACTS_V1: Schema = {
                                   reasons=False)),
     }, reasons=False),
 }
+
+
+def _add_optional(node: Schema, fields: dict[str, Schema]) -> None:
+    """Fields added beyond facts v1 as first written: typed when present, never required, so a snapshot
+    of an older 1.x tool stays valid. docs/facts.md marks them "optional"."""
+    node.setdefault("properties", {}).update(fields)
+
+
+_UNAVAILABLE: Schema = {"unavailable": {"type": "object", "additionalProperties": {"type": "string"}}}
+_add_optional(GPU, {"mig_mode_pending": BOOL, "temperature_gpu_tlimit_c": NUM})
+for _group in ("ecc_errors", "retired_pages", "remapped_rows", "fabric"):
+    _add_optional(GPU["properties"][_group], _UNAVAILABLE)
+_add_optional(GPU["properties"]["nvlinks"]["items"], _UNAVAILABLE)
+_add_optional(HOST["properties"]["psus"]["items"], _UNAVAILABLE)
+_add_optional(HOST["properties"]["block_devices"]["items"], {"pcie_link_gen_max": INT, "pcie_link_width_max": INT})
+_add_optional(NVIDIA, {"attached_gpus": {"type": "integer", "minimum": 0}})
+_add_optional(INFINIBAND_PORT, {"hca_type": STR})
+_add_optional(INFINIBAND_PORT["properties"]["counters"], {name: COUNT for name in IB_COUNTERS})
+_add_optional(NETWORK_INTERFACE, {"operstate": STR})
+_add_optional(LOAD, {
+    "status": {"enum": ["completed", "interrupted", "backend_failed", "unavailable"]},
+    "reason": STR,
+    "elapsed_s": {"type": "number", "minimum": 0},
+    "chassis": _arr(_obj({"t": {"type": "number"}, "power_w": NUM}, reasons=False)),
+    "chassis_unavailable": STR,
+})
+_add_optional(FACTS_V1, {"imported_from": _arr(_obj({
+    "file": {"type": "string"}, "format": {"type": "string"}, "timestamp": STR,
+}, reasons=False))})
+
 
 # JSON type -> the Python types json.loads gives for it. `type(v) in ...` (not isinstance) keeps
 # booleans out of integer and number; an integral float is an integer, as JSON Schema says.
