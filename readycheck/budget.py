@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from readycheck.facts.views import gpu_count
+from readycheck.findings import gpu_subject
 from readycheck.site import Feed, Rack
 
 BTU_PER_H_PER_KW = 3412.14
@@ -98,9 +100,11 @@ def node_worst_case(facts: dict[str, Any], platform: dict[str, float]) -> NodeDr
     gpus = facts.get("gpus") or []
     if not gpus:
         return NodeDraw(node, None, "no GPU power limits in the facts")
+    if gpu_count(facts) > len(gpus):  # an imported `nvidia-smi -q -i N`: the others' limits are not known
+        return NodeDraw(node, None, f"the facts show {len(gpus)} of the node's {gpu_count(facts)} GPUs")
     limits = [g.get("power_limit_w") for g in gpus]
     if None in limits:
-        missing = ", ".join(f"gpu{g['index']}" for g in gpus if g.get("power_limit_w") is None)
+        missing = ", ".join(gpu_subject(g) for g in gpus if g.get("power_limit_w") is None)
         return NodeDraw(node, None, f"enforced power limit unavailable on {missing}")
     overhead = float(platform.get("overhead_w", 0.0))
     basis = f"{len(limits)} GPU enforced limits ({sum(limits):.0f} W) + platform overhead {overhead:.0f} W"

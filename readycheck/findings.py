@@ -50,7 +50,16 @@ _RANK = {status: rank for rank, status in enumerate(STATUSES)}
 
 
 def gpu_subject(gpu: dict[str, Any]) -> str:
-    return f"gpu{gpu['index']}"
+    """`gpu3`; a GPU whose index was not read (an imported `nvidia-smi -q -i N` of one GPU of many) by
+    its PCI bus id, `gpu@00000000:5D:00.0` (or UUID), so its findings never land on another GPU's."""
+    if gpu.get("index") is not None:
+        return f"gpu{gpu['index']}"
+    return f"gpu@{gpu.get('pci_bus_id') or gpu.get('uuid') or '?'}"
+
+
+def nvidia_smi_id(gpu: dict[str, Any]) -> str:
+    """What `nvidia-smi -i` takes for this GPU in a remedy: its index, else its bus id or UUID."""
+    return str(gpu["index"]) if gpu.get("index") is not None else gpu_subject(gpu)[len("gpu@"):]
 
 
 def port_subject(port: dict[str, Any]) -> str:

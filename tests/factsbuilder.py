@@ -216,7 +216,8 @@ def judged_node(snapshot: dict[str, Any], pack, **options: Any):
 _PACKS = {}
 
 
-def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", **settings: Any) -> list:
+def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", *, order: Any = None,
+              site: Any = None, **settings: Any) -> list:
     """One node check as the engine runs it, its settings resolved through a rule pack: the built-in
     `pack`, extended by a pack file holding `settings` when there are any (so they pass the loader's
     validation, as a site pack's would)."""
@@ -245,4 +246,4 @@ def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", *
             _PACKS[key] = rulepack.load(pack)
     resolved = _PACKS[key]
     return engine_run_check(check_id, snapshot, resolved.checks[check_id], snapshot["host"].get("hostname") or "",
-                            {"platform": resolved.platform})
+                            {"platform": resolved.platform, "order": order, "site": site})

@@ -55,3 +55,11 @@ def test_rack_with_an_unknown_node_has_no_worst_case():
     rack = Rack("B07", ("gpu-b07-*",), (Feed("A", 415, 32, 3),))
     budget = rack_budget(rack, [NodeDraw("n0", 10200.0, "nameplate"), NodeDraw("n1", None, "limit unavailable")])
     assert budget.worst_case_kw is None and budget.headroom_kw is None and "n1" in budget.notes[0]
+
+
+def test_a_capture_of_one_gpu_of_eight_gives_no_worst_case():
+    """An imported `nvidia-smi -q -i N` carries one GPU's limit; the node's draw is not that GPU's."""
+    facts = hgx_h100(gpus=1)
+    facts["nvidia"]["attached_gpus"] = 8
+    draw = node_worst_case(facts, {"overhead_w": 2000.0})
+    assert draw.watts is None and draw.basis == "the facts show 1 of the node's 8 GPUs"

@@ -11,10 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from factsbuilder import judged_node
+import pytest
+from factsbuilder import judged_node, run_check
 
 from readycheck import rulepack
+from readycheck.checks import gpu_count, inventory_match, nvlink_errors, nvlink_links
 from readycheck.importers import import_files
+from readycheck.order import Order
 
 CAPTURES = Path(__file__).resolve().parent / "data" / "captures"
 
@@ -44,9 +47,14 @@ def test_a10_with_a_pending_remap_fails_health_remapped_rows():
 
 
 def test_h800_with_ecc_disabled_fails_gpu_ecc_mode():
+    """A `-q -i N` capture of one GPU of eight does not print N: the GPU is named by its bus id,
+    and the remedy addresses it so (`nvidia-smi -i` takes a bus id)."""
     result = judged("nvidia-smi-q-i0_H800_driver525.105.17_ECC-disabled.txt", "hgx-h100")
-    assert statuses(result, "gpu.ecc_mode") == {"gpu0": "fail"}
-    assert statuses(result, "health.ecc_errors") == {"gpu0": "skip"}  # no counters without ECC
+    assert statuses(result, "gpu.ecc_mode") == {"gpu@00000000:18:00.0": "fail"}
+    assert statuses(result, "health.ecc_errors") == {"gpu@00000000:18:00.0": "skip"}  # no counters without ECC
+    ecc = next(f for f in result.findings if f.check == "gpu.ecc_mode")
+    assert "nvidia-smi -i 00000000:18:00.0 -e 1" in ecc.remedy
+    assert statuses(result, "gpu.count") == {"host": "pass"}  # Attached GPUs: 8
 
 
 def test_ibstat_alone_is_judged_on_its_ports():
@@ -80,3 +88,30 @@ def test_check_takes_a_capture_directly():
     assert report["nodes"][0]["facts"]["source"] == "nvidia-smi-text"
     assert {(f["check"], f["status"]) for f in report["findings"] if f["subject"] == "gpu3"} >= \
         {("thermal.throttle", "fail")}
+
+
+@pytest.mark.parametrize("ordered, status", [(8, "pass"), (1, "fail")])
+def test_gpu_count_and_the_order_count_a_q_i_capture_alike(ordered, status):
+    """`nvidia-smi -q -i 0` on an 8-GPU H800 node shows one GPU and says "Attached GPUs : 8": both
+    checks count the node's 8 (readycheck.facts.views.gpu_count), neither the one GPU shown."""
+    facts = import_files([CAPTURES / "nvidia-smi-q-i0_H800_driver525.105.17_ECC-disabled.txt"])
+    [count] = run_check(gpu_count.ID, facts, "base", expected=ordered)
+    order = next(f for f in run_check(inventory_match.ID, facts, "base",
+                                      order=Order("order.toml", {"gpu_count": ordered}))
+                 if f.subject == "order:gpu_count")
+    assert (count.status, count.observed) == (order.status, order.observed) == (status, 8)
+    assert "(the capture shows 1)" in count.message
+
+
+def test_a_gpu_whose_nvlinks_are_all_inactive_fails_nvlink_links_and_a_pcie_part_skips():
+    """`nvidia-smi nvlink -s` (driver 610.57.04) on an RTX 2080 SUPER with no bridge: "all links are
+    inActive", so 0 active links, not an unreadable file; on the RTX 4080 SUPER (no NVLink): skip."""
+    facts = import_files([CAPTURES / "nvlink-s_RTX2080SUPER_driver610.57.04_all-links-inActive.txt"])
+    [finding] = run_check(nvlink_links.ID, facts, "base", expected_links=4)
+    assert (finding.subject, finding.status, finding.observed["active"]) == ("gpu0", "fail", 0)
+    assert finding.message == "0 of 4 NVLinks active (nvidia-smi: all links are inactive)"
+    [errors] = run_check(nvlink_errors.ID, facts, "base", max_crc_errors=0)
+    assert errors.status == "unknown" and "AllLinksInactive" in errors.message
+    facts = import_files([CAPTURES / "nvlink-s_RTX4080SUPER_driver595.71.05_no-NVLink.txt"])
+    [finding] = run_check(nvlink_links.ID, facts, "base", expected_links=4)
+    assert finding.status == "skip"

@@ -15,6 +15,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from readycheck import rulepack
+from readycheck.engine import judge
 from readycheck.facts.schema import FACTS_V1, validate
 from readycheck.importers import CaptureError, import_files
 
@@ -23,6 +25,7 @@ CAPTURES = REPO / "tests" / "data" / "captures"
 SAMPLES = Path(os.environ.get("READYCHECK_TEST_SAMPLES") or "/nonexistent")
 JSON_SCHEMA = jsonschema.Draft202012Validator(FACTS_V1)  # the schema checked by jsonschema itself, too
 NOT_A_CAPTURE = ("SOURCES.md",)
+NOT_CAPTURES = ("NOTICE.md", "expected.json")  # beside the captures in tests/data/captures
 UNSUPPORTED = ("dcgmi-",)  # DCGM output: no importer (yet)
 
 needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="READYCHECK_TEST_SAMPLES names no folder: the samples "
@@ -47,7 +50,7 @@ def reason(obj: dict, field: str) -> str:
     return obj["unavailable"][field]
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in CAPTURES.iterdir() if p.name != "NOTICE.md"))
+@pytest.mark.parametrize("name", sorted(p.name for p in CAPTURES.iterdir() if p.name not in NOT_CAPTURES))
 def test_every_copied_capture_imports_and_validates(name):
     snapshot = load(name)
     assert snapshot["gpus"] or snapshot["infiniband"]
@@ -65,11 +68,14 @@ def test_every_outside_sample_of_a_supported_format_imports_and_validates(name):
 
 
 def test_copied_captures_are_the_samples_byte_for_byte():
+    """Captures that are also in the sample collection are the same bytes (the others were copied from
+    their source repositories directly: NOTICE.md names each)."""
     if not SAMPLES.is_dir():
         pytest.skip("READYCHECK_TEST_SAMPLES names no folder")
-    for path in CAPTURES.iterdir():
-        if path.name != "NOTICE.md":
-            assert path.read_bytes() == (SAMPLES / path.name).read_bytes(), path.name
+    shared = [path for path in CAPTURES.iterdir() if path.name not in NOT_CAPTURES and (SAMPLES / path.name).is_file()]
+    assert shared
+    for path in shared:
+        assert path.read_bytes() == (SAMPLES / path.name).read_bytes(), path.name
 
 
 # nvidia-smi -q -x
@@ -129,6 +135,33 @@ def test_xml_v11_eight_v100s_two_at_their_power_cap():
     assert [g["index"] for g in gpus if "sw_power_cap" in g["clocks_event_reasons"]] == [3, 6]
     assert gpus[0]["power_draw_w"] == 232.8 and gpus[0]["temperature_gpu_c"] == 66
     assert gpus[0]["ecc_errors"]["aggregate_corrected"] == 0
+
+
+def test_xml_v11_v100_old_single_double_bit_layout_and_power_readings():
+    """The permissive counterpart of the P100 sample below: DTD v11 ECC counters as single_bit/double_bit
+    totals, <power_readings> with <enforced_power_limit>, <clocks_throttle_reasons>."""
+    gpu = load("nvidia-smi-q-x_Tesla-V100-PCIE-32GB_driver460.39.xml")["gpus"][0]
+    assert gpu["ecc_errors"] == {"volatile_corrected": 0, "volatile_uncorrected": 0, "aggregate_corrected": 0,
+                                 "aggregate_uncorrected": 0, "unavailable": {}}
+    assert gpu["retired_pages"] == {"single_bit": 0, "double_bit": 0, "pending": False, "unavailable": {}}
+    assert (gpu["power_draw_w"], gpu["power_limit_w"]) == (170.16, 250.0) and gpu["clocks_event_reasons"] == []
+
+
+def test_text_v100_single_bit_ecc_count_and_a_retired_page():
+    """GPU 4 of the 8x V100 VM: 4 aggregate single-bit ECC errors (the old Single Bit / Double Bit
+    layout) and 1 retired page; the PCIe host maximum prints "Unknown Error" (not a fact)."""
+    gpus = load(V100X8)["gpus"]
+    assert [g["ecc_errors"]["aggregate_corrected"] for g in gpus] == [0, 0, 0, 0, 4, 0, 0, 0]
+    assert gpus[4]["retired_pages"] == {"single_bit": 1, "double_bit": 0, "pending": False, "unavailable": {}}
+    assert gpus[4]["ecc_errors"]["volatile_corrected"] == 0 and reason(gpus[4], "remapped_rows") == "NotSupported"
+
+
+def test_xml_v13_blackwell_slot_limits_the_link():
+    """The permissive counterpart of the RTX 4090 sample below: a Gen5 GPU (max_device_link_gen 5) in a
+    Gen4 host (max_link_gen 4), idling at Gen1."""
+    gpu = load("nvidia-smi-q-x_RTX-PRO-6000-Blackwell-MaxQ_driver590.44.01_v13.xml")["gpus"][0]
+    assert (gpu["pcie_link_gen_current"], gpu["pcie_link_gen_max"], gpu["pcie_link_gen_gpu_max"]) == (1, 4, 5)
+    assert gpu["memory_total_mib"] == 97887
 
 
 @needs_samples
@@ -244,6 +277,50 @@ def test_text_l40s():
     assert reason(gpu, "mig_mode_current") == "NotSupported"
 
 
+RTX2080S_610 = "nvidia-smi-q_RTX2080SUPER_driver610.57.04_KMD_idle.txt"
+
+
+def test_text_610_reads_the_kmd_version_and_the_nested_power_limits():
+    """Driver 610: "Driver Version : 610.57.04 [Deprecated; ... Use KMD Version instead]", a KMD Version
+    line, the same note on CUDA Version with a CUDA UMD Version line, and the current/requested/default
+    limits under "GPU Ceiling Power Limit"."""
+    s = load(RTX2080S_610)
+    assert (s["nvidia"]["driver_version"], s["nvidia"]["cuda_driver_version"]) == ("610.57.04", "13.3")
+    gpu = s["gpus"][0]
+    assert (gpu["power_limit_w"], gpu["power_limit_default_w"], gpu["power_limit_min_w"], gpu["power_limit_max_w"]) \
+        == (250.0, 250.0, 105.0, 350.0)
+    windows = load("nvidia-smi-q_RTX2080SUPER_driver610.62_Windows-WDDM_KMD.txt")
+    assert windows["nvidia"]["driver_version"] == "610.62" and windows["gpus"][0]["power_limit_w"] == 250.0
+
+
+def test_a_610_capture_is_judged_on_its_driver_version_not_an_error():
+    result = judge(import_files([CAPTURES / RTX2080S_610]), rulepack.load("rtx4090-workstation"))
+    [driver] = [f for f in result.findings if f.check == "driver.version"]
+    assert driver.status != "error" and driver.observed == "610.57.04"
+
+
+def test_a_version_that_is_not_a_dotted_number_is_unparseable_not_a_fact(tmp_path):
+    bad = tmp_path / "q.txt"
+    bad.write_text((CAPTURES / RTX2080S_610).read_text().replace(": 610.57.04\n", ": 610-beta\n"))
+    nvidia = import_files([bad])["nvidia"]
+    assert nvidia["driver_version"] is None and nvidia["unavailable"]["driver_version"] == "Unparseable"
+
+
+@pytest.mark.parametrize("name, draws", [
+    ("nvidia-smi-q_RTX2080SUPER_driver595.71.05.txt", [37.62]),  # Average N/A, Instantaneous 37.62 W
+    ("nvidia-smi-q_RTX2080SUPER_driver591.86_Windows-WDDM.txt", [38.92]),
+    ("nvidia-smi-q-x_2xRTX2070_driver590.44.01_v13.xml", [9.23, 11.82]),  # <average_power_draw>N/A
+    ("nvidia-smi-q_RTX4080SUPER_driver595.71.05.txt", [25.92]),  # both given: the average (instant 27.74 W)
+])
+def test_power_draw_is_the_instantaneous_reading_where_the_average_is_na(name, draws):
+    assert [g["power_draw_w"] for g in load(name)["gpus"]] == draws
+
+
+def test_windows_wddm_text_capture():
+    gpu = load("nvidia-smi-q_RTX2080SUPER_driver591.86_Windows-WDDM.txt")["gpus"][0]
+    assert reason(gpu, "persistence_mode") == "NotSupported" and gpu["index"] == 0
+
+
 # nvidia-smi nvlink -s
 
 
@@ -273,6 +350,18 @@ def test_nvlink_v100_excerpt_links_3_and_5_inactive():
     assert reason(gpus[0], "uuid") == "NotInSource"  # the poster elided it
 
 
+def test_nvlink_all_links_inactive_is_a_gpu_with_nvlink_and_none_active():
+    s = load("nvlink-s_RTX2080SUPER_driver610.57.04_all-links-inActive.txt")
+    (gpu,) = s["gpus"]
+    assert (gpu["index"], gpu["name"]) == (0, "NVIDIA GeForce RTX 2080 SUPER")
+    assert reason(gpu, "nvlinks") == "AllLinksInactive" and s["probe_errors"][0]["probe"] == "xid"
+
+
+def test_nvlink_device_without_nvlink_has_no_links():
+    (gpu,) = load("nvlink-s_RTX4080SUPER_driver595.71.05_no-NVLink.txt")["gpus"]
+    assert gpu["nvlinks"] == [] and "nvlinks" not in gpu["unavailable"]
+
+
 # nvidia-smi topo -m
 
 
@@ -280,6 +369,19 @@ def test_topo_single_gpu_with_ansi_header():
     s = load("topo-m_H100-single-GPU-VM_ansi-header.txt")
     assert s["source"] == "nvidia-smi-topo" and [g["numa_node"] for g in s["gpus"]] == [0]
     assert s["topology"] == []
+
+
+def test_topo_windows_empty_affinity_cells_stay_cells():
+    """Windows prints CPU and NUMA Affinity empty (consecutive tabs): no NUMA node, not the next column's N/A."""
+    (gpu,) = load("topo-m_RTX2080SUPER_Windows_driver610.62_empty-affinity.txt")["gpus"]
+    assert reason(gpu, "numa_node") == "NotSupported"
+
+
+def test_topo_empty_cpu_affinity_before_a_numa_node(tmp_path):
+    """The same row with a NUMA node given: the empty CPU Affinity cell does not shift the columns."""
+    topo = tmp_path / "topo.txt"
+    topo.write_text("\tGPU0\tCPU Affinity\tNUMA Affinity\tGPU NUMA ID\nGPU0\t X \t\t1\t\tN/A\n")
+    assert import_files([topo])["gpus"][0]["numa_node"] == 1
 
 
 def test_topo_h800_nv8_and_nic_numa_nodes():
@@ -355,6 +457,34 @@ def test_ibstat_ibpanic_is_a_probe_error_not_a_crash():
             "No such file or directory"} in s["probe_errors"]
 
 
+def test_ibstat_port_in_initializing_is_read_as_init(tmp_path):
+    """No real ibstat with a port in `Initializing` is public under a permissive licence, so this is a
+    real capture (the 12-port NDR400 node) with one line edited: mlx5_0's `State: Active` becomes
+    `State: Initializing`, as ibstat prints a port that has trained but has no subnet manager."""
+    text = (CAPTURES / "ibstat_H100-node_IB-NDR400_3-ports-down.txt").read_text()
+    assert text.count("\t\tState: Active\n") > 1
+    edited = tmp_path / "ibstat-init.txt"
+    edited.write_text(text.replace("\t\tState: Active\n", "\t\tState: Initializing\n", 1))
+    found = {f"{p['device']}/{p['port']}": p for p in import_files([edited])["infiniband"]}
+    assert (found["mlx5_0/1"]["state"], found["mlx5_0/1"]["phys_state"]) == ("INIT", "LinkUp")
+    assert found["mlx5_1/1"]["state"] == "ACTIVE" and len(found) == 12
+
+
+def test_ibstat_lines_that_are_not_ibstats_are_skipped_and_noted(tmp_path):
+    """A real capture pasted with its prompt before it and a stray line after a port: every port is read,
+    and each stray line is named in the import's notes (not a probe error: nothing was left unread)."""
+    text = (CAPTURES / "ibstat_A100-node_IB-HDR200_all-active.txt").read_text()
+    lines = text.splitlines()
+    pasted = tmp_path / "ibstat-pasted.txt"
+    pasted.write_text("\n".join(["[root@gpu-node-07 ~]# ibstat"] + lines[:17] + ["-- more --"] + lines[17:]) + "\n")
+    s = import_files([pasted])
+    assert len(s["infiniband"]) == 9 and {p["state"] for p in s["infiniband"]} == {"ACTIVE"}
+    assert s["imported_from"][0]["notes"] == ["line 1 skipped, not ibstat output: '[root@gpu-node-07 ~]# ibstat'",
+                                              "line 19 skipped, not ibstat output: '-- more --'"]
+    assert not any(e["probe"] == "infiniband" for e in s["probe_errors"])
+    assert load("ibstat_A100-node_IB-HDR200_all-active.txt")["imported_from"][0]["notes"] == []
+
+
 def test_ibstatus():
     s = load("ibstatus_A100-Azure-ND_HDR200.txt")
     port = s["infiniband"][0]
@@ -414,15 +544,72 @@ def test_captures_of_two_nodes_are_refused(tmp_path):
         import_files([tmp_path / "one.txt", tmp_path / "two.txt"])
 
 
-def test_a_capture_of_one_gpu_of_many_keeps_that_gpus_number(tmp_path):
-    """`nvidia-smi -q -i 3` on an 8-GPU node: the GPU is gpu3 (its minor number), not gpu0, so its
-    serial and faults stay with the right board. Cut from the 8x H100 capture (leptonai/gpud, Apache-2.0)."""
-    from readycheck.importers import import_files
+A100X4 = "nvidia-smi-q_4xA100-SXM4-80GB_driver555.42.02_minor-3to6.txt"  # Minor Numbers 3, 4, 5, 6
+V100X8 = "nvidia-smi-q_8xTesla-V100-SXM2-16GB_driver550.127.05_retired-page.txt"
 
-    lines = (CAPTURES / "nvidia-smi-q_8xH100-80GB-HBM3_driver535.161.08_hw-slowdown.txt").read_text().splitlines()
-    one = tmp_path / "q-i3.txt"
-    one.write_text("\n".join(lines[:8] + lines[623:828]) + "\n")  # the header, then GPU 00000000:5D:00.0
-    facts = import_files([one])
+
+def q_i(tmp_path: Path, name: str, header: int, first: int, last: int) -> Path:
+    """`nvidia-smi -q -i N` of a node, cut from its real `-q`: the header, then one GPU's section."""
+    lines = (CAPTURES / name).read_text().splitlines()
+    one = tmp_path / f"q-i-{first}.txt"
+    one.write_text("\n".join(lines[:header] + lines[first:last]) + "\n")
+    return one
+
+
+def test_a_capture_of_one_gpu_of_many_names_it_by_bus_id_not_by_minor_number(tmp_path):
+    """`nvidia-smi -q -i 1` on the 4x A100 node: the GPU's Minor Number is 4, which is not its index,
+    and the capture prints no index; the GPU is known by its bus id and the node counts 4 GPUs."""
+    facts = import_files([q_i(tmp_path, A100X4, 7, 224, 441)])  # the header, then GPU 00000000:9E:00.0
     [gpu] = facts["gpus"]
-    assert gpu["index"] == 3 and gpu["pci_bus_id"] == "00000000:5D:00.0"
-    assert facts["nvidia"]["attached_gpus"] == 8
+    assert reason(gpu, "index") == "NotInSource"
+    assert gpu["pci_bus_id"] == "00000000:9E:00.0" and gpu["serial"] == "1321022027867"
+    assert facts["nvidia"]["attached_gpus"] == 4 and facts["topology"] == []
+    assert {"probe": "nvml", "error": "nvidia-smi-text: 1 of the node's 4 attached GPUs are in the capture (as with "
+            "nvidia-smi -q -i N); the others are NotInSource"} in facts["probe_errors"]
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_whole_node_capture_and_its_own_q_i_capture_merge_in_any_order(tmp_path, order):
+    one = q_i(tmp_path, A100X4, 7, 224, 441)
+    facts = import_files([CAPTURES / A100X4, one][::order])
+    assert [(g["index"], g["pci_bus_id"]) for g in facts["gpus"]] == \
+        [(0, "00000000:68:00.0"), (1, "00000000:9E:00.0"), (2, "00000000:C2:00.0"), (3, "00000000:D4:00.0")]
+    assert not any(e["probe"] == "nvml" for e in facts["probe_errors"])  # every attached GPU is there
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_q_d_i_captures_join_the_whole_node_by_bus_id(tmp_path, order):
+    """`nvidia-smi -q -d ECC -i N` prints a GPU's section header (its bus id) and the ECC block only:
+    no UUID, no index. Cut from the 8x V100 capture (GPU 4 has 4 aggregate single-bit errors): the
+    bus id alone joins it to that GPU of the whole node's `-q`, whichever file comes first."""
+    lines = (CAPTURES / V100X8).read_text().splitlines()
+    start = lines.index("GPU 00000000:00:08.0")
+    ecc = next(n for n in range(start, len(lines)) if lines[n] == "    ECC Errors")
+    end = next(n for n in range(ecc, len(lines)) if lines[n] == "    Retired Pages")
+    one = tmp_path / "q-d-ecc-i4.txt"
+    header = next(n for n, line in enumerate(lines) if line.startswith("Attached GPUs")) + 1
+    one.write_text("\n".join(lines[:header] + [lines[start]] + lines[ecc:end]) + "\n")
+    alone = import_files([one])["gpus"][0]
+    assert reason(alone, "index") == "NotInSource" and reason(alone, "uuid") == "NotInSource"
+    assert alone["pci_bus_id"] == "00000000:00:08.0" and alone["ecc_errors"]["aggregate_corrected"] == 4
+    gpus = import_files([CAPTURES / V100X8, one][::order])["gpus"]
+    assert [g["index"] for g in gpus] == list(range(8))
+    assert [g["ecc_errors"]["aggregate_corrected"] for g in gpus] == [0, 0, 0, 0, 4, 0, 0, 0]
+
+
+def test_captures_of_two_machines_with_the_same_placeholder_uuids_are_refused():
+    """The contributors of these two captures (2x RTX 2070, 2x RTX A5000) replaced the UUIDs by the
+    same placeholders; the bus ids tell the machines apart."""
+    with pytest.raises(CaptureError, match="GPU GPU-12345678-aaaa-bbbb-cccc-0123456789ab is 00000000:81:00.0, "
+                                           "nvidia-smi-q-x_2xRTX2070_driver590.44.01_v13.xml says 00000000:01:00.0"):
+        import_files([CAPTURES / "nvidia-smi-q-x_2xRTX2070_driver590.44.01_v13.xml",
+                      CAPTURES / "nvidia-smi-q-x_2xRTX-A5000_driver590.44.01_v13.xml"])
+
+
+def test_two_captures_that_give_one_bus_id_two_uuids_are_refused(tmp_path):
+    one = q_i(tmp_path, A100X4, 7, 224, 441)
+    other = tmp_path / "other.txt"
+    other.write_text(one.read_text().replace("GPU-72d87681-01db-370e-567d-41afcf20fad0", "GPU-00000000-1111"))
+    with pytest.raises(CaptureError, match="other.txt: GPU 00000000:9E:00.0 is GPU-00000000-1111, q-i-224.txt "
+                                           "says GPU-72d87681-01db-370e-567d-41afcf20fad0: not captures of one node"):
+        import_files([one, other])

@@ -90,10 +90,12 @@ def test_an_unknown_format_names_the_file_and_the_formats_tried(tmp_path):
 
 
 def test_malformed_lines_are_named(tmp_path):
+    """A line that is not ibstat's is skipped and named in the import's notes; the ports are kept."""
     path = tmp_path / "ibstat.txt"
     path.write_text("CA 'mlx5_0'\n\tCA type: MT4129\n\tPort 1:\n\t\tState: Active\ngarbage here\n")
-    with pytest.raises(CaptureError, match="ibstat.txt: line 5: expected 'name: value', found 'garbage here'"):
-        import_files([path])
+    facts = import_files([path])
+    assert [p["state"] for p in facts["infiniband"]] == ["ACTIVE"]
+    assert facts["imported_from"][0]["notes"] == ["line 5 skipped, not ibstat output: 'garbage here'"]
     topo = tmp_path / "topo.txt"
     topo.write_text("\tGPU0\tGPU1\tCPU Affinity\tNUMA Affinity\nGPU0\t X \tNV18\t0-7\t0\n")
     with pytest.raises(CaptureError, match="topo.txt: the matrix has no row for GPU1"):

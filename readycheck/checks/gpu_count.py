@@ -5,7 +5,9 @@ all; the count is the first place it shows. Fewer GPUs than the pack expects
 fails; more fails too (wrong pack, or a node that is not what was ordered).
 
 For an imported capture, the count is the driver's "Attached GPUs" from its
-header, so a capture of one GPU (`nvidia-smi -q -i 0`) still counts the node.
+header, so a capture of one GPU (`nvidia-smi -q -i 0`) still counts the node
+(the count inventory.match compares with the order, too: one function,
+`readycheck.facts.views.gpu_count`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import no_gpus
 from readycheck.checks.lib.settings import not_configured
+from readycheck.facts.views import gpu_count
 from readycheck.findings import FAIL, PASS, Finding
 
 ID = "gpu.count"
@@ -27,9 +30,7 @@ def check(facts, settings):
     if not facts["nvidia"].get("nvml_available"):
         yield no_gpus(ID, facts)
         return
-    shown = len(facts["gpus"])
-    # An imported `nvidia-smi -q -i N` shows one GPU, but its header counts the node's GPUs.
-    found = facts["nvidia"].get("attached_gpus") or shown
+    shown, found = len(facts["gpus"]), gpu_count(facts)
     partial = f" (the capture shows {shown})" if found != shown else ""
     if found == expected:
         yield Finding(ID, PASS, "host", observed=found, expected=expected, message=f"{found} GPUs found{partial}")

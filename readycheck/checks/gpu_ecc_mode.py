@@ -16,7 +16,7 @@ and are skipped.
 from __future__ import annotations
 
 from readycheck.checks.lib.gpus import per_gpu_feature
-from readycheck.findings import FAIL, PASS, WARN, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, WARN, Finding, gpu_subject, nvidia_smi_id
 
 ID = "gpu.ecc_mode"
 SETTINGS: dict = {}
@@ -31,15 +31,15 @@ def check(facts, settings):
 def _judge(gpu):
     subject = gpu_subject(gpu)
     observed = {"current": gpu["ecc_mode_current"], "pending": gpu["ecc_mode_pending"]}
-    reboot = f"reboot the node (or reset the GPU: nvidia-smi -r -i {gpu['index']}) to apply it"
+    reboot = f"reboot the node (or reset the GPU: nvidia-smi -r -i {nvidia_smi_id(gpu)}) to apply it"
     if not observed["current"]:
         if observed["pending"]:
             return Finding(ID, FAIL, subject, observed, EXPECTED,
                            "ECC is off until the next reboot (enabling it is pending)", reboot)
         return Finding(ID, FAIL, subject, observed, EXPECTED, "ECC is off",
-                       f"enable ECC (nvidia-smi -i {gpu['index']} -e 1), then {reboot}")
+                       f"enable ECC (nvidia-smi -i {nvidia_smi_id(gpu)} -e 1), then {reboot}")
     if not observed["pending"]:
         return Finding(ID, WARN, subject, observed, EXPECTED,
                        "ECC is on now but is set to turn off at the next reboot",
-                       f"cancel the change before rebooting: nvidia-smi -i {gpu['index']} -e 1")
+                       f"cancel the change before rebooting: nvidia-smi -i {nvidia_smi_id(gpu)} -e 1")
     return Finding(ID, PASS, subject, observed, EXPECTED, "ECC is on")

@@ -17,7 +17,7 @@ from functools import partial
 
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import per_gpu_feature
-from readycheck.findings import FAIL, PASS, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, Finding, gpu_subject, nvidia_smi_id
 
 ID = "gpu.mig_mode"
 SETTINGS = {"expected": Setting("bool", False, "MIG mode the platform should be in")}
@@ -39,7 +39,7 @@ def _judge(expected, gpu):
         return Finding(ID, PASS, gpu_subject(gpu), found, expected, f"MIG is {_words(found)}")
     return Finding(ID, FAIL, gpu_subject(gpu), found, expected,
                    f"MIG is {_words(found)}, the platform runs with MIG {_words(expected)}",
-                   f"drain the node, set nvidia-smi -i {gpu['index']} -mig {int(expected)}, then reset the GPU")
+                   f"drain the node, set nvidia-smi -i {nvidia_smi_id(gpu)} -mig {int(expected)}, then reset the GPU")
 
 
 def _no_mig(gpu):

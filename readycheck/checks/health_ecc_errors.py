@@ -22,7 +22,7 @@ from functools import partial
 
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import counters_unread, per_gpu
-from readycheck.findings import FAIL, PASS, SKIP, WARN, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, SKIP, WARN, Finding, gpu_subject, nvidia_smi_id
 
 ID = "health.ecc_errors"
 SETTINGS = {
@@ -51,7 +51,7 @@ def _judge(max_volatile, max_aggregate, gpu):
     if observed["volatile_uncorrected"] > max_volatile:
         return Finding(ID, FAIL, subject, observed, expected,
                        f"{observed['volatile_uncorrected']} uncorrectable ECC errors since the last GPU reset",
-                       f"drain the node, reset the GPU (nvidia-smi -r -i {gpu['index']}) and re-run; "
+                       f"drain the node, reset the GPU (nvidia-smi -r -i {nvidia_smi_id(gpu)}) and re-run; "
                        "RMA it if they come back")
     if observed["aggregate_uncorrected"] > max_aggregate:
         return Finding(ID, WARN, subject, observed, expected,

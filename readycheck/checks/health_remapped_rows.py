@@ -16,7 +16,7 @@ from __future__ import annotations
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import no_gpus
 from readycheck.checks.lib.unread import reason
-from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject, nvidia_smi_id
 
 ID = "health.remapped_rows"
 SETTINGS = {"max_uncorrectable": Setting("int", 512, "uncorrectable remapped rows at which a GPU fails (RMA)")}
@@ -48,7 +48,8 @@ def _judge(gpu, limit):
     if observed["pending"]:
         return Finding(ID, FAIL, subject, observed, "no pending remap",
                        "a row remap is pending and applies only after a GPU reset",
-                       f"drain the node and reset the GPU (nvidia-smi -r -i {gpu['index']}) or reboot, then re-run")
+                       f"drain the node and reset the GPU (nvidia-smi -r -i {nvidia_smi_id(gpu)}) or reboot, "
+                       "then re-run")
     if observed["uncorrectable"] >= limit:
         return Finding(ID, FAIL, subject, observed, f"uncorrectable < {limit}",
                        f"{observed['uncorrectable']} uncorrectable remapped rows", "RMA the GPU")

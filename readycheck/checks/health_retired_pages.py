@@ -21,7 +21,7 @@ from functools import partial
 
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import counters_unread, per_gpu
-from readycheck.findings import FAIL, PASS, SKIP, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, SKIP, Finding, gpu_subject, nvidia_smi_id
 
 ID = "health.retired_pages"
 SETTINGS = {
@@ -55,7 +55,8 @@ def _judge(max_total, max_double_bit, gpu):
                          "RMA the GPU: too many uncorrectable memory errors"))
     if observed["pending"]:
         problems.append(("a page retirement is pending and applies only after a GPU reset",
-                         f"drain the node and reset the GPU (nvidia-smi -r -i {gpu['index']}) or reboot, then re-run"))
+                         f"drain the node and reset the GPU (nvidia-smi -r -i {nvidia_smi_id(gpu)}) or reboot, "
+                         "then re-run"))
     if problems:
         return Finding(ID, FAIL, subject, observed, expected, "; ".join(message for message, _ in problems),
                        problems[0][1])

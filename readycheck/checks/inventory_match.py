@@ -7,7 +7,9 @@ as a delivery checklist:
 
 - `system_model` and `system_serial` against the DMI product name (substring)
   and serial; `cpu_model` a substring of the CPU model; `gpu_model` a
-  substring of every GPU's name, `gpu_count` the number of GPUs;
+  substring of every GPU's name, `gpu_count` the number of GPUs (as gpu.count
+  counts them: an imported `nvidia-smi -q -i N` counts the driver's
+  "Attached GPUs", not the one GPU it shows);
 - `memory_gib`, the installed memory: MemTotal is that less what the firmware
   and kernel reserve, so it matches from 95 % of the ordered size up to it;
 - `hca_count` and `hca_model`: the RDMA devices with an InfiniBand port
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 from readycheck.checks.lib.gpus import contains, no_gpus
 from readycheck.checks.lib.unread import missing, probe_failure, reason
+from readycheck.facts.views import gpu_count
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject
 
 ID = "inventory.match"
@@ -110,7 +113,7 @@ def _gpu_model(facts, wanted):
 
 
 def _gpu_count(facts, wanted):
-    found = len(facts["gpus"])
+    found = gpu_count(facts)
     unread = "" if facts["nvidia"].get("nvml_available") else no_gpus(ID, facts).message
     return _finding("gpu_count", found == wanted, found, wanted, _says(f"{found} GPUs", found == wanted, wanted),
                     unread)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from readycheck.checks import Setting
 from readycheck.checks.lib.fabric import per_nvlink_gpu
 from readycheck.checks.lib.unread import missing
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, nvidia_smi_id
 
 ID = "nvlink.errors"
 SETTINGS = {
@@ -55,7 +55,7 @@ def check(facts, settings):
             note = f" (also unread: {'; '.join(unread)})" if unread else ""
             return Finding(ID, FAIL, subject, totals, expected, f"NVLink errors since the driver loaded: "
                            f"{'; '.join(over)}{note}",
-                           f"drain the node, reset the GPU (nvidia-smi -r -i {gpu['index']}) or reboot, run "
+                           f"drain the node, reset the GPU (nvidia-smi -r -i {nvidia_smi_id(gpu)}) or reboot, run "
                            "`dcgmi diag -r 2`, and call the platform vendor if the errors come back")
         if unread:
             return Finding(ID, UNKNOWN, subject, totals, expected, "; ".join(unread), READ_ERRORS)

@@ -12,7 +12,9 @@ inactive links; more active links than expected fails too (the rule pack does
 not match the platform). With `expected_version` set, an active link at
 another NVLink version fails. GPUs without NVLink (PCIe parts such as L40S
 and RTX 4090: NVML answers NotSupported or lists no link) are skipped, not
-failed. Links that could not be read are `unknown`.
+failed. Links that could not be read are `unknown`. A GPU for which an
+imported `nvidia-smi nvlink -s` says "all links are inActive" has 0 active
+links, and is judged so (how many links it has is not in that output).
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ def check(facts, settings):
         yield not_configured(ID, "expected_links")
         return
 
+    expected = {"active": wanted, "version": version}
+
+    def none_active(gpu):
+        observed = {"active": 0, "links": None, "inactive": "all", "versions": []}
+        if wanted == 0:
+            return Finding(ID, PASS, gpu_subject(gpu), observed, expected, "no NVLink active, as the platform has")
+        return Finding(ID, FAIL, gpu_subject(gpu), observed, expected,
+                       f"0 of {wanted} NVLinks active (nvidia-smi: all links are inactive)", RESET)
+
     def judge(gpu):
         subject = gpu_subject(gpu)
         links = gpu["nvlinks"]
@@ -49,7 +60,6 @@ def check(facts, settings):
         inactive = [link["link"] for link in links if not link["active"]]
         observed = {"active": len(active), "links": len(links), "inactive": inactive,
                     "versions": sorted({link["version"] for link in active if link["version"] is not None})}
-        expected = {"active": wanted, "version": version}
         if len(active) < wanted:
             down = f" (inactive: {', '.join(map(str, inactive))})" if inactive else ""
             return Finding(ID, FAIL, subject, observed, expected,
@@ -70,4 +80,4 @@ def check(facts, settings):
         at = f" at NVLink {version}" if version is not None else ""
         return Finding(ID, PASS, subject, observed, expected, f"{len(active)} NVLinks active{at}")
 
-    yield from per_nvlink_gpu(ID, facts, judge)
+    yield from per_nvlink_gpu(ID, facts, judge, none_active)

@@ -27,7 +27,8 @@ from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import no_gpus
 from readycheck.checks.lib.settings import not_configured
 from readycheck.checks.lib.unread import missing
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
+from readycheck.facts.views import gpu_count
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "topology.gpu_pairs"
 SETTINGS = {"expected_link": Setting("str", None, "connection every GPU pair must reach, in `nvidia-smi topo -m` "
@@ -43,8 +44,15 @@ def check(facts, settings):
         return
     pairs = {(p["gpu_a"], p["gpu_b"]): p for p in facts.get("topology") or []}
     indices = [gpu["index"] for gpu in gpus]
-    matrix = {f"GPU{a}": ["X" if a == b else (pairs.get((min(a, b), max(a, b))) or {}).get("link")
-                          for b in indices] for a in indices}
+    subjects = [gpu_subject(gpu) for gpu in gpus]  # by bus id where an imported `-q -i N` showed no index
+
+    def pair_of(i, j):
+        a, b = indices[i], indices[j]
+        return None if a is None or b is None else pairs.get((min(a, b), max(a, b)))
+
+    matrix = {subject.upper() if indices[i] is not None else subject:
+              ["X" if i == j else (pair_of(i, j) or {}).get("link") for j in range(len(gpus))]
+              for i, subject in enumerate(subjects)}
     wanted = settings["expected_link"]
     if wanted is None:
         yield not_configured(ID, "expected_link")._replace(observed=matrix)
@@ -57,13 +65,13 @@ def check(facts, settings):
     expected = f"{wanted} or closer between every GPU pair"
     short: dict[str, list[str]] = {}
     unread = []
-    for i, a in enumerate(indices):
-        for b in indices[i + 1:]:
-            pair = pairs.get((a, b))
+    for i in range(len(gpus)):
+        for j in range(i + 1, len(gpus)):
+            pair, name = pair_of(i, j), f"{subjects[i]}-{subjects[j]}"
             if pair is None or pair.get("link") is None:
-                unread.append(f"gpu{a}-gpu{b} {missing(pair, 'link')}")
+                unread.append(f"{name} {missing(pair, 'link')}")
             elif not _meets(pair["link"], wanted):
-                short.setdefault(pair["link"], []).append(f"gpu{a}-gpu{b}")
+                short.setdefault(pair["link"], []).append(name)
     count = len(indices) * (len(indices) - 1) // 2
     if short:
         below = "; ".join(f"{word}: {' '.join(names)}" for word, names in short.items())
@@ -94,8 +102,8 @@ def check(facts, settings):
 def _hidden_pairs(facts, indices):
     """Why a facts snapshot that shows one GPU may hide pairs ("" for a real single-GPU node): the driver
     counts more GPUs than shown (an imported `nvidia-smi -q -i N`), or the facts list pairs left unread."""
-    attached = facts["nvidia"].get("attached_gpus")
-    if attached is not None and attached > len(indices):
+    attached = gpu_count(facts)
+    if attached > len(indices):
         return f"the driver counts {attached} GPUs, the facts show {len(indices)}"
     unread = sorted({missing(p, "link") for p in facts.get("topology") or [] if p.get("link") is None})
     return f"GPU pairs listed but unread: {', '.join(unread)}" if unread else ""

@@ -12,6 +12,7 @@ The names most modules need are importable from here.
 
 from readycheck.facts.fields import SCHEMA_ID
 from readycheck.facts.record import (
+    ALL_LINKS_INACTIVE,
     FUNCTION_NOT_FOUND,
     GPU_IS_LOST,
     MALFORMED,
@@ -30,7 +31,7 @@ from readycheck.facts.record import (
 from readycheck.facts.snapshot import SnapshotError, dump_snapshot, empty_snapshot, load_snapshot
 
 __all__ = [
-    "FUNCTION_NOT_FOUND", "GPU_IS_LOST", "MALFORMED", "MIG_MODE", "NO_AFFINITY", "NO_PERMISSION", "NOT_COLLECTED",
-    "NOT_FOUND", "NOT_IN_SOURCE", "NOT_SUPPORTED", "SCHEMA_ID", "TIMEOUT", "UNPARSEABLE", "Record",
+    "ALL_LINKS_INACTIVE", "FUNCTION_NOT_FOUND", "GPU_IS_LOST", "MALFORMED", "MIG_MODE", "NO_AFFINITY", "NO_PERMISSION",
+    "NOT_COLLECTED", "NOT_FOUND", "NOT_IN_SOURCE", "NOT_SUPPORTED", "SCHEMA_ID", "TIMEOUT", "UNPARSEABLE", "Record",
     "SnapshotError", "Unreadable", "dump_snapshot", "empty_snapshot", "load_snapshot",
 ]

@@ -20,6 +20,7 @@ UNPARSEABLE = "Unparseable"
 MALFORMED = "Malformed"
 NO_AFFINITY = "NoAffinity"
 MIG_MODE = "MigMode"
+ALL_LINKS_INACTIVE = "AllLinksInactive"
 
 REASONS = {
     NOT_SUPPORTED: "the driver or device says it does not have this (NVML_ERROR_NOT_SUPPORTED)",
@@ -34,6 +35,7 @@ REASONS = {
     MALFORMED: "the value read has an unexpected form",
     NO_AFFINITY: "the device reports no NUMA node (-1)",
     MIG_MODE: "not readable while MIG is enabled",
+    ALL_LINKS_INACTIVE: "the GPU has NVLinks and none is active; nvidia-smi lists none of them",
 }
 
 class Unreadable(Exception):

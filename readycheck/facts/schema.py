@@ -55,7 +55,8 @@ def _nullable_obj(fields: dict[str, Schema]) -> Schema:
 
 
 GPU = _obj({
-    "index": {"type": "integer", "minimum": 0},
+    # null only in an import of some of a node's GPUs (`nvidia-smi -q -i N`), which does not show it
+    "index": {"type": ["integer", "null"], "minimum": 0},
     **{f: STR for f in ("name", "uuid", "serial", "board_part_number", "pci_bus_id", "pci_device_id",
                         "vbios_version", "inforom_version")},
     "memory_total_mib": NUM, "numa_node": INT,
@@ -204,6 +205,7 @@ _add_optional(LOAD, {
 _add_optional(FACTS_V1, {"imported_from": _arr(_obj({
     "file": {"type": "string"}, "format": {"type": "string"}, "timestamp": STR,
 }, reasons=False))})
+_add_optional(FACTS_V1["properties"]["imported_from"]["items"], {"notes": _arr({"type": "string"})})
 
 
 # JSON type -> the Python types json.loads gives for it. `type(v) in ...` (not isinstance) keeps

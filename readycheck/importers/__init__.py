@@ -9,8 +9,8 @@ of each says what it maps):
 
 | format (`source`) | command | module |
 |---|---|---|
-| `nvidia-smi-xml` | `nvidia-smi -q -x` (DTD v11, v12, v13) | `nvidia_smi_xml`, `nvidia_smi` |
-| `nvidia-smi-text` | `nvidia-smi -q`, `-q -i N` | `nvidia_smi_text`, `nvidia_smi` |
+| `nvidia-smi-xml` | `nvidia-smi -q -x` (DTD v10 to v13, none on 418) | `nvidia_smi_xml`, `nvidia_smi` |
+| `nvidia-smi-text` | `nvidia-smi -q`, `-q -i N`, `-q -d ...` (drivers 418 to 610+) | `nvidia_smi_text`, `nvidia_smi` |
 | `nvidia-smi-topo` | `nvidia-smi topo -m` | `topo` |
 | `nvidia-smi-nvlink` | `nvidia-smi nvlink -s` | `nvlink_status` |
 | `ibstat`, `ibstatus` | `ibstat`, `ibstatus` | `ibstat` |
@@ -39,11 +39,20 @@ judge the ports as on a live node. Judge it with the platform's pack
 (`--rules hgx-h100`) to read the fabric findings.
 
 Merging: GPUs are matched by UUID where both captures have a unique one, else
-by index (`topo -m` and `nvlink -s` number the GPUs themselves and are merged
-first; `-q` numbers them in the order it prints them). For a field two
-captures both have, the first non-null value wins. Two captures that give one
-GPU index different UUIDs are not of one node: refused. Ports merge by device
-and port; a `topo -m` capture adds the NUMA node of each NIC it places.
+by PCI bus id, else by index (`topo -m` and `nvlink -s` number the GPUs
+themselves and are merged first; `-q` numbers them in the order it prints
+them, and a `-q -i N` capture of some of the node's GPUs leaves the index
+null, `NotInSource`, until another capture of the node gives it). The order
+of the files does not matter. For a field two captures both have, the first
+non-null value wins. Two captures that give one GPU index or bus id different
+UUIDs are not of one node: refused. When the merged GPUs are fewer than the
+driver's "Attached GPUs", `probe_errors` (probe `nvml`) says the others are
+`NotInSource`. Ports merge by device and port; a `topo -m` capture adds the
+NUMA node of each NIC it places.
+
+`imported_from[].notes` lists what an importer skipped in that file and why
+(a line that is not the tool's output, such as a prompt pasted into an
+`ibstat` capture); it is empty for a clean capture.
 
 Captures are untrusted: larger than 64 MiB, NUL bytes or not UTF-8 is
 refused; XML is parsed with entity declarations refused (see
@@ -145,17 +154,23 @@ def merge(captures: list[Capture]) -> dict[str, Any]:
     source = "+".join(dict.fromkeys(capture.format for capture in captures))
     snapshot = empty_snapshot(collected_at=now.isoformat().replace("+00:00", "Z"), version=__version__,
                               source=source)
-    snapshot["imported_from"] = [{"file": c.source, "format": c.format, "timestamp": c.timestamp} for c in captures]
+    snapshot["imported_from"] = [{"file": c.source, "format": c.format, "timestamp": c.timestamp, "notes": c.notes}
+                                 for c in captures]
     host = empty_host(NOT_IN_SOURCE)
     host["unavailable"].update(dict.fromkeys(("psus", "block_devices", "filesystems"), NOT_IN_SOURCE))
     snapshot["host"] = host
     snapshot["nvidia"] = _nvidia(captures, source)
     gpus = _gpus(captures)
     snapshot["gpus"] = gpus
+    attached = snapshot["nvidia"].get("attached_gpus")
     snapshot["topology"] = next((c.topology for c in captures if c.topology is not None), None) \
         or _pairs_not_in_source(gpus)
     snapshot["infiniband"] = _ports(captures)
     errors = [error for capture in captures for error in capture.probe_errors]
+    if attached is not None and len(gpus) < attached:
+        errors.append({"probe": "nvml", "error": (
+            f"{source}: {len(gpus)} of the node's {attached} attached GPUs are in the capture (as with "
+            f"nvidia-smi -q -i N); the others are {NOT_IN_SOURCE}")})
     missing = {"xid": "no kernel log", "network": "no network interface list"}
     if not any(c.infiniband is not None for c in captures):
         missing["infiniband"] = "no ibstat or ibstatus"
@@ -201,15 +216,21 @@ def _gpus(captures: list[Capture]) -> list[dict[str, Any]]:
         for gpu in capture.gpus:
             target = _match(merged, gpu, uuids.count(gpu.values.get("uuid")) == 1, capture.source)
             if target is None:
-                target = Record(index=gpu.values["index"])
+                target = Record(index=None)
                 merged.append((target, capture.source))
             _overlay(target, gpu.values, gpu.unavailable)
     gpus = []
-    for record, _ in sorted(merged, key=lambda item: item[0].values["index"]):
+    for record, _ in sorted(merged, key=lambda item: _order(item[0].values)):
         _not_in_source(record, GPU_FIELDS)
         record.values = {name: record.values[name] for name in GPU_FIELDS}  # in the probe's order
         gpus.append(record.as_dict())
     return gpus
+
+
+def _order(gpu: dict[str, Any]) -> tuple:
+    """By index; GPUs no capture gave an index to last, by bus id."""
+    index = gpu.get("index")
+    return (index is None, index or 0, gpu.get("pci_bus_id") or "")
 
 
 def _not_in_source(record: Record, fields: tuple[str, ...]) -> None:
@@ -220,6 +241,7 @@ def _not_in_source(record: Record, fields: tuple[str, ...]) -> None:
 
 def _pairs_not_in_source(gpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
     pairs = []
+    gpus = [gpu for gpu in gpus if gpu["index"] is not None]  # a pair names its GPUs by index
     for i, a in enumerate(gpus):
         for b in gpus[i + 1:]:
             pair = Record(gpu_a=a["index"], gpu_b=b["index"])
@@ -229,18 +251,21 @@ def _pairs_not_in_source(gpus: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _match(merged: list[tuple[Record, str]], gpu: Record, unique_uuid: bool, source: str) -> Record | None:
-    uuid, index = gpu.values.get("uuid"), gpu.values["index"]
-    if uuid is not None and unique_uuid:
-        for record, _ in merged:
-            if record.values.get("uuid") == uuid:
+    """The merged GPU that `gpu` is: the first of its UUID (when unique in its capture: some collectors
+    write one placeholder UUID for every GPU), bus id and index that a merged GPU shares. Two captures
+    that place one GPU alike but give it different UUIDs or bus ids are of two nodes: refused."""
+    for key in ("uuid", "pci_bus_id", "index"):
+        value = gpu.values.get(key)
+        if value is None or (key == "uuid" and not unique_uuid):
+            continue
+        for record, first in merged:
+            if record.values.get(key) == value:
+                for other in ("uuid", "pci_bus_id"):
+                    ours, theirs = gpu.values.get(other), record.values.get(other)
+                    if ours is not None and theirs is not None and ours != theirs:
+                        raise CaptureError(f"{source}: GPU {value} is {ours}, {first} says {theirs}: "
+                                           "not captures of one node")
                 return record
-    for record, first in merged:
-        if record.values["index"] == index:
-            other = record.values.get("uuid")
-            if uuid is not None and other is not None and other != uuid:
-                raise CaptureError(f"{source}: GPU {index} is {uuid}, {first} says {other}: "
-                                   "not captures of one node")
-            return record
     return None
 
 

@@ -40,8 +40,9 @@ class CaptureError(InputError):
 @dataclass
 class Capture:
     """The facts one capture file carries. GPU and port records hold only the fields their
-    format has; `gpus` records always have `index`. `hca_numa_nodes` maps an HCA name to the
-    NUMA node a topology matrix places it on (applied to the ports of that HCA)."""
+    format has; `gpus` records always have `index` (None, with its reason, where the capture does
+    not show it). `hca_numa_nodes` maps an HCA name to the NUMA node a topology matrix places it on
+    (applied to the ports of that HCA). `notes` says what was skipped in the file and why."""
 
     format: str
     source: str = ""  # the file's name
@@ -53,6 +54,7 @@ class Capture:
     infiniband: list[Record] | None = None
     hca_numa_nodes: dict[str, int] = field(default_factory=dict)
     probe_errors: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def read_text(path: Path) -> str:

@@ -12,7 +12,11 @@ error counters: null, `NotInSource`. Indentation may be tabs or spaces (a
 pasted capture). A bond (`mlx5_bond_0`) is a CA like any other. ibstat stops
 at a device it cannot read with an `ibpanic:` line (`ibwarn:` for a warning):
 the ports before it are kept and the line goes to `probe_errors` (probe
-`infiniband`), so the capture is known to be incomplete.
+`infiniband`), so the capture is known to be incomplete. Any other line that
+is not the tool's (a shell prompt or a remark pasted into the capture, also
+before the first CA) is skipped and named in the file's
+`imported_from[].notes`: the ports around it are read as usual, and a port
+field it stood in for stays null, `NotInSource`.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import re
 
 from readycheck.facts import Record
 from readycheck.facts.decode import parse_rate_gbps, strip_code
-from readycheck.importers.common import Capture, CaptureError, first_line, quantity, reading, text_lines
+from readycheck.importers.common import Capture, first_line, quantity, reading, text_lines
 
 IBSTAT = "ibstat"
 IBSTATUS = "ibstatus"
@@ -57,7 +61,9 @@ IBSTATUS_PORT = {
 
 
 def detect_ibstat(text: str) -> bool:
-    return CA_LINE.match(first_line(text_lines(text[:4096]))) is not None
+    """A `CA '...'` line followed by an ibstat field (lines pasted before it are notes, not the format)."""
+    lines = [line for line in text_lines(text[:4096]) if line.strip()]
+    return any(CA_LINE.match(this) and FIELD_LINE.match(following) for this, following in zip(lines, lines[1:]))
 
 
 def detect_ibstatus(text: str) -> bool:
@@ -83,7 +89,10 @@ def parse_ibstat(text: str, source: str) -> Capture:
                 port.read(name, reader, ca.get(label))
             capture.infiniband.append(port)
         else:
-            label, raw = _field(line, source, number)
+            field = _field(capture, line, number) if ca else _skip(capture, line, number)
+            if field is None:
+                continue
+            label, raw = field
             if port is None:
                 ca[label] = raw
             elif label in IBSTAT_PORT:
@@ -103,15 +112,21 @@ def parse_ibstatus(text: str, source: str) -> Capture:
             port = Record(device=status.group(1), port=int(status.group(2)))
             capture.infiniband.append(port)
             continue
-        label, raw = _field(line, source, number)
-        if port is not None and label in IBSTATUS_PORT:
+        field = _field(capture, line, number) if port is not None else _skip(capture, line, number)
+        if port is None or field is None:
+            continue
+        label, raw = field
+        if label in IBSTATUS_PORT:
             name, reader = IBSTATUS_PORT[label]
             port.read(name, reader, raw)
     return capture
 
 
-def _field(line: str, source: str, number: int) -> tuple[str, str]:
+def _field(capture: Capture, line: str, number: int) -> tuple[str, str] | None:
+    """(name, value) of an indented `name: value` line; None, with a note, for a line that is not one."""
     match = FIELD_LINE.match(line)
-    if not match:
-        raise CaptureError(f"{source}: line {number}: expected 'name: value', found {line.strip()[:60]!r}")
-    return match.group(1), match.group(2)
+    return (match.group(1), match.group(2)) if match else _skip(capture, line, number)
+
+
+def _skip(capture: Capture, line: str, number: int) -> None:
+    capture.notes.append(f"line {number} skipped, not {capture.format} output: {line.strip()[:80]!r}")

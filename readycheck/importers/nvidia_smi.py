@@ -12,7 +12,13 @@ value, and where it sits in the XML and in the text, older names after newer:
   `current_power_limit`, SRAM/DRAM ECC counters;
 - DTD v13 / drivers 560+ and the 590+ text: `average_power_draw` ("Average
   Power Draw") instead of `power_draw`, SRAM uncorrectable split in parity and
-  SEC-DED.
+  SEC-DED. Where the average is N/A (Turing and older GeForce) the
+  instantaneous reading is the draw, as NVML's power usage is then;
+- text of drivers 610+: `Driver Version` and `CUDA Version` carry a
+  "[Deprecated; ...]" note and `KMD Version` / `CUDA UMD Version` lines follow
+  (read first; either way the version is kept as a plain dotted number), and
+  the current, requested and default power limits sit in a `GPU Ceiling
+  Power Limit` block.
 
 Values read the way the NVML probe stores them: W, MHz, MiB, °C; modes as
 booleans; clocks event reasons by NVML's names (`hw_slowdown`, ...); fabric
@@ -28,6 +34,13 @@ T.Limit headroom ("GPU T.Limit Temp") minus the offset. The memory offset is
 on the GPU's T.Limit scale and says nothing about a memory temperature, so
 `temperature_memory_max_c` is `NotInSource` then. Not in `-q` at all:
 `numa_node` (see `topo -m`), `nvlinks` (see `nvlink -s`), `energy_consumption_j`.
+
+A GPU's `index` is its place in a capture of the whole node. A capture of
+some of the node's GPUs (`nvidia-smi -q -i N`: "Attached GPUs" counts more
+GPUs than it shows) does not print the index: the Minor Number (/dev/nvidiaN)
+is not it (A100 nodes number 2,3,0,1,...), so `index` is null, `NotInSource`,
+and the GPU is known by its PCI bus id until a capture of the whole node
+(`-q`, `topo -m`, `nvlink -s`) is merged with it.
 """
 
 from __future__ import annotations
@@ -41,6 +54,8 @@ from readycheck.facts.decode import CLOCK_EVENT_REASONS, normal_bus_id, threshol
 from readycheck.importers.common import Capture, Node, flag, quantity, reading, snake
 
 XML, TEXT = 0, 1  # the column of the path tables each form reads
+VERSION = re.compile(r"(\d+(?:\.\d+)+)(?:\s*\[[^\]]*\])?")  # a note in brackets after it is dropped
+SECTION_ID = "@id"  # the bus id a GPU section is headed with (`<gpu id="...">`, `GPU 00000000:0C:00.0`)
 
 
 def _device_id(raw: str | None) -> str:
@@ -56,6 +71,26 @@ def _bus_id(raw: str | None) -> str:
     return normal_bus_id(reading(raw))
 
 
+def _version(raw: str | None) -> str:
+    """`610.57.04 [Deprecated; will be removed in CUDA 14.0. Use KMD Version instead]` → `610.57.04`."""
+    text = reading(raw)
+    match = VERSION.fullmatch(text)
+    if not match:
+        raise Unreadable(UNPARSEABLE, f"version {text!r} is not a dotted number")
+    return match.group(1)
+
+
+def _first_readable(reader: Reader, raws: list[str | None]) -> Any:
+    """The first of `raws` that `reader` can read; where none can, the first one's reason."""
+    first: Unreadable | None = None
+    for raw in raws:
+        try:
+            return reader(raw)
+        except Unreadable as exc:
+            first = first or exc
+    raise first or Unreadable(NOT_IN_SOURCE)
+
+
 Reader = Callable[[Any], Any]
 CELSIUS: Reader = functools.partial(quantity, unit="C")
 WATTS: Reader = functools.partial(quantity, unit="W")
@@ -67,6 +102,10 @@ WIDTH: Reader = functools.partial(quantity, unit="x")
 LINK = "pci/pci_gpu_link_info", "PCI/GPU Link Info"
 XML_POWER = ("gpu_power_readings", "power_readings")
 TEXT_POWER = ("GPU Power Readings", "Power Readings")
+TEXT_CEILING = "GPU Power Readings/GPU Ceiling Power Limit"  # drivers 610+
+# Read from the first of their paths that holds a value (an N/A average power draw gives way to the
+# instantaneous one); every other field from the first of its paths the capture has.
+FIRST_READABLE = frozenset({"power_draw_w"})
 
 # (facts field, reader, XML paths, text paths): the first path the capture has is read.
 FIELDS: tuple[tuple[str, Reader, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -74,7 +113,7 @@ FIELDS: tuple[tuple[str, Reader, tuple[str, ...], tuple[str, ...]], ...] = (
     ("uuid", reading, ("uuid",), ("GPU UUID",)),
     ("serial", reading, ("serial",), ("Serial Number",)),
     ("board_part_number", reading, ("board_part_number",), ("Board Part Number",)),
-    ("pci_bus_id", _bus_id, ("pci/pci_bus_id",), ("PCI/Bus Id",)),
+    ("pci_bus_id", _bus_id, ("pci/pci_bus_id", SECTION_ID), ("PCI/Bus Id", SECTION_ID)),
     ("pci_device_id", _device_id, ("pci/pci_device_id",), ("PCI/Device Id",)),
     ("vbios_version", reading, ("vbios_version",), ("VBIOS Version",)),
     ("inforom_version", reading, ("inforom_version/img_version",), ("Inforom Version/Image Version",)),
@@ -94,9 +133,11 @@ FIELDS: tuple[tuple[str, Reader, tuple[str, ...], tuple[str, ...]], ...] = (
      tuple(f"{s}/{f}" for s in TEXT_POWER
            for f in ("Power Draw", "Average Power Draw", "Instantaneous Power Draw"))),
     ("power_limit_w", WATTS, ("gpu_power_readings/current_power_limit", "power_readings/enforced_power_limit"),
-     ("GPU Power Readings/Current Power Limit", "Power Readings/Enforced Power Limit")),
+     ("GPU Power Readings/Current Power Limit", f"{TEXT_CEILING}/Current Power Limit",
+      "Power Readings/Enforced Power Limit")),
     *((f"power_limit_{kind}_w", WATTS, tuple(f"{s}/{kind}_power_limit" for s in XML_POWER),
-       tuple(f"{s}/{kind.title()} Power Limit" for s in TEXT_POWER)) for kind in ("default", "min", "max")),
+       tuple(f"{s}/{kind.title()} Power Limit" for s in (*TEXT_POWER, TEXT_CEILING)))
+      for kind in ("default", "min", "max")),
     ("clocks_sm_mhz", MHZ, ("clocks/sm_clock",), ("Clocks/SM",)),
     ("clocks_mem_mhz", MHZ, ("clocks/mem_clock",), ("Clocks/Memory",)),
     ("clocks_max_sm_mhz", MHZ, ("max_clocks/sm_clock",), ("Max Clocks/SM",)),
@@ -169,11 +210,18 @@ GROUPS = (
 FABRIC = (("fabric/state", "fabric/status", "fabric/cliqueId"), ("Fabric/State", "Fabric/Status", "Fabric/CliqueId"))
 
 
+# The header's versions (facts field, XML paths, text paths), 610+ names first.
+HEADER = (
+    ("driver_version", ("driver_version",), ("KMD Version", "Driver Version")),
+    ("cuda_driver_version", ("cuda_version",), ("CUDA UMD Version", "CUDA Version")),
+)
+
+
 def header(capture: Capture, top: Node, column: int) -> None:
     """Driver and CUDA version from the log's header; nvidia-smi answered, so NVML was there."""
     nvidia = Record(nvml_available=True, nvml_error=None)
-    nvidia.read("driver_version", reading, top.get(("driver_version", "Driver Version")[column]))
-    nvidia.read("cuda_driver_version", reading, top.get(("cuda_version", "CUDA Version")[column]))
+    for name, *paths in HEADER:
+        nvidia.read(name, _version, top.get(*paths[column]))
     capture.nvidia = nvidia
     try:
         capture.timestamp = reading(top.get(("timestamp", "Timestamp")[column]))
@@ -181,41 +229,29 @@ def header(capture: Capture, top: Node, column: int) -> None:
         capture.timestamp = None
 
 
-def section_count_note(capture: Capture, top: Node, column: int, found: int) -> None:
-    """A capture that shows fewer GPUs than the node has (`nvidia-smi -q -i N`, an edited file) says so."""
+def read_gpus(capture: Capture, top: Node, gpus: list[Node], column: int) -> None:
+    """Every GPU section, and the node's GPU count from the header ("Attached GPUs", kept as
+    `attached_gpus`: gpu.count judges the node by it, also when the capture shows fewer).
+
+    A capture of the whole node lists its GPUs in NVML's order, so the n-th is index n. One that
+    shows fewer (`nvidia-smi -q -i 3`) prints no index: each GPU's is null, `NotInSource`, and the
+    merge gives it the index another capture of the node shows for its UUID or bus id."""
     try:
         attached = quantity(top.get(("attached_gpus", "Attached GPUs")[column]))
     except Unreadable:
-        return
-    if capture.nvidia is not None:
-        capture.nvidia.set("attached_gpus", attached)  # the node's count, which gpu.count judges
-    if attached != found:
-        capture.probe_errors.append({"probe": "nvml", "error": (
-            f"{capture.format}: {found} of the node's {attached} attached GPUs are in the capture "
-            f"(as with nvidia-smi -q -i N); the others are {NOT_IN_SOURCE}")})
+        attached = None  # a trimmed capture: taken as the whole node, as it shows no other count
+    else:
+        if capture.nvidia is not None:
+            capture.nvidia.set("attached_gpus", attached)
+    whole = attached is None or attached == len(gpus)
+    capture.gpus = [read_gpu(index if whole else None, gpu, column) for index, gpu in enumerate(gpus)]
 
 
-def read_gpus(top: Node, gpus: list[Node], column: int) -> list[Record]:
-    """Every GPU section, numbered as NVML numbers the node's GPUs.
-
-    A whole node's capture lists its GPUs in order: 0, 1, 2... A capture of some GPUs of many
-    (`nvidia-smi -q -i 3`) keeps each GPU's own number, its minor number (/dev/nvidia3), so its
-    serial and faults stay with gpu3 when merged with a `topo -m` of the whole node."""
-    indexes = list(range(len(gpus)))
-    try:
-        attached = quantity(top.get(("attached_gpus", "Attached GPUs")[column]))
-        if attached != len(gpus):
-            minors = [int(quantity(gpu.get(("minor_number", "Minor Number")[column]))) for gpu in gpus]
-            if len(set(minors)) == len(minors):
-                indexes = minors
-    except Unreadable:
-        pass
-    return [read_gpu(index, gpu, column) for index, gpu in zip(indexes, gpus)]
-
-
-def read_gpu(index: int, gpu: Node, column: int) -> Record:
-    """One GPU's facts from its `<gpu>` element or `GPU 0000...` section."""
+def read_gpu(index: int | None, gpu: Node, column: int) -> Record:
+    """One GPU's facts from its `<gpu>` element or `GPU 0000...` section (`index` None: not in the capture)."""
     record = Record(index=index)
+    if index is None:
+        record.missing("index", NOT_IN_SOURCE)
     for name, reader, *paths in FIELDS:
         _read(record, name, reader, gpu, paths[column])
     _thresholds(record, gpu, column)
@@ -231,7 +267,10 @@ def read_gpu(index: int, gpu: Node, column: int) -> Record:
 
 
 def _read(record: Record, name: str, reader: Reader, gpu: Node, paths: tuple[str, ...]) -> None:
-    record.read(name, reader, gpu.get(*paths))
+    if name in FIRST_READABLE:
+        record.read(name, _first_readable, reader, [node.value for node in map(gpu.find, paths) if node is not None])
+    else:
+        record.read(name, reader, gpu.get(*paths))
 
 
 def _thresholds(record: Record, gpu: Node, column: int) -> None:

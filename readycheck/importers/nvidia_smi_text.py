@@ -3,8 +3,8 @@
 The text is read into a tree by indentation. A GPU is a `GPU 00000000:19:00.0`
 line at the left margin: the GPUs are counted from those sections, not from
 the header's "Attached GPUs" (`-q -i N` shows one GPU of many; the snapshot
-then holds that one, indexed 0, and `probe_errors` says the rest are not in
-the source). `MIG Device` sections inside a GPU are instances of that GPU,
+then holds that one, its index not in the capture, and `probe_errors` says
+the rest are not in the source). `MIG Device` sections inside a GPU are instances of that GPU,
 not GPUs; their counters are not read.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from readycheck.importers.common import Capture, Node, text_lines
-from readycheck.importers.nvidia_smi import TEXT, header, read_gpus, section_count_note
+from readycheck.importers.nvidia_smi import SECTION_ID, TEXT, header, read_gpus
 
 NAME = "nvidia-smi-text"
 
@@ -30,8 +30,7 @@ def parse(text: str, source: str) -> Capture:
     top, gpus = _tree(text_lines(text))
     capture = Capture(NAME)
     header(capture, top, TEXT)
-    capture.gpus = read_gpus(top, gpus, TEXT)
-    section_count_note(capture, top, TEXT, len(gpus))
+    read_gpus(capture, top, gpus, TEXT)
     return capture
 
 
@@ -51,6 +50,7 @@ def _tree(lines: list[str]) -> tuple[Node, list[Node]]:
             stack.pop()
         parent = stack[-1][1]
         if indent == 0 and GPU_SECTION.fullmatch(key):
+            node.children[SECTION_ID] = Node(key[len("GPU "):])
             gpus.append(node)
         parent.children.setdefault(key, node)
         stack.append((indent, node))

@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from readycheck.importers.common import Capture, CaptureError, Node
-from readycheck.importers.nvidia_smi import XML, header, read_gpus, section_count_note
+from readycheck.importers.nvidia_smi import SECTION_ID, XML, header, read_gpus
 
 NAME = "nvidia-smi-xml"
 
@@ -40,9 +40,13 @@ def parse(text: str, source: str) -> Capture:
     capture = Capture(NAME)
     top = Node(children={child.tag: _node(child) for child in root if child.tag != "gpu"})
     header(capture, top, XML)
-    gpus = root.findall("gpu")
-    capture.gpus = read_gpus(top, [_node(gpu) for gpu in gpus], XML)
-    section_count_note(capture, top, XML, len(gpus))
+    gpus = []
+    for element in root.findall("gpu"):
+        gpu = _node(element)
+        if element.get("id"):
+            gpu.children[SECTION_ID] = Node(element.get("id"))
+        gpus.append(gpu)
+    read_gpus(capture, top, gpus, XML)
     return capture
 
 

@@ -10,8 +10,10 @@ CPU interconnect (PIX, PXB, PHB or NODE), and the merge gives that node to the
 ports of that HCA where their own capture lacks it. A NIC only `SYS` from
 every GPU gets no node: which of the other sockets is not in the matrix.
 CPU affinity and the "GPU NUMA ID" column (present on newer drivers) are not
-facts. Columns may be split by tabs or, once pasted, by spaces; ANSI escape
-codes in the header are ignored.
+facts. Columns are split by tabs, as nvidia-smi prints them, so an empty cell
+stays a cell (Windows prints no CPU or NUMA affinity: the GPU's `numa_node` is
+then null, `NotSupported`), or, in a paste that turned tabs into spaces, by
+runs of spaces; ANSI escape codes in the header are ignored.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ def parse(text: str, source: str) -> Capture:
     columns = [word for word in lines[start].split() if DEVICE.fullmatch(word)]
     rows: dict[str, list[str]] = {}
     for number, line in enumerate(lines[start + 1:], start=start + 2):
-        words = line.split()
-        if not words or words[0] == "Legend:":
+        words = _cells(line)
+        if not line.strip() or words[0] == "Legend:":
             break
         if words[0] not in columns or len(words) < len(columns) + 1:
             raise CaptureError(f"{source}: line {number}: expected a row of {len(columns)} connections, "
@@ -62,6 +64,11 @@ def parse(text: str, source: str) -> Capture:
         if node is not None:
             capture.hca_numa_nodes[names.get(nic, nic)] = node
     return capture
+
+
+def _cells(line: str) -> list[str]:
+    """A row's cells: tab-separated as printed (empty cells kept), else split at spaces (a paste)."""
+    return [cell.strip() for cell in line.split("\t")] if "\t" in line else line.split()
 
 
 def _gpu(name: str, row: list[str], width: int) -> Record:

@@ -52,7 +52,7 @@ def render(report: Report) -> str:
             out.append("| GPU | model | serial | VBIOS | PCI |")
             out.append("|---|---|---|---|---|")
             for g in gpus:
-                out.append(f"| {g.get('index')} | {escape(g.get('name'))} | {escape(g.get('serial'))} | "
+                out.append(f"| {escape(g.get('index'))} | {escape(g.get('name'))} | {escape(g.get('serial'))} | "
                            f"{escape(g.get('vbios_version'))} | {escape(g.get('pci_bus_id'))} |")
             out.append("")
     return "\n".join(out)

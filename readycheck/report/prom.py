@@ -94,7 +94,8 @@ def render(report: Report) -> str:
         for gpu in facts.get("gpus") or []:
             for name, key, doc in GPU_READINGS:
                 if gpu.get(key) is not None:
-                    out.add(name, doc, dict(where, gpu=gpu.get("index"), uuid=gpu.get("uuid") or ""), gpu[key])
+                    index = "" if gpu.get("index") is None else gpu["index"]  # an imported `-q -i N` lacks it
+                    out.add(name, doc, dict(where, gpu=index, uuid=gpu.get("uuid") or ""), gpu[key])
     for rack in report.racks:
         for name, attribute, doc in RACK_READINGS:
             value = getattr(rack, attribute)

@@ -19,8 +19,9 @@ from functools import partial
 from typing import Any
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.gpus import per_gpu_feature
-from readycheck.checks.lib.unread import probe_failure
+from readycheck.checks.lib.gpus import no_gpus, per_gpu_feature
+from readycheck.checks.lib.unread import probe_failure, reason
+from readycheck.facts import ALL_LINKS_INACTIVE
 from readycheck.findings import SKIP, UNKNOWN, Finding, gpu_subject, port_subject
 
 NO_HCA = "no InfiniBand or RoCE HCA on this node (/sys/class/infiniband is empty)"
@@ -38,14 +39,24 @@ def no_nvlink(check_id: str, gpu: dict[str, Any]) -> Finding:
                    message=f"{gpu.get('name') or 'this GPU'} has no NVLink (a PCIe part): nothing to judge")
 
 
-def per_nvlink_gpu(check_id: str, facts: dict[str, Any],
-                   judge: Callable[[dict[str, Any]], Finding]) -> Iterator[Finding]:
+def per_nvlink_gpu(check_id: str, facts: dict[str, Any], judge: Callable[[dict[str, Any]], Finding],
+                   none_active: Callable[[dict[str, Any]], Finding] | None = None) -> Iterator[Finding]:
     """One finding per GPU: `skip` for a GPU without NVLink, `unknown` where its links could not be
-    read, else `judge(gpu)` (which may rely on `gpu["nvlinks"]` being a non-empty list)."""
+    read, else `judge(gpu)` (which may rely on `gpu["nvlinks"]` being a non-empty list). A GPU whose
+    links are not listed because none is active (`AllLinksInactive`: an imported `nvidia-smi nvlink -s`)
+    gets `none_active(gpu)` where given (a count of 0 active links), else `unknown` like unread links."""
     def judge_links(gpu: dict[str, Any]) -> Finding:
         return judge(gpu) if gpu["nvlinks"] else no_nvlink(check_id, gpu)
 
-    yield from per_gpu_feature(check_id, facts, ("nvlinks",), judge_links, partial(no_nvlink, check_id))
+    if not facts["gpus"]:
+        yield no_gpus(check_id, facts)
+        return
+    for gpu in facts["gpus"]:
+        if none_active is not None and reason(gpu, "nvlinks", None) == ALL_LINKS_INACTIVE:
+            yield none_active(gpu)
+        else:
+            yield from per_gpu_feature(check_id, {**facts, "gpus": [gpu]}, ("nvlinks",), judge_links,
+                                       partial(no_nvlink, check_id))
 
 
 def unread_ports(check_id: str, facts: dict[str, Any]) -> Finding | None:
