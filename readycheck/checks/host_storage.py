@@ -26,6 +26,7 @@ from __future__ import annotations
 from readycheck.checks import Setting
 from readycheck.checks.lib.settings import not_configured
 from readycheck.checks.lib.unread import lacks, missing, reason
+from readycheck.facts.views import nvme_drives
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding
 
 ID = "host.storage"
@@ -47,7 +48,7 @@ def check(facts, settings):
     host = facts["host"]
     drives = host.get("block_devices") or []
     unread = reason(host, "block_devices", None) if not drives else None
-    nvme = [drive for drive in drives if drive.get("transport") == "nvme"]
+    nvme = nvme_drives(facts)
     if not settings["min_nvme_drives"] and not settings["mounts"] and not nvme:
         yield not_configured(ID, "min_nvme_drives")
         return

@@ -31,9 +31,10 @@ The order file (`--order`) says what to compare.
 
 from __future__ import annotations
 
+from readycheck.checks.lib.fabric import unread_ports
 from readycheck.checks.lib.gpus import contains, no_gpus
-from readycheck.checks.lib.unread import missing, probe_failure, reason
-from readycheck.facts.views import gpu_count
+from readycheck.checks.lib.unread import missing, reason
+from readycheck.facts.views import gpu_count, infiniband_hcas, nvme_drives
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject
 
 ID = "inventory.match"
@@ -54,11 +55,28 @@ def check(facts, settings, order=None):
     if not items:
         yield Finding(ID, SKIP, "host", message=f"{order.path} names nothing to compare")
         return
+    parts = _parts(facts)
     for key, judge in _ITEMS.items():
         if key in items:
-            yield judge(facts, items[key])
+            yield judge(key, facts, parts, items[key])
     if "nvme_count" in items or "nvme_size_tb" in items:
-        yield _nvme(facts, items.get("nvme_count"), items.get("nvme_size_tb"))
+        yield _nvme(parts["nvme"], items.get("nvme_count"), items.get("nvme_size_tb"))
+
+
+def _parts(facts):
+    """Each kind of part the order names: (subject -> the part, why none could be listed or "")."""
+    host, gpus_unread = facts["host"], "" if facts["gpus"] else no_gpus(ID, facts).message
+    why = reason(host, "block_devices", None)
+    drives = nvme_drives(facts)
+    ib_error = unread_ports(ID, facts)
+    return {
+        "gpus": ({gpu_subject(g): g for g in facts["gpus"]}, gpus_unread),
+        "nvme": ({d["name"]: d for d in drives},
+                 f"block_devices unavailable ({why})" if why and not host.get("block_devices") else ""),
+        "hcas": ({device: {"name": kind} for device, kind in infiniband_hcas(facts).items()},
+                 ib_error.message if ib_error else ("" if facts.get("infiniband") is not None
+                                                    else "InfiniBand ports not collected")),
+    }
 
 
 def _finding(key, ok, observed, expected, message, unread=""):
@@ -73,115 +91,70 @@ def _says(text, ok, wanted):
     return text if ok else f"{text}, the order says {wanted}"
 
 
-def _substring(key, holder, field, label):
-    """An item that a fact must contain (case ignored), such as the CPU model."""
-    def judge(facts, wanted):
+def _fact(holder, field, label, matches):
+    """An item one fact must match (the CPU model contains the ordered one; the serial is it)."""
+    def judge(key, facts, parts, wanted):
         obj = holder(facts)
         found = obj.get(field)
-        ok = contains(found, wanted)
+        ok = found is not None and matches(found, wanted)
         return _finding(key, ok, found, wanted, _says(f"{label} {found}", ok, wanted), missing(obj, field))
     return judge
 
 
-def _system_serial(facts, wanted):
-    dmi = facts["host"]["dmi"]
-    found = dmi.get("product_serial")
-    ok = found is not None and found.strip() == wanted.strip()
-    return _finding("system_serial", ok, found, wanted, _says(f"serial {found}", ok, wanted),
-                    missing(dmi, "product_serial"))
-
-
-def _memory(facts, wanted_gib):
+def _memory(key, facts, parts, wanted_gib):
     host = facts["host"]
     mib = host.get("memory_total_mib")
     gib = None if mib is None else round(mib / 1024, 1)
     ok = gib is not None and wanted_gib * (1 - MEMORY_RESERVED) <= gib <= wanted_gib
-    return _finding("memory_gib", ok, gib, wanted_gib,
-                    _says(f"MemTotal {gib} GiB", ok, f"{wanted_gib:g} GiB installed"),
+    return _finding(key, ok, gib, wanted_gib, _says(f"MemTotal {gib} GiB", ok, f"{wanted_gib:g} GiB installed"),
                     missing(host, "memory_total_mib"))
 
 
-def _gpus_unread(facts):
-    return "" if facts["gpus"] else no_gpus(ID, facts).message
+def _every(kind):
+    """Every part of a kind is of the ordered model (GPU names, HCA types)."""
+    def judge(key, facts, parts, wanted):
+        found, unread = parts[kind]
+        names = {subject: part.get("name") for subject, part in found.items()}
+        wrong = [f"{subject} {name}" for subject, name in names.items() if not contains(name, wanted)]
+        unread = unread or ("" if names else f"no {kind[:-1].upper()} in the facts")
+        return _finding(key, not wrong, sorted(set(names.values()), key=str), wanted,
+                        f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(names)} x {wanted}", unread)
+    return judge
 
 
-def _gpu_model(facts, wanted):
-    names = {gpu_subject(g): g.get("name") for g in facts["gpus"]}
-    wrong = [f"{subject} {name}" for subject, name in names.items() if not contains(name, wanted)]
-    return _finding("gpu_model", not wrong, sorted(set(names.values()), key=str), wanted,
-                    f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(names)} x {wanted}", _gpus_unread(facts))
+def _count(kind, label):
+    def judge(key, facts, parts, wanted):
+        found, unread = parts[kind]
+        if kind == "gpus":  # as gpu.count counts: no GPU with NVML up is 0 GPUs, not an unread count
+            found = range(gpu_count(facts))
+            unread = "" if facts["nvidia"].get("nvml_available") else no_gpus(ID, facts).message
+        number = len(found)
+        return _finding(key, number == wanted, number, wanted, _says(f"{number} {label}", number == wanted, wanted),
+                        unread)
+    return judge
 
 
-def _gpu_count(facts, wanted):
-    found = gpu_count(facts)
-    unread = "" if facts["nvidia"].get("nvml_available") else no_gpus(ID, facts).message
-    return _finding("gpu_count", found == wanted, found, wanted, _says(f"{found} GPUs", found == wanted, wanted),
-                    unread)
+def _serials(kind):
+    """Serials of a kind of part against the delivery note's: every difference named. A serial found
+    that is not on the note fails outright; one on the note not found is `unknown` while some serial
+    could not be read (it may be that one)."""
+    def judge(key, facts, parts, wanted):
+        found_parts, unread = parts[kind]
+        unread = unread or "; ".join(f"{subject} {missing(part, 'serial')}" for subject, part in found_parts.items()
+                                     if part.get("serial") is None)
+        found = {part["serial"]: subject for subject, part in found_parts.items() if part.get("serial") is not None}
+        absent = [s for s in wanted if s not in found]
+        extra = [f"{s} ({place})" for s, place in found.items() if s not in wanted]
+        problems = ([f"on the order, not found: {', '.join(absent)}"] if absent else []) + \
+                   ([f"found, not on the order: {', '.join(extra)}"] if extra else [])
+        return _finding(key, not problems, sorted(found), sorted(wanted),
+                        "; ".join(problems) or f"all {len(wanted)} serials found", "" if extra else unread)
+    return judge
 
 
-def _serials(key, parts, where, wanted, unread):
-    """Serials of `parts` (GPUs, drives; `where` names one) against the delivery note's: every difference named.
-
-    A serial found that is not on the note fails outright; one on the note that was not found is
-    `unknown` while some serial could not be read (it may be that one)."""
-    unread = unread or "; ".join(f"{where(p)} {missing(p, 'serial')}" for p in parts if p.get("serial") is None)
-    found = {p["serial"]: where(p) for p in parts if p.get("serial") is not None}
-    absent = [s for s in wanted if s not in found]
-    extra = [f"{s} ({place})" for s, place in found.items() if s not in wanted]
-    problems = ([f"on the order, not found: {', '.join(absent)}"] if absent else []) + \
-               ([f"found, not on the order: {', '.join(extra)}"] if extra else [])
-    return _finding(key, not problems, sorted(found), sorted(wanted),
-                    "; ".join(problems) or f"all {len(wanted)} serials found", "" if extra else unread)
-
-
-def _gpu_serials(facts, wanted):
-    return _serials("gpu_serials", facts["gpus"], gpu_subject, wanted, _gpus_unread(facts))
-
-
-def _nvme_drives(facts):
-    """The local NVMe drives, and why none could be listed (empty when they could)."""
-    host = facts["host"]
-    drives = host.get("block_devices") or []
-    why = reason(host, "block_devices", None)
-    unread = f"block_devices unavailable ({why})" if why and not drives else ""
-    return [d for d in drives if d.get("transport") == "nvme"], unread
-
-
-def _nvme_serials(facts, wanted):
-    drives, unread = _nvme_drives(facts)
-    return _serials("nvme_serials", drives, lambda drive: drive["name"], wanted, unread)
-
-
-def _ib_unread(facts):
-    """Why the facts cannot say which HCAs the node has ("" when the InfiniBand probe ran)."""
-    error = probe_failure(facts, "infiniband")
-    if error:
-        return f"InfiniBand ports not read: {error}"
-    return "" if facts.get("infiniband") is not None else "InfiniBand ports not collected"
-
-
-def _hcas(facts):
-    """HCA device -> its type, for the devices with an InfiniBand port."""
-    return {p["device"]: p.get("hca_type") for p in facts.get("infiniband") or []
-            if p.get("link_layer") == "InfiniBand"}
-
-
-def _hca_count(facts, wanted):
-    found = len(_hcas(facts))
-    return _finding("hca_count", found == wanted, found, wanted,
-                    _says(f"{found} InfiniBand HCAs", found == wanted, wanted), _ib_unread(facts))
-
-
-def _hca_model(facts, wanted):
-    hcas = _hcas(facts)
-    wrong = [f"{device} {kind}" for device, kind in hcas.items() if not contains(kind, wanted)]
-    return _finding("hca_model", not wrong, sorted(set(hcas.values()), key=str), wanted,
-                    f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(hcas)} x {wanted}",
-                    _ib_unread(facts) or ("" if hcas else "no InfiniBand HCA in the facts"))
-
-
-def _nvme(facts, count, size_tb):
-    drives, unread = _nvme_drives(facts)
+def _nvme(nvme, count, size_tb):
+    by_name, unread = nvme
+    drives = list(by_name.values())
     sized = [d for d in drives if d.get("size_bytes") is not None]
     ordered = [d for d in sized if size_tb is None or abs(d["size_bytes"] / 1e12 - size_tb) <= SIZE_TOLERANCE * size_tb]
     others = [f"{d['name']} {d['size_bytes'] / 1e12:.2f} TB" for d in sized if d not in ordered]
@@ -195,14 +168,15 @@ def _nvme(facts, count, size_tb):
 
 
 _ITEMS = {
-    "system_model": _substring("system_model", lambda f: f["host"]["dmi"], "product_name", "system"),
-    "system_serial": _system_serial,
-    "cpu_model": _substring("cpu_model", lambda f: f["host"], "cpu_model", "CPU"),
+    "system_model": _fact(lambda f: f["host"]["dmi"], "product_name", "system", contains),
+    "system_serial": _fact(lambda f: f["host"]["dmi"], "product_serial", "serial",
+                           lambda found, wanted: found.strip() == wanted.strip()),
+    "cpu_model": _fact(lambda f: f["host"], "cpu_model", "CPU", contains),
     "memory_gib": _memory,
-    "gpu_model": _gpu_model,
-    "gpu_count": _gpu_count,
-    "gpu_serials": _gpu_serials,
-    "hca_count": _hca_count,
-    "hca_model": _hca_model,
-    "nvme_serials": _nvme_serials,
+    "gpu_model": _every("gpus"),
+    "gpu_count": _count("gpus", "GPUs"),
+    "gpu_serials": _serials("gpus"),
+    "hca_count": _count("hcas", "InfiniBand HCAs"),
+    "hca_model": _every("hcas"),
+    "nvme_serials": _serials("nvme"),
 }

@@ -1,7 +1,7 @@
 """inventory.match: the healthy HGX H100 facts against the DGX H100 order, in TOML and CSV, item by item."""
 
 import pytest
-from factsbuilder import hgx_h100, nvme_drive, with_gpu
+from factsbuilder import hgx_h100, nvme_drive, run_check, with_gpu
 from test_order import ORDERS
 
 from readycheck.checks import inventory_match
@@ -11,7 +11,7 @@ ORDER_FILES = [ORDERS / "dgx-h100.toml", ORDERS / "dgx-h100.csv"]
 
 
 def run(facts, order):
-    return {f.subject: f for f in inventory_match.check(facts, {}, order=order)}
+    return {f.subject: f for f in run_check(inventory_match.ID, facts, "base", order=order)}
 
 
 def order(**items):
@@ -109,5 +109,11 @@ def test_no_hca_on_a_node_whose_probe_ran_still_fails_the_count():
 
 
 def test_no_order_or_an_empty_one_is_skipped():
-    assert [f.status for f in inventory_match.check(hgx_h100(), {})] == ["skip"]
-    assert [f.status for f in inventory_match.check(hgx_h100(), {}, order=order())] == ["skip"]
+    assert [f.status for f in run_check(inventory_match.ID, hgx_h100(), "base")] == ["skip"]
+    assert [f.status for f in run_check(inventory_match.ID, hgx_h100(), "base", order=order())] == ["skip"]
+
+
+def test_gpus_lost_with_nvml_up_are_counted_as_missing_not_unread():
+    facts = hgx_h100(gpus=0)  # NVML answers, no GPU enumerates: every GPU fell off the bus
+    finding = run(facts, order(gpu_count=8))["order:gpu_count"]
+    assert (finding.status, finding.observed) == ("fail", 0)
