@@ -4,6 +4,7 @@ by `MockupFiles`. tests/test_bmc_redfish.py runs the same against DMTF's own moc
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import os
@@ -129,6 +130,16 @@ def test_a_limit_the_bmc_does_not_set_and_a_missing_resource(tmp_path):
     assert "ThermalSubsystem/Fans" in found["error"]  # a linked resource that is not there is the BMC's fault
 
 
+def test_a_resource_of_an_odd_shape_spoils_only_its_own_values(tmp_path):
+    folder = mockup(tmp_path, "healthy")
+    metrics = folder / "Chassis/1U/ThermalSubsystem/ThermalMetrics/index.json"
+    metrics.write_text(json.dumps({"TemperatureSummaryCelsius": ["Intake", 24.8]}))
+    host, found, _ = read(folder)
+    assert host["inlet_temperature_c"] is None and host["unavailable"]["inlet_temperature_c"] == "BmcError"
+    assert "unexpected shape (AttributeError)" in found["error"]
+    assert [p["ok"] for p in host["psus"]] == [True, True] and host["chassis_power_w"] == 374.0
+
+
 # SMBIOS type 42 records built here byte by byte to the layout of DMTF DSP0270 (Redfish Host Interface
 # Specification) as tianocore/edk2 RedfishPkg/Include/IndustryStandard/RedfishHostInterface.h lays it out;
 # no capture of a real one was at hand.
@@ -233,7 +244,8 @@ def test_options(monkeypatch, tmp_path):
     env = {"READYCHECK_BMC_USER": "ops", "READYCHECK_BMC_PASSWORD": PASSWORD}
     target = from_options("https://10.0.0.5/", None, False, None, env)
     assert (target.url, target.user, target.password) == ("https://10.0.0.5", "ops", PASSWORD)
-    assert PASSWORD not in repr(target) and target.redact(f"x {PASSWORD} ops y") == "x *** *** y"
+    basic = base64.b64encode(f"ops:{PASSWORD}".encode()).decode()
+    assert PASSWORD not in repr(target) and target.redact(f"ops {PASSWORD} {basic}") == "ops *** ***"
     for url, words in ((f"https://ops:{PASSWORD}@10.0.0.5", "must not carry credentials"),
                        ("10.0.0.5", "http:// or https://"), ("https://10.0.0.5/redfish/v1", "no path")):
         with pytest.raises(InputError) as caught:

@@ -8,7 +8,8 @@ certificate verified (against the certifi trust store, or the CA given with
 `--bmc-ca FILE`) passes. `--bmc-insecure` (the certificate was not checked:
 anything on the network path could have answered for the BMC) warns, and so
 does plain `http://` (nothing authenticated, credentials sent in clear), so
-that every report format says it. No BMC read over Redfish is `skip`.
+that every report format says it. No BMC read over Redfish (none given or
+found, or nothing read from it) is `skip`.
 
 Settings: none.
 """
@@ -34,7 +35,9 @@ def check(facts, settings):
         yield Finding(ID, SKIP, "host", message="no BMC read over Redfish (no --bmc, no host interface in SMBIOS)")
         return
     observed, expected = WORDS[tls], WORDS["verified"]
-    if tls == "verified":
+    if tls == "verified" and not bmc.get("resources"):
+        yield Finding(ID, SKIP, "host", observed, expected, f"nothing was read from the BMC at {url}")
+    elif tls == "verified":
         yield Finding(ID, PASS, "host", observed, expected,
                       f"BMC facts read from {url} over HTTPS, certificate verified")
     elif tls == "insecure":

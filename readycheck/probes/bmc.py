@@ -36,7 +36,7 @@ import threading
 from typing import Any, Callable
 
 from readycheck.facts import NOT_FOUND, NOT_IN_SOURCE, TIMEOUT, Record, Unreadable
-from readycheck.probes import ProbeContext, smbios
+from readycheck.probes import ProbeContext, redfish_client, smbios
 from readycheck.probes.bmc_target import BmcTarget
 
 SOURCE = "redfish"
@@ -71,8 +71,6 @@ def probe(ctx: ProbeContext) -> dict[str, Any]:
     if not ctx.live and bmc.values["url_source"] == "smbios":
         return _failed(bmc, Unreadable("NotLive", f"the host interface {url} was not read: reading {ctx.root}, "
                                                   f"not this machine"))
-    from readycheck.probes import redfish_client
-
     box: dict[str, Any] = {}
     worker = threading.Thread(target=_read_into, args=(box, target, url), name="bmc-read", daemon=True)
     worker.start()
@@ -91,10 +89,8 @@ def probe(ctx: ProbeContext) -> dict[str, Any]:
 def _read_into(box: dict[str, Any], target: BmcTarget, url: str) -> None:
     from dataclasses import replace
 
-    from readycheck.probes.redfish_client import Session
-
     try:
-        session = Session(replace(target, url=url))
+        session = redfish_client.Session(replace(target, url=url))
     except Unreadable as exc:
         box["error"] = exc
         return
@@ -102,6 +98,8 @@ def _read_into(box: dict[str, Any], target: BmcTarget, url: str) -> None:
         box["host"], box["bmc"] = read_chassis(Reader(session))
     except Unreadable as exc:
         box["error"] = exc
+    except Exception as exc:  # noqa: BLE001 - a BMC's odd answer is a fact about the BMC, not a crash
+        box["error"] = _odd(exc)
     finally:
         session.close()
 
@@ -126,6 +124,11 @@ def _failed(bmc: Record, failure: Unreadable, *, target: BmcTarget | None = None
         else:
             host.missing(field, failure.reason)
     return {"bmc": bmc.as_dict(), "host": host.as_dict()}
+
+
+def _odd(exc: Exception) -> Unreadable:
+    return Unreadable(redfish_client.BMC_ERROR,
+                      f"the BMC answered with a resource of an unexpected shape ({type(exc).__name__})")
 
 
 class Reader:
@@ -231,6 +234,8 @@ def _read_group(host: Record, problems: list[str], fields: tuple[str, ...],
         values = read()
     except Unreadable as exc:
         values = {field: exc for field in fields}
+    except Exception as exc:  # noqa: BLE001 - one odd resource spoils its own values only
+        values = {field: _odd(exc) for field in fields}
     for field in fields:
         value = values.get(field)
         if not isinstance(value, Unreadable):
@@ -251,7 +256,8 @@ def _power_supplies(reader: Reader, chassis: dict[str, Any]) -> dict[str, Any]:
         reader.used("PowerSubsystem")
         documents = reader.members(subsystem.get("PowerSupplies"))
         groups = [(g.get("RedundancyType"), g.get("MinNeededInGroup"), g.get("MaxSupportedInGroup"),
-                   g.get("RedundancyGroup"), g.get("Status")) for g in subsystem.get("PowerSupplyRedundancy") or []]
+                   g.get("RedundancyGroup"), g.get("Status")) for g in subsystem.get("PowerSupplyRedundancy") or []
+                  if isinstance(g, dict)]
     else:
         power = reader.link(chassis, "Power")
         reader.used("Power")

@@ -4,12 +4,13 @@ Credentials come only from the environment (`READYCHECK_BMC_USER`,
 `READYCHECK_BMC_PASSWORD`) or from a file (`--bmc-credentials FILE`, the same
 two `NAME=value` lines, as systemd's EnvironmentFile= reads them) that only
 its owner may read: a password flag would show in `ps` and in shell history.
-The password is kept out of `repr()`, and `redact()` blanks it (and the
-user name) in any text before that text is stored or shown.
+The password is kept out of `repr()`, and `redact()` blanks it in any text
+before that text is stored or shown.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
 import stat
@@ -35,11 +36,11 @@ class BmcTarget:
     password: str | None = field(default=None, repr=False)
 
     def redact(self, text: str) -> str:
-        """`text` with the password and user name blanked, whatever put them there."""
-        for secret in (self.password, self.user):
-            if secret:
-                text = text.replace(secret, HIDDEN)
-        return text
+        """`text` with the password blanked, and the Basic credentials that encode it, whatever put them there."""
+        if not self.password:
+            return text
+        basic = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        return text.replace(basic, HIDDEN).replace(self.password, HIDDEN)
 
 
 def library_installed() -> bool:

@@ -9,7 +9,8 @@ from readycheck.checks import bmc_tls
 @pytest.mark.parametrize("bmc, status, words", [
     (None, "skip", "no BMC read over Redfish"),
     ({"url": None, "tls": None}, "skip", "no BMC read over Redfish"),
-    ({"url": "https://10.0.0.5", "tls": "verified"}, "pass", "certificate verified"),
+    ({"url": "https://10.0.0.5", "tls": "verified", "resources": ["Power"]}, "pass", "certificate verified"),
+    ({"url": "https://10.0.0.5", "tls": "verified", "resources": []}, "skip", "nothing was read"),
     ({"url": "https://10.0.0.5", "tls": "insecure"}, "warn", "without checking its certificate (--bmc-insecure)"),
     ({"url": "http://10.0.0.5", "tls": "none"}, "warn", "plain HTTP"),
 ])
