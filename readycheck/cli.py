@@ -46,21 +46,45 @@ def cli() -> None:
     """Is this GPU server ready for production? Probe it, judge it, prove it."""
 
 
+def _bmc_options(func):
+    """Options shared by `collect`, `scan` and `slurm-health`: which BMC to read over Redfish, and how."""
+    func = click.option("--bmc-credentials", metavar="FILE",
+                        help="File with READYCHECK_BMC_USER=... and READYCHECK_BMC_PASSWORD=... lines, readable "
+                             "by its owner only (chmod 600); else those environment variables are used.")(func)
+    func = click.option("--bmc-insecure", is_flag=True,
+                        help="Do not verify the BMC's TLS certificate (recorded in the facts; bmc.tls warns).")(func)
+    func = click.option("--bmc-ca", metavar="FILE", help="CA certificate (PEM) to verify the BMC's HTTPS with.")(func)
+    func = click.option("--bmc", "bmc_url", metavar="URL",
+                        help="Read PSUs, redundancy, inlet temperature, chassis power and fans from this BMC over "
+                             "Redfish (https://ADDRESS). Default: the Redfish host interface the firmware "
+                             "describes in SMBIOS type 42, if any. Needs readycheck[bmc].")(func)
+    return func
+
+
+def _bmc_target(bmc_url: str | None, bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None):
+    from readycheck.probes.bmc_target import from_options
+
+    return from_options(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
+
+
 @cli.command()
 @click.option("-o", "--output", metavar="FILE", help="Write the snapshot here instead of stdout.")
+@_bmc_options
 @click.option("--root", metavar="DIR", default="/", show_default=True,
               type=click.Path(exists=True, file_okay=False),
               help="Read files (/proc, /sys, /etc, logs) below DIR, as node_exporter's --path.sysfs does; "
                    "commands such as systemctl only run when DIR is /. NVML still reads this machine's "
                    "driver (in a container with the host's / at DIR, those are the host's GPUs).")
-def collect(output: str | None, root: str) -> None:
-    """Probe this machine (NVML, host, driver stack, InfiniBand, network, kernel log)
+def collect(output: str | None, root: str, bmc_url: str | None, bmc_ca: str | None, bmc_insecure: bool,
+            bmc_credentials: str | None) -> None:
+    """Probe this machine (NVML, host, BMC, driver stack, InfiniBand, network, kernel log)
     and write one facts snapshot (JSON, facts v1)."""
     from readycheck.facts import dump_snapshot
     from readycheck.probes import ProbeContext
     from readycheck.probes import collect as run_probes
 
-    snapshot = run_probes(lambda: ProbeContext(root=Path(root)), version=__version__)
+    target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
+    snapshot = run_probes(lambda: ProbeContext(root=Path(root), bmc=target), version=__version__)
     with _output(output) as stream:
         stream.write(dump_snapshot(snapshot))
 
@@ -168,6 +192,7 @@ def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...
 
 @cli.command()
 @_judge_options
+@_bmc_options
 @click.option("--load", "load_seconds", type=click.IntRange(min=1), metavar="SECONDS",
               help="After collecting, drive every GPU to full power for SECONDS while sampling NVML.")
 @click.option("--load-backend", type=click.Choice(LOAD_BACKENDS), default="auto", show_default=True,
@@ -182,7 +207,8 @@ def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...
               show_default=True, help="Stop the storage read test after N GiB.")
 def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None,
          order: str | None, load_seconds: int | None, load_backend: str, load_interval: float,
-         storage_test: str | None, storage_seconds: float, storage_max_gib: float) -> int:
+         storage_test: str | None, storage_seconds: float, storage_max_gib: float, bmc_url: str | None,
+         bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None) -> int:
     """Collect facts on this machine and judge them: `collect` and `check` in one step.
 
     With --site, this node's rack is projected from its worst case times the rack's node count.
@@ -193,8 +219,9 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
     from readycheck.run import judge_snapshots, resolve_rules
 
     site_file, order_file = _site(site), _order(order)  # bad input stops the scan before any probe runs
+    target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
     pack = resolve_rules(rules)
-    snapshot = run_probes(ProbeContext, version=__version__)
+    snapshot = run_probes(lambda: ProbeContext(bmc=target), version=__version__)
     if storage_test:
         from readycheck.probes import storage_test as read_test
 
@@ -205,18 +232,30 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
         from readycheck.load.runner import run as run_load
 
         with TerminalProgress(sys.stderr) as progress:
-            snapshot["load"] = run_load(ProbeContext(), load_seconds, load_backend, load_interval, progress)
+            snapshot["load"] = run_load(ProbeContext(bmc=_read_bmc(target, snapshot)), load_seconds, load_backend,
+                                        load_interval, progress)
     return _report(judge_snapshots([snapshot], pack, site_file, fail_on, order=order_file), formats, output)
+
+
+def _read_bmc(target, snapshot):
+    """The BMC the load phase may sample: the one whose chassis power the probes read over Redfish, else none."""
+    import dataclasses
+
+    url = (snapshot.get("bmc") or {}).get("url")
+    read = snapshot["host"].get("chassis_power_source") == "redfish"
+    return dataclasses.replace(target, url=url) if url and read else None
 
 
 @cli.command(name="slurm-health")
 @_judge_options
+@_bmc_options
 @click.option("--node", metavar="NAME", help="Slurm node to drain or resume (default: $SLURMD_NODENAME, "
                                              "else this host's short hostname).")
 @click.option("--snapshot", metavar="FILE", help="Judge this snapshot (from `collect`) instead of scanning.")
 @click.option("--dry-run", is_flag=True, help="Print the scontrol command instead of running it.")
 def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None,
-                 order: str | None, node: str | None, snapshot: str | None, dry_run: bool) -> int:
+                 order: str | None, node: str | None, snapshot: str | None, dry_run: bool, bmc_url: str | None,
+                 bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None) -> int:
     """Judge this node for Slurm (HealthCheckProgram, prolog, epilog) and drain or resume it.
 
     A node that is not ready is drained with reason "readycheck: <first failing check>"; a node
@@ -225,7 +264,10 @@ def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None
     2 bad input or scontrol failed, 3 internal error."""
     from readycheck import slurm
 
-    report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order))
+    if snapshot and bmc_url:
+        raise InputError("--bmc reads the live BMC; it does not go with --snapshot")
+    target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
+    report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order), bmc=target)
     said = slurm.tell_slurm(report, node or slurm.this_node(), dry_run)
     if formats:
         return_code = _report(report, formats, output)

@@ -29,6 +29,7 @@ from readycheck.site import Site
 
 if TYPE_CHECKING:
     from readycheck.order import Order
+    from readycheck.probes.bmc_target import BmcTarget
 
 REASON_PREFIX = "readycheck:"
 PROBE_TIMEOUT_S = 20.0
@@ -93,7 +94,7 @@ def scontrol(argv: list[str]) -> str:
 
 
 def judge_node(snapshot: str | None, rules: str | None, site: Site | None, fail_on: str,
-               order: Order | None = None) -> Report:
+               order: Order | None = None, bmc: BmcTarget | None = None) -> Report:
     """Judge the given snapshot file, or scan this machine with the probes' time bounded."""
     from readycheck.importers import load_input
     from readycheck.probes import ProbeContext, collect
@@ -102,7 +103,7 @@ def judge_node(snapshot: str | None, rules: str | None, site: Site | None, fail_
     pack = resolve_rules(rules)
     if snapshot:
         return judge_snapshots([load_input(snapshot)], pack, site, fail_on, sources=[snapshot], order=order)
-    facts = collect(ProbeContext, version=__version__, timeout=PROBE_TIMEOUT_S)
+    facts = collect(lambda: ProbeContext(bmc=bmc), version=__version__, timeout=PROBE_TIMEOUT_S)
     return judge_snapshots([facts], pack, site, fail_on, order=order)
 
 

@@ -56,7 +56,8 @@ def test_hgx_h100_tree():
     # hwmon has only coretemp, and ipmitool is not run against a tree.
     assert facts["inlet_temperature_c"] is None
     assert facts["psus"] == []
-    assert facts["unavailable"] == {"inlet_temperature_c": "NotLive", "psus": "NotLive"}
+    assert facts["unavailable"] == {"inlet_temperature_c": "NotLive", "inlet_temperature_source": "NotLive",
+                                    "psus": "NotLive"}
 
 
 def test_bare_vm_tree():
@@ -121,7 +122,8 @@ def test_inlet_from_hwmon(tmp_path):
     sensor.mkdir()
     (sensor / "temp2_label").write_text("Ambient\n")
     (sensor / "temp2_input").write_text("23500\n")
-    assert host(ProbeContext(root=tmp_path))["inlet_temperature_c"] == 23.5
+    facts = host(ProbeContext(root=tmp_path))
+    assert (facts["inlet_temperature_c"], facts["inlet_temperature_source"]) == (23.5, "hwmon")
 
 
 def test_inlet_and_psus_from_ipmitool():
@@ -132,8 +134,12 @@ def test_inlet_and_psus_from_ipmitool():
     facts = host(ctx)
     assert facts["inlet_temperature_c"] == 23.0
     assert [(p["name"], p["present"], p["ok"]) for p in facts["psus"]] == [("PS1", True, True), ("PS2", True, False)]
-    assert facts["psus"][0]["capacity_w"] is None
-    assert facts["psus"][0]["unavailable"] == {"capacity_w": "NotInSource"}
+    assert facts["inlet_temperature_source"] == "ipmitool"
+    assert facts["psus"][0]["capacity_w"] is None and facts["psus"][0]["source"] == "ipmitool"
+    assert facts["psus"][0]["unavailable"] == {"health": "NotInSource", "capacity_w": "NotInSource",
+                                               "input_voltage_type": "NotInSource"}
+    # PS2 "Presence detected, Power Supply AC lost": its line input is down.
+    assert [p["line_input_ok"] for p in facts["psus"]] == [True, False]
     assert "psus" not in facts["unavailable"]
 
 

@@ -47,6 +47,7 @@ REGISTRY: dict[str, str] = {
     "pcie.link": "pcie_link",
     "thermal.inlet": "thermal_inlet",
     "power.psu_redundancy": "power_psu_redundancy",
+    "bmc.tls": "bmc_tls",
     "power.rack_budget": "power_rack_budget",
     "cooling.rack_heat": "cooling_rack_heat",
     "fleet.drift": "fleet_drift",

@@ -6,7 +6,8 @@ and the rest of the node drew more than that under load, the budget is wrong.
 With a site file, the node's peak is also compared with its share of its
 rack's budget (the rack's usable kW divided by the nodes it holds). The
 node's draw is the BMC's reading of the whole chassis (`ipmitool dcmi power
-reading`, sampled with the GPUs) where it could be read; otherwise the sum of
+reading`, else over Redfish with `--bmc`, sampled with the GPUs) where it
+could be read; otherwise the sum of
 the GPUs' readings at each sampling instant, which leaves out the CPUs and
 fans, and the finding says so and why. Without a load phase this check is
 `skip`.
@@ -39,7 +40,8 @@ def check(facts, settings, platform=None, site=None):
             if item.get("power_draw_w") is not None:
                 totals[round(item["t"], 1)] += item["power_draw_w"]
     if chassis:
-        peak_w, source = max(chassis), "Chassis (BMC reading)"
+        over = " over Redfish" if load.get("chassis_source") == "redfish" else ""
+        peak_w, source = max(chassis), f"Chassis (BMC reading{over})"
     elif totals:
         peak_w = max(totals.values())
         source = (f"GPUs together (GPU readings only, CPUs and fans not included: BMC reading "

@@ -2,12 +2,14 @@
 
 GPUs throttle long before they fail, and the first cause on a new rack is hot
 inlet air: a missing blanking panel, a recirculating hot aisle, a CRAH set for
-the old load. The node's inlet temperature (from the BMC or an hwmon sensor)
-is compared with the ASHRAE class of the site file (`[site] ashrae_class`; A2
+the old load. The node's inlet temperature (the BMC's intake sensor over
+Redfish with `--bmc URL`, else ipmitool's SDR or an hwmon sensor; the message
+says which) is compared with the ASHRAE class of the site file (`[site] ashrae_class`; A2
 when no site file is given). Above the class's allowable maximum fails; above
 the recommended maximum (27 °C for A1-A4, 22 °C for H1) warns; below the
 allowable minimum warns (condensation risk). No readable sensor is `unknown`:
-readycheck needs root or ipmitool to see the BMC's sensors.
+readycheck needs the BMC's Redfish service (`--bmc`), or root and ipmitool, to
+see the BMC's sensors.
 
 ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments (5th edition, 2021):
 recommended 18-27 °C for A1-A4; allowable A1 15-32, A2 10-35, A3 5-40,
@@ -18,7 +20,7 @@ The ASHRAE class comes from the site file.
 
 from __future__ import annotations
 
-from readycheck.checks.lib.unread import missing
+from readycheck.checks.lib.unread import bmc_failure, missing
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 from readycheck.site import DEFAULT_ASHRAE_CLASS
 
@@ -34,6 +36,8 @@ LIMITS = {
     "A4": (5.0, 45.0, 27.0),
     "H1": (15.0, 25.0, 22.0),
 }
+SOURCES = {"redfish": "the BMC's intake sensor over Redfish", "ipmitool": "the BMC's SDR via ipmitool",
+           "hwmon": "an hwmon sensor"}
 REMEDY = ("check the cold aisle at this rack: blanking panels, containment, floor tiles, CRAH/CRAC "
           "set point; move the node or fix the airflow before it takes load")
 
@@ -46,19 +50,23 @@ def check(facts, settings, site=None):
     inlet = host.get("inlet_temperature_c")
     expected = f"{low:g}-{high:g} °C allowable, up to {recommended:g} °C recommended ({source})"
     if inlet is None:
-        yield Finding(ID, UNKNOWN, "host", expected=expected, message=missing(host, "inlet_temperature_c"),
-                      remedy="read the inlet sensor from the BMC (`ipmitool sdr type Temperature`), "
-                             "or re-run readycheck as root with ipmitool installed")
+        bmc = bmc_failure(facts)
+        yield Finding(ID, UNKNOWN, "host", expected=expected,
+                      message=missing(host, "inlet_temperature_c") + (f": {bmc}" if bmc else ""),
+                      remedy="read the inlet sensor from the BMC: `--bmc URL` (Redfish), or re-run readycheck "
+                             "as root with ipmitool installed (`ipmitool sdr type Temperature`)")
         return
+    where = SOURCES.get(host.get("inlet_temperature_source"))
+    reading = f"inlet {inlet:g} °C" + (f" ({where})" if where else "")
     if inlet > high:
         yield Finding(ID, FAIL, "host", inlet, expected,
-                      f"inlet {inlet:g} °C is above the {source} allowable maximum {high:g} °C", REMEDY)
+                      f"{reading} is above the {source} allowable maximum {high:g} °C", REMEDY)
     elif inlet > recommended:
         yield Finding(ID, WARN, "host", inlet, expected,
-                      f"inlet {inlet:g} °C is above the recommended {recommended:g} °C ({source})", REMEDY)
+                      f"{reading} is above the recommended {recommended:g} °C ({source})", REMEDY)
     elif inlet < low:
         yield Finding(ID, WARN, "host", inlet, expected,
-                      f"inlet {inlet:g} °C is below the {source} allowable minimum {low:g} °C",
+                      f"{reading} is below the {source} allowable minimum {low:g} °C",
                       "check the cooling set point and humidity at this rack (condensation risk)")
     else:
-        yield Finding(ID, PASS, "host", inlet, expected, f"inlet {inlet:g} °C within {source}")
+        yield Finding(ID, PASS, "host", inlet, expected, f"{reading} within {source}")

@@ -12,6 +12,10 @@ HOST_FIELDS = (
     "hostname", "os", "kernel", "arch", "cpu_model", "cpu_sockets", "cpu_cores", "cpu_threads",
     "memory_total_mib", "numa_nodes", "inlet_temperature_c",
 )
+# Beyond facts v1: the node's power and cooling as its BMC reports them (Redfish, else ipmitool and hwmon),
+# each with where it came from. Lists: `psu_redundancy`, `fans` (and v1's `psus`).
+BMC_HOST_FIELDS = ("inlet_temperature_source", "chassis_power_w", "chassis_power_limit_w", "chassis_power_source")
+BMC_HOST_LISTS = ("psu_redundancy", "fans")
 DMI_FIELDS = ("sys_vendor", "product_name", "product_serial", "board_serial", "bios_version")
 
 NVIDIA_FIELDS = ("nvml_available", "nvml_error", "driver_version", "cuda_driver_version", "nvml_version")

@@ -112,6 +112,39 @@ HOST["properties"]["storage_test"] = _obj({
     "stopped_by": {"enum": ["bytes", "seconds", "end", None]},
 }, reasons="optional")
 
+# The node's power and cooling as its BMC reports them (readycheck/probes/bmc.py over Redfish, else
+# readycheck/probes/host.py from ipmitool and hwmon): beyond facts v1, typed when present but not required
+# (older snapshots and imports lack them). `source` says which one each value came from.
+BMC_SOURCE = {"enum": ["redfish", "ipmitool", None]}
+HOST["properties"]["psus"]["items"]["properties"].update({
+    "health": STR, "input_voltage_type": STR, "line_input_ok": BOOL, "source": BMC_SOURCE,
+    "unavailable": {"type": "object", "additionalProperties": {"type": "string"}},
+})
+HOST["properties"].update({
+    "inlet_temperature_source": {"enum": ["redfish", "ipmitool", "hwmon", None]},
+    "chassis_power_w": {"type": ["number", "null"], "minimum": 0},
+    "chassis_power_limit_w": {"type": ["number", "null"], "minimum": 0},
+    "chassis_power_source": BMC_SOURCE,
+    "psu_redundancy": _arr(_obj({
+        "mode": STR, "min_needed": {"type": ["integer", "null"], "minimum": 0},
+        "max_in_group": {"type": ["integer", "null"], "minimum": 0},
+        "members": _arr({"type": "string"}), "state": STR, "health": STR, "source": BMC_SOURCE,
+    }, reasons="optional")),
+    "fans": _arr(_obj({
+        "name": STR, "present": BOOL, "ok": BOOL, "health": STR, "speed_pct": NUM, "speed_rpm": NUM,
+        "source": BMC_SOURCE,
+    }, reasons="optional")),
+})
+# Which BMC was read over Redfish and how (top level, absent in older snapshots and imports).
+BMC = _obj({
+    "url": STR,
+    "url_source": {"enum": ["--bmc", "smbios", None]},
+    "tls": {"enum": ["verified", "insecure", "none", None]},
+    "redfish_version": STR, "chassis": STR,
+    "resources": _arr({"type": "string"}),
+    "error": STR,
+})
+
 NVIDIA = _obj({
     "nvml_available": {"type": "boolean"},
     "nvml_error": STR,
@@ -176,6 +209,7 @@ FACTS_V1: Schema = {
                                   reasons=False)),
     }, reasons=False),
 }
+FACTS_V1["properties"]["bmc"] = BMC
 
 
 def _add_optional(node: Schema, fields: dict[str, Schema]) -> None:
@@ -200,7 +234,7 @@ _add_optional(LOAD, {
     "reason": STR,
     "elapsed_s": {"type": "number", "minimum": 0},
     "chassis": _arr(_obj({"t": {"type": "number"}, "power_w": NUM}, reasons=False)),
-    "chassis_unavailable": STR,
+    "chassis_unavailable": STR, "chassis_source": STR,
 })
 _add_optional(FACTS_V1, {"imported_from": _arr(_obj({
     "file": {"type": "string"}, "format": {"type": "string"}, "timestamp": STR,

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from readycheck.errors import InputError
-from readycheck.facts.fields import DMI_FIELDS, HOST_FIELDS, NVIDIA_VALUE_FIELDS, SCHEMA_ID
+from readycheck.facts.fields import (
+    BMC_HOST_FIELDS,
+    BMC_HOST_LISTS,
+    DMI_FIELDS,
+    HOST_FIELDS,
+    NVIDIA_VALUE_FIELDS,
+    SCHEMA_ID,
+)
 from readycheck.facts.record import NOT_COLLECTED
 
 
@@ -33,12 +40,13 @@ def empty_nvidia(reason: str = NOT_COLLECTED) -> dict[str, Any]:
 
 def empty_host(reason: str = NOT_COLLECTED) -> dict[str, Any]:
     return {
-        **{f: None for f in HOST_FIELDS},
+        **{f: None for f in HOST_FIELDS + BMC_HOST_FIELDS},
         "dmi": {**{f: None for f in DMI_FIELDS}, "unavailable": {f: reason for f in DMI_FIELDS}},
         "psus": [],
+        **{f: [] for f in BMC_HOST_LISTS},
         "block_devices": [],
         "filesystems": [],
-        "unavailable": {f: reason for f in HOST_FIELDS},
+        "unavailable": {f: reason for f in HOST_FIELDS + BMC_HOST_FIELDS + BMC_HOST_LISTS},
     }
 
 

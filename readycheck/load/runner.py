@@ -4,7 +4,8 @@ The result is the facts' `load` object (facts v1): `backend`, `seconds`
 (asked for), `interval_s`, `samples` (`t` in seconds from the start, `gpu`,
 power, temperatures, SM clock, clock event reasons), `errors`, plus
 `chassis` (`t`, `power_w`: the BMC's reading of the whole node, where
-readable; `chassis_unavailable` says why not), and
+readable; `chassis_source` says whether ipmitool or Redfish gave it,
+`chassis_unavailable` why it could not be read), and
 `elapsed_s` and `status`: "completed", "interrupted" (Ctrl-C),
 "backend_failed" (it exited early or failed: itself a finding) or
 "unavailable" (no backend, no NVML or no GPU: the load checks say
@@ -37,7 +38,7 @@ def run(ctx: ProbeContext, seconds: int, backend_name: str = "auto", interval: f
     """Burn for `seconds` while sampling every `interval`; never raises for a missing backend or GPU."""
     load: dict[str, Any] = {"backend": None, "seconds": seconds, "interval_s": interval, "elapsed_s": 0.0,
                             "status": "unavailable", "reason": None, "samples": [], "chassis": [],
-                            "chassis_unavailable": None, "errors": []}
+                            "chassis_unavailable": None, "chassis_source": None, "errors": []}
     try:
         backend = choose(backend_name)
         load["backend"] = backend.name
@@ -46,10 +47,12 @@ def run(ctx: ProbeContext, seconds: int, backend_name: str = "auto", interval: f
                 load["reason"] = "NVML found no GPU"
                 return load
             running = (start or _start)(backend, seconds)
+            chassis = ChassisPower(ctx)
             try:
-                _burn(load, running, gpus, ChassisPower(ctx), seconds, interval, progress)
+                _burn(load, running, gpus, chassis, seconds, interval, progress)
             finally:
                 running.close()
+                chassis.close()
     except LoadUnavailable as exc:
         load["reason"] = str(exc)
     except NvmlUnavailable as exc:
@@ -105,3 +108,4 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPo
         running.stop()
         load["elapsed_s"] = round(time.monotonic() - began, 1)
         load["chassis_unavailable"] = chassis.unavailable
+        load["chassis_source"] = chassis.source if load["chassis"] else None

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from readycheck.facts import NO_PERMISSION, NOT_FOUND, TIMEOUT, Unreadable, empty_snapshot
+from readycheck.probes.bmc_target import BmcTarget
 
 # (name, module) in merge order: for a field that two probes both fill, the
 # first non-null value wins (NVML's driver version before /proc's).
 PROBES: tuple[tuple[str, str], ...] = (
     ("nvml", "readycheck.probes.nvml"),
+    ("bmc", "readycheck.probes.bmc"),  # before host: the BMC's Redfish PSUs and inlet win over ipmitool's
     ("host", "readycheck.probes.host"),
     ("storage", "readycheck.probes.storage"),
     ("driver", "readycheck.probes.driver"),
@@ -65,12 +67,14 @@ class ProbeContext:
     `--path.sysfs`), so tests point probes at a fake tree and an offline OS
     image can be read. Commands (`systemctl`, `journalctl`) only describe the
     live machine, so they run only when `root` is `/`. `nvml_backend` builds
-    the NVML backend; tests inject a fake one.
+    the NVML backend; tests inject a fake one. `bmc` is the BMC to read over
+    Redfish (`--bmc*` options); None: look for a host interface in SMBIOS.
     """
 
     root: Path = Path("/")
     run: CommandRunner = run_command
     nvml_backend: Callable[[], Any] | None = None
+    bmc: BmcTarget | None = None
     errors: list[str] = field(default_factory=list)
 
     def path(self, absolute: str) -> Path:

@@ -9,7 +9,9 @@ fake tree is never mixed with facts from the machine running the tests.
 CPU topology is counted from `/proc/cpuinfo`: sockets are distinct `physical
 id`s, cores distinct (`physical id`, `core id`) pairs, threads `processor`
 entries. Inlet temperature comes from a hwmon sensor labelled "inlet" or
-"ambient", else from the BMC (`ipmitool sdr type Temperature`). Power supplies
+"ambient", else from the BMC (`ipmitool sdr type Temperature`);
+`inlet_temperature_source` says which. Where the BMC was read over Redfish
+(readycheck/probes/bmc.py, merged first), its values win. Power supplies
 come from `ipmitool sdr type "Power Supply"`; `capacity_w` is null there
 (`NotInSource`: the SDR reports presence and faults, not ratings). ipmitool
 runs with stdin closed and the runner's timeout, so it can neither prompt nor
@@ -43,7 +45,13 @@ def probe(ctx: ProbeContext) -> dict[str, Any]:
     host.read("numa_nodes", _numa_nodes, ctx)
     host.set("dmi", _dmi(ctx))
     ipmi = _Ipmi(ctx)
-    host.read("inlet_temperature_c", _inlet_temperature_c, ctx, ipmi)
+    try:
+        inlet, source = _inlet_temperature_c(ctx, ipmi)
+        host.set("inlet_temperature_c", inlet)
+        host.set("inlet_temperature_source", source)
+    except Unreadable as exc:
+        host.missing("inlet_temperature_c", exc.reason)
+        host.missing("inlet_temperature_source", exc.reason)
     try:
         host.set("psus", parse_psus(ipmi.sdr("Power Supply")))
     except Unreadable as exc:
@@ -180,14 +188,15 @@ def _dmi(ctx: ProbeContext) -> dict[str, Any]:
     return dmi.as_dict()
 
 
-def _inlet_temperature_c(ctx: ProbeContext, ipmi: _Ipmi) -> float:
+def _inlet_temperature_c(ctx: ProbeContext, ipmi: _Ipmi) -> tuple[float, str]:
+    """(degrees C, where it was read: "hwmon" or "ipmitool")."""
     sensor = _hwmon_inlet(ctx)
     if sensor is not None:
-        return sensor
+        return sensor, "hwmon"
     temperature = parse_inlet_temperature(ipmi.sdr("Temperature"))
     if temperature is None:
         raise Unreadable(NOT_FOUND, "no inlet/ambient sensor in hwmon or the BMC's SDR")
-    return temperature
+    return temperature, "ipmitool"
 
 
 def _hwmon_inlet(ctx: ProbeContext) -> float | None:
@@ -254,10 +263,14 @@ def parse_inlet_temperature(text: str) -> float | None:
 
 
 _PSU_FAULTS = ("failure", "ac lost", "input lost", "out-of-range", "configuration error", "predictive")
+# The Power Supply sensor's input offsets (IPMI v2.0, table 42-3, sensor type 08h: 03h input lost,
+# 04h input lost or out-of-range, 05h input out-of-range but present) as ipmitool words them.
+_INPUT_FAULTS = ("ac lost", "input lost", "out-of-range")
 
 
 def parse_psus(text: str) -> list[dict[str, Any]]:
-    """One `{name, present, ok, capacity_w}` per power supply in `ipmitool sdr type "Power Supply"`.
+    """One `{name, present, ok, health, capacity_w, input_voltage_type, line_input_ok, source}` per power
+    supply in `ipmitool sdr type "Power Supply"`.
 
     A supply is an SDR entity instance (`10.1`, `10.2`): Supermicro gives it
     one row ("PS1 Status | ... | Presence detected, Power Supply AC lost"),
@@ -265,7 +278,10 @@ def parse_psus(text: str) -> list[dict[str, Any]]:
     detected"), so rows are grouped by entity. Redundancy rows and numeric
     rows (input watts) describe the group, not a supply. Rows whose sensor
     reports `ns` (no reading) say nothing. The name is the sensor name less
-    " Status" when that is unique ("PS1"), else "PSU <entity>".
+    " Status" when that is unique ("PS1"), else "PSU <entity>". The SDR carries
+    no health word, rating or input voltage type (NotInSource); the line input
+    is bad when an input offset is asserted, good when the supply is present
+    without one.
     """
     groups: dict[str, list[list[str]]] = {}
     for cells in _sdr_rows(text):
@@ -289,6 +305,15 @@ def parse_psus(text: str) -> list[dict[str, Any]]:
             psu.set("ok", True)
         else:
             psu.missing("ok", NOT_IN_SOURCE)
+        psu.missing("health", NOT_IN_SOURCE)
         psu.missing("capacity_w", NOT_IN_SOURCE)
+        psu.missing("input_voltage_type", NOT_IN_SOURCE)
+        if any(fault in readings for fault in _INPUT_FAULTS):
+            psu.set("line_input_ok", False)
+        elif psu.values["present"]:
+            psu.set("line_input_ok", True)
+        else:
+            psu.missing("line_input_ok", NOT_IN_SOURCE)
+        psu.set("source", "ipmitool")
         psus.append(psu.as_dict())
     return psus

@@ -35,7 +35,7 @@ TEMPLATE = "report.html.j2"
 # Check id prefix -> the area the report lists it under, in page order; other prefixes follow, titled as they are.
 AREAS = {
     "nvml": "Drivers", "driver": "Drivers", "gpu": "GPUs", "health": "GPU health", "thermal": "Thermal",
-    "power": "Power", "cooling": "Cooling", "pcie": "PCIe", "nvlink": "NVLink", "topology": "Topology",
+    "power": "Power", "cooling": "Cooling", "bmc": "BMC", "pcie": "PCIe", "nvlink": "NVLink", "topology": "Topology",
     "ib": "InfiniBand", "net": "Network", "load": "Load", "fleet": "Fleet",
 }
 # Which findings colour a GPU's bars.

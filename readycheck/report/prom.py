@@ -9,6 +9,8 @@ Every series carries the `node` it is about. Gauges:
 - `readycheck_findings{status}`: how many findings have each status;
 - `readycheck_facts_collected_timestamp_seconds`: when the judged facts were collected (the scan time);
 - `readycheck_info{version, rule_pack, rule_pack_sha256}`: 1, what judged the node;
+- `readycheck_bmc_tls_verified{url, tls}`: for a BMC read over Redfish, 1 when its certificate was verified,
+  0 for `--bmc-insecure` (`tls="insecure"`) or plain HTTP (`tls="none"`);
 - per GPU: temperature and its slowdown threshold, power draw and limit, where they were read;
 - per rack, when the run has a site's racks: power budget, worst case and headroom in watts.
 
@@ -91,6 +93,11 @@ def render(report: Report) -> str:
         for (check, subject, status), count in said.items():
             out.add("readycheck_check_status", "A check's status on one subject (the status label); the value "
                     "counts such findings.", dict(where, check=check, subject=subject, status=status), count)
+        bmc = facts.get("bmc") or {}
+        if bmc.get("url") and bmc.get("tls"):
+            out.add("readycheck_bmc_tls_verified", "1 when the BMC's facts came over HTTPS with its certificate "
+                    "verified, 0 for --bmc-insecure (tls=\"insecure\") or plain HTTP (tls=\"none\").",
+                    dict(where, url=bmc["url"], tls=bmc["tls"]), bmc["tls"] == "verified")
         for gpu in facts.get("gpus") or []:
             for name, key, doc in GPU_READINGS:
                 if gpu.get(key) is not None:

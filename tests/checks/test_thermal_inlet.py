@@ -39,3 +39,10 @@ def test_without_a_site_file_the_class_is_a2_and_says_so():
 def test_no_sensor_is_unknown_with_the_reason():
     finding = run(None, "A2")
     assert finding.status == "unknown" and "NoPermission" in finding.message and "ipmitool" in finding.remedy
+
+
+def test_the_message_says_where_the_reading_came_from():
+    facts = hgx_h100()
+    facts["host"]["inlet_temperature_c"], facts["host"]["inlet_temperature_source"] = 24.8, "redfish"
+    [finding] = thermal_inlet.check(facts, {}, site=None)
+    assert finding.message == "inlet 24.8 °C (the BMC's intake sensor over Redfish) within ASHRAE A2 (no --site given)"

@@ -37,3 +37,9 @@ def probe_failure(facts: dict[str, Any], probe: str) -> str:
     """The error of `probe` as a whole (its list in the facts is then empty because it was not read,
     not because there is nothing), or "" when it ran."""
     return next((item["error"] for item in facts.get("probe_errors") or [] if item.get("probe") == probe), "")
+
+
+def bmc_failure(facts: dict[str, Any]) -> str:
+    """Why the BMC named with --bmc (or found in SMBIOS) could not be read, in its own sentence; "" when it
+    was read or none was asked."""
+    return (facts.get("bmc") or {}).get("error") or ""
