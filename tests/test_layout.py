@@ -96,7 +96,7 @@ def _tracked() -> list[str]:
 
 
 STEERING = re.compile(r"(\.\./)?shared/(design|reference|samples|tools|hooks)\b|\.\./shared\b"
-                      r"|gpu-site-facts|facts-v1\.md")
+                      r"|gpu-site-fact[s]|facts-v1\.md")
 
 
 def test_no_tracked_file_cites_a_file_outside_the_repository():
