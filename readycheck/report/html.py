@@ -36,7 +36,7 @@ TEMPLATE = "report.html.j2"
 AREAS = {
     "nvml": "Drivers", "driver": "Drivers", "gpu": "GPUs", "health": "GPU health", "thermal": "Thermal",
     "power": "Power", "cooling": "Cooling", "pcie": "PCIe", "nvlink": "NVLink", "topology": "Topology",
-    "ib": "InfiniBand", "net": "Network", "load": "Load", "fleet": "Fleet",
+    "ib": "InfiniBand", "net": "Network", "load": "Load", "perf": "Performance", "fleet": "Fleet",
 }
 # Which findings colour a GPU's bars.
 BAR_CHECKS = {"temperature": ("thermal.margin", "thermal.throttle"), "power": ("power.limit",)}
@@ -69,6 +69,8 @@ def checks_by_area(findings: list[Finding]) -> list[tuple[str, list[dict[str, An
         for item in items:
             if item.status != "pass":
                 others.setdefault(item.status, []).append(item.subject)
+        if others == {"skip": ["host"]} and len(items) == 1:
+            others = {}  # a check skipped as a whole: the status says it all (and a fleet report stays small)
         areas.setdefault(area_of(check_id), []).append({
             "check": check_id, "status": worst(f.status for f in items),
             "passed": sum(1 for f in items if f.status == "pass"),

@@ -1,0 +1,48 @@
+"""perf.gemm: each GPU multiplies matrices as fast as its kind does, in every tensor-core data type it has.
+
+Dense GEMM is what training and inference spend their time in; a GPU that runs it slowly is held by
+its clocks (power brake, thermal slowdown, a low application clock someone set) or is not the part it
+claims. `scan --perf` times 8192^3 multiplies on every GPU at once in BF16, FP16, TF32 and, on
+compute capability 8.9 and up, FP8 (PyTorch; no external tool is used), in TFLOPS. Each data type is
+judged against its floor and against the node's median for that type; a type the GPU lacks (FP8
+before Ada and Hopper) is left out, never unknown. No built-in pack sets a floor yet: NVIDIA
+publishes peak, not measured, GEMM rates, so the check judges against the node's median only.
+
+Without `--perf` this check is `skip`; a GPU not measured is `unknown` with the reason.
+
+Settings: `min_tflops_bf16`, `min_tflops_fp16`, `min_tflops_tf32`, `min_tflops_fp8` (float, unset:
+median only), `max_below_median` (float, default 0.15).
+"""
+
+from __future__ import annotations
+
+from readycheck.checks import Setting
+from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, Row, judge, measured, why_missing
+from readycheck.facts import NOT_SUPPORTED
+
+ID = "perf.gemm"
+DTYPES = ("bf16", "fp16", "tf32", "fp8")
+SETTINGS = {
+    **{f"min_tflops_{dtype}": Setting("float", None, f"dense {dtype.upper()} GEMM floor in TFLOPS")
+       for dtype in DTYPES},
+    "max_below_median": MAX_BELOW_MEDIAN,
+}
+REMEDY = ("look for clock event reasons under load (load.throttle, `nvidia-smi -q -d PERFORMANCE`) and a "
+          "lowered application clock (`nvidia-smi -q -d CLOCK`); a GPU that stays slow goes back to the vendor")
+
+
+def check(facts, settings):
+    ended, perf = measured(ID, facts)
+    yield from ended
+    if ended:
+        return
+    rows = []
+    for gpu in perf.get("gpus") or []:
+        tflops = gpu.get("gemm_tflops") or {}
+        why = tflops.get("unavailable") or {}
+        had = [dtype for dtype in DTYPES if why.get(dtype) != NOT_SUPPORTED]
+        rows.append(Row(f"gpu{gpu['index']}", {dtype: tflops.get(dtype) for dtype in had},
+                        {dtype: why_missing(perf, "gemm", why.get(dtype)) for dtype in had
+                         if tflops.get(dtype) is None}))
+    floors = {dtype: settings[f"min_tflops_{dtype}"] for dtype in DTYPES}
+    yield from judge(ID, rows, floors, settings["max_below_median"], "TFLOPS", REMEDY)

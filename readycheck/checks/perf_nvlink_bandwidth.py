@@ -1,0 +1,59 @@
+"""perf.nvlink_bandwidth: every pair of NVLink-connected GPUs moves data at the speed of its links.
+
+An NVLink that trained down, a cold NVSwitch port or a GPU with links in recovery still passes the
+link-state checks while a pair runs at half speed. `scan --perf` copies between every pair of GPUs,
+each direction on its own (nvbandwidth's device_to_device_memcpy_read_ce, else PyTorch peer copies);
+a pair's figure is its slower direction. Each pair that the topology shows connected by NVLink
+(`NV<n>`) is judged against `min_gb_per_s` and the median of the node's NVLink pairs; a pair
+connected over PCIe only is `skip` (its copies go over PCIe and say nothing about NVLink). Subjects
+are `gpuA-gpuB` with A < B.
+
+Without `--perf` this check is `skip`; a pair not measured is `unknown` with the reason.
+
+Settings: `min_gb_per_s` (float, unset: median only), `max_below_median` (float, default 0.15).
+"""
+
+from __future__ import annotations
+
+from readycheck.checks import Setting
+from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, Row, judge, measured, why_missing
+from readycheck.findings import SKIP, Finding
+
+ID = "perf.nvlink_bandwidth"
+SETTINGS = {
+    "min_gb_per_s": Setting("float", None, "one-way GPU-to-GPU bandwidth floor in GB/s"),
+    "max_below_median": MAX_BELOW_MEDIAN,
+}
+FIELD = "bandwidth_gb_per_s"
+REMEDY = ("read both GPUs' links (`nvidia-smi nvlink -s -i A`, `-e` for errors) and the fabric manager's "
+          "log; reseat the GPU or baseboard whose links run slow")
+
+
+def check(facts, settings):
+    ended, perf = measured(ID, facts)
+    yield from ended
+    if ended:
+        return
+    if len(perf.get("gpus") or []) < 2:
+        yield Finding(ID, SKIP, "host", message="a node with one GPU has no GPU pair")
+        return
+    links = {(t["gpu_a"], t["gpu_b"]): t.get("link") for t in facts.get("topology") or []}
+    words = {link for link in links.values() if link}
+    if words and not any(word.startswith("NV") for word in words):
+        yield Finding(ID, SKIP, "host", ", ".join(sorted(words)), "NV<n>",
+                      "no two GPUs are connected by NVLink (topology)")
+        return
+    rows = []
+    for pair in perf.get("p2p") or []:
+        a, b = sorted((pair["gpu_a"], pair["gpu_b"]))
+        subject, link = f"gpu{a}-gpu{b}", links.get((a, b)) or links.get((b, a))
+        if link is not None and not link.startswith("NV"):
+            yield Finding(ID, SKIP, subject, link, "NV<n>", f"connected by {link}, not NVLink")
+            continue
+        why = {} if pair.get(FIELD) is not None else {
+            "": why_missing(perf, "p2p", (pair.get("unavailable") or {}).get(FIELD))}
+        rows.append(Row(subject, {"": pair.get(FIELD)}, why))
+    if rows:
+        yield from judge(ID, rows, {"": settings["min_gb_per_s"]}, settings["max_below_median"], "GB/s", REMEDY)
+    elif not perf.get("p2p"):
+        yield Finding(ID, SKIP, "host", message="the --perf results list no GPU pair")
