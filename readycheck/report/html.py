@@ -28,6 +28,7 @@ from readycheck.budget import RackBudget
 from readycheck.engine import NodeResult, findings_by_rack
 from readycheck.findings import READY, STATUSES, Finding, gpu_subject
 from readycheck.report import Report, attention_first, plain
+from readycheck.report.perf import view as perf_view
 from readycheck.resources import folder
 
 TEMPLATE = "report.html.j2"
@@ -193,6 +194,7 @@ def node_view(node: NodeResult, rack_findings: list[Finding], anchor: str, fleet
         "hcas": facts.get("infiniband") or [], "topology": topology(facts), "series": series(facts.get("load")),
         "drives": [drive_view(d) for d in host.get("block_devices") or []],
         "order": [f for f in node.findings if f.check == "inventory.match" and f.subject.startswith("order:")],
+        "perf": perf_view(facts, node.findings),
     }
 
 

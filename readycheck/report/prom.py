@@ -10,6 +10,7 @@ Every series carries the `node` it is about. Gauges:
 - `readycheck_facts_collected_timestamp_seconds`: when the judged facts were collected (the scan time);
 - `readycheck_info{version, rule_pack, rule_pack_sha256}`: 1, what judged the node;
 - per GPU: temperature and its slowdown threshold, power draw and limit, where they were read;
+- with a `--perf` run, every figure it measured (`readycheck_perf_*`, see report/perf.py);
 - per rack, when the run has a site's racks: power budget, worst case and headroom in watts.
 
 Label values are escaped as the exposition format requires (backslash, double quote, line feed).
@@ -23,6 +24,7 @@ from typing import Any
 
 from readycheck.findings import READY, STATUSES
 from readycheck.report import Report, collected_at
+from readycheck.report.perf import prom_series as perf_series
 
 GPU_READINGS = (
     ("readycheck_gpu_temperature_celsius", "temperature_gpu_c", "GPU temperature when the facts were collected."),
@@ -93,6 +95,8 @@ def render(report: Report) -> str:
             for name, key, doc in GPU_READINGS:
                 if gpu.get(key) is not None:
                     out.add(name, doc, dict(where, gpu=gpu.get("index"), uuid=gpu.get("uuid") or ""), gpu[key])
+        for name, doc, labels, value in perf_series(facts):
+            out.add(name, doc, dict(where, **labels), value)
     for rack in report.racks:
         for name, attribute, doc in RACK_READINGS:
             value = getattr(rack, attribute)
