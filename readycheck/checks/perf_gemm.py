@@ -17,8 +17,8 @@ median only), `max_below_median` (float, default 0.15).
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, Row, judge, measured, why_missing
-from readycheck.facts import NOT_SUPPORTED
+from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, judge, measured, rows
+from readycheck.findings import gpu_subject
 
 ID = "perf.gemm"
 DTYPES = ("bf16", "fp16", "tf32", "fp8")
@@ -36,13 +36,7 @@ def check(facts, settings):
     yield from ended
     if ended:
         return
-    rows = []
-    for gpu in perf.get("gpus") or []:
-        tflops = gpu.get("gemm_tflops") or {}
-        why = tflops.get("unavailable") or {}
-        had = [dtype for dtype in DTYPES if why.get(dtype) != NOT_SUPPORTED]
-        rows.append(Row(f"gpu{gpu['index']}", {dtype: tflops.get(dtype) for dtype in had},
-                        {dtype: why_missing(perf, "gemm", why.get(dtype)) for dtype in had
-                         if tflops.get(dtype) is None}))
+    gemms = [{**(gpu.get("gemm_tflops") or {}), "index": gpu["index"]} for gpu in perf.get("gpus") or []]
     floors = {dtype: settings[f"min_tflops_{dtype}"] for dtype in DTYPES}
-    yield from judge(ID, rows, floors, settings["max_below_median"], "TFLOPS", REMEDY)
+    yield from judge(ID, rows(perf, "gemm", gemms, {dtype: dtype for dtype in DTYPES}, gpu_subject), floors,
+                     settings["max_below_median"], "TFLOPS", REMEDY)

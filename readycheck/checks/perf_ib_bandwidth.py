@@ -17,8 +17,8 @@ Settings: `min_gbps` (float, unset: median only), `max_below_median` (float, def
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, Row, judge, measured, nothing_measured, why_missing
-from readycheck.findings import SKIP, Finding
+from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, judge, measured, nothing_measured, rows
+from readycheck.findings import SKIP, Finding, port_subject
 
 ID = "perf.ib_bandwidth"
 SETTINGS = {
@@ -42,8 +42,5 @@ def check(facts, settings):
         else:
             yield Finding(ID, SKIP, "host", message="no active InfiniBand port to test")
         return
-    rows = [Row(f"{port['device']}/{port['port']}", {"": port.get(FIELD)},
-                {} if port.get(FIELD) is not None else {
-                    "": why_missing(perf, "ib", (port.get("unavailable") or {}).get(FIELD))})
-            for port in ports]
-    yield from judge(ID, rows, {"": settings["min_gbps"]}, settings["max_below_median"], "Gb/s", REMEDY)
+    yield from judge(ID, rows(perf, "ib", ports, {"": FIELD}, port_subject), {"": settings["min_gbps"]},
+                     settings["max_below_median"], "Gb/s", REMEDY)

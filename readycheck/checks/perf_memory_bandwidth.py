@@ -14,7 +14,8 @@ Settings: `min_gb_per_s` (float, unset: median only), `max_below_median` (float,
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, Row, judge, measured, why_missing
+from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, judge, measured, rows
+from readycheck.findings import gpu_subject
 
 ID = "perf.memory_bandwidth"
 SETTINGS = {
@@ -31,8 +32,5 @@ def check(facts, settings):
     yield from ended
     if ended:
         return
-    rows = [Row(f"gpu{gpu['index']}", {"": gpu.get(FIELD)},
-                {"": why_missing(perf, "memory_bandwidth", (gpu.get("unavailable") or {}).get(FIELD))}
-                if gpu.get(FIELD) is None else {})
-            for gpu in perf.get("gpus") or []]
-    yield from judge(ID, rows, {"": settings["min_gb_per_s"]}, settings["max_below_median"], "GB/s", REMEDY)
+    yield from judge(ID, rows(perf, "memory_bandwidth", perf.get("gpus") or [], {"": FIELD}, gpu_subject),
+                     {"": settings["min_gb_per_s"]}, settings["max_below_median"], "GB/s", REMEDY)

@@ -15,7 +15,8 @@ Settings: `min_gb_per_s` (float, unset: median only), `max_below_median` (float,
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, Row, judge, measured, why_missing
+from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, judge, measured, rows
+from readycheck.findings import gpu_subject
 
 ID = "perf.pcie_bandwidth"
 SETTINGS = {
@@ -32,9 +33,6 @@ def check(facts, settings):
     yield from ended
     if ended:
         return
-    rows = [Row(f"gpu{gpu['index']}", {name: gpu.get(field) for name, field in FIELDS.items()},
-                {name: why_missing(perf, "pcie", (gpu.get("unavailable") or {}).get(field))
-                 for name, field in FIELDS.items() if gpu.get(field) is None})
-            for gpu in perf.get("gpus") or []]
     floor = settings["min_gb_per_s"]
-    yield from judge(ID, rows, {"h2d": floor, "d2h": floor}, settings["max_below_median"], "GB/s", REMEDY)
+    yield from judge(ID, rows(perf, "pcie", perf.get("gpus") or [], FIELDS, gpu_subject),
+                     {"h2d": floor, "d2h": floor}, settings["max_below_median"], "GB/s", REMEDY)

@@ -77,12 +77,12 @@ class Running:
     def poll(self) -> int | None:
         return self.process.poll()
 
-    def stop(self) -> None:
-        """SIGTERM to the process group, SIGKILL after a grace period; safe to call twice."""
+    def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """SIGTERM to the process group, SIGKILL after `grace` seconds; safe to call twice."""
         if self.process.poll() is None:
             self._signal(signal.SIGTERM)
             try:
-                self.process.wait(STOP_GRACE_S)
+                self.process.wait(grace)
             except subprocess.TimeoutExpired:
                 self._signal(signal.SIGKILL)
                 self.process.wait()

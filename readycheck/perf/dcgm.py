@@ -88,7 +88,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 def measure(session: Session, tests: list[str], limit: float) -> None:
     [outcome] = session.run(f"{BINARY} diag pcie", [COMMAND], limit)
-    if outcome.output.strip():
+    if outcome.output.strip() and outcome.stopped is None:  # stopped early, dcgmi has printed no JSON yet
         try:
             figures, runtime_error = parse(outcome.output)
         except ValueError as exc:

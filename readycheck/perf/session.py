@@ -23,6 +23,8 @@ from readycheck.perf.plan import Plan
 from readycheck.perf.results import INTERRUPTED, NOT_MEASURED, PerfResults
 
 POLL_S = 0.2
+# A measuring tool has nothing to tidy up: killed 2 s after SIGTERM, so the run overshoots its budget by that at most.
+STOP_GRACE_S = 2.0
 Progress = Callable[[str, float, float], None]  # (what runs, seconds elapsed, seconds allowed)
 
 
@@ -99,7 +101,7 @@ class Session:
         if isinstance(child, Outcome):
             return child
         still_running = child.poll() is None
-        child.stop()
+        child.stop(STOP_GRACE_S)
         output = child.output()
         child.close()
         return Outcome(None if still_running else child.poll(), output, stopped if still_running else None)

@@ -163,3 +163,11 @@ def test_the_engine_runs_the_perf_checks_from_the_pack():
     perf = [f for f in result.findings if f.check.startswith("perf.") and f.status == "fail"]
     assert [(f.check, f.subject) for f in perf] == [("perf.ib_bandwidth", "mlx5_3/1")]
     assert result.verdict == "not-ready"
+
+
+def test_an_nvlink_pair_without_peer_access_fails():
+    facts = changed(healthy(), "p2p", {"gpu_a": 0, "gpu_b": 3}, bandwidth_gb_per_s=None, a_to_b_gb_per_s=None,
+                    b_to_a_gb_per_s=None, unavailable={"bandwidth_gb_per_s": "NotSupported"})
+    found = findings(perf_nvlink_bandwidth, facts)
+    assert found["gpu0-gpu3"].status == "fail" and "no peer access" in found["gpu0-gpu3"].message
+    assert "Fabric Manager" in found["gpu0-gpu3"].remedy

@@ -14,10 +14,11 @@ Without a floor in the pack the finding says it judged against the median only.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from readycheck.checks.lib.unread import reason
+from readycheck.facts import NOT_SUPPORTED
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding
 from readycheck.settings import Setting
 
@@ -33,6 +34,20 @@ class Row(NamedTuple):
     subject: str
     values: dict[str, float | None]
     why: dict[str, str]
+
+
+def rows(perf: dict[str, Any], test: str, entries: list[dict[str, Any]], fields: dict[str, str],
+         subject: Callable[[dict[str, Any]], str]) -> list[Row]:
+    """One Row per entry of `perf`: figure name -> its field's value, and why each missing one is missing.
+    A figure the subject does not have (NotSupported: FP8 before Ada, no peer access) is left out."""
+    found = []
+    for entry in entries:
+        why = entry.get("unavailable") or {}
+        had = {name: field for name, field in fields.items() if why.get(field) != NOT_SUPPORTED}
+        found.append(Row(subject(entry), {name: entry.get(field) for name, field in had.items()},
+                         {name: why_missing(perf, test, why.get(field)) for name, field in had.items()
+                          if entry.get(field) is None}))
+    return found
 
 
 def measured(check_id: str, facts: dict[str, Any]) -> tuple[list[Finding], dict[str, Any]]:
@@ -61,24 +76,27 @@ def nothing_measured(check_id: str, perf: dict[str, Any], test: str, what: str) 
                    remedy=NO_TOOL_REMEDY)
 
 
-def judge(check_id: str, rows: list[Row], floors: dict[str, float | None], max_below: float, unit: str,
+def judge(check_id: str, judged: list[Row], floors: dict[str, float | None], max_below: float, unit: str,
           remedy: str) -> Iterator[Finding]:
     """One finding per row: fail when a figure is below its floor or `max_below` under the median of
     that figure across the rows; unknown when a figure is missing and none failed; else pass."""
-    if not rows:
+    if not judged:
         yield Finding(check_id, UNKNOWN, "host", message="the --perf results list nothing to judge",
                       remedy="re-run `readycheck scan --perf`")
         return
     floors = {name: floor or None for name, floor in floors.items()}  # 0 clears a floor an extended pack set
     medians = {}
-    for name in {name for row in rows for name in row.values}:
-        values = [row.values[name] for row in rows if row.values.get(name) is not None]
+    for name in {name for row in judged for name in row.values}:
+        values = [row.values[name] for row in judged if row.values.get(name) is not None]
         medians[name] = statistics.median(values) if len(values) > 1 else None
     if not any(floors.values()) and not any(medians.values()):
         yield Finding(check_id, SKIP, "host", message="nothing to judge against: the rule pack sets no floor and "
                       "the node has a single subject, so no median", remedy="set a floor in the rule pack")
         return
-    for row in rows:
+    for row in judged:
+        if not row.values:
+            yield Finding(check_id, SKIP, row.subject, message=f"{row.subject} does not have it ({NOT_SUPPORTED})")
+            continue
         figures = {name: value for name, value in row.values.items() if value is not None}
         problems = [problem for name, value in figures.items()
                     for problem in _problems(name, value, floors.get(name), medians.get(name), max_below, unit)]
