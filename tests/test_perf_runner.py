@@ -7,9 +7,11 @@ the time limits, Ctrl-C, the fallback from one tool to the next and the parsing 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ from factsbuilder import hgx_h100
 from readycheck.facts.schema import FACTS_V1, validate
 from readycheck.perf import builtin, dcgm, nccl_tests, nvbandwidth, perftest, runner
 from readycheck.perf.plan import plan
+from readycheck.perf.progress import TerminalProgress
 from readycheck.perf.results import PerfResults
 from readycheck.perf.session import Session
 
@@ -270,3 +273,26 @@ def test_nccl_size_fits_the_gpus_memory():
     for gpu in facts["gpus"]:
         gpu["memory_total_mib"] = 24564  # RTX 4090
     assert plan(facts).nccl_bytes == 4 * 2**30
+
+
+def test_scan_with_perf_on_a_machine_without_gpu_says_why_and_still_judges():
+    done = subprocess.run([sys.executable, "-m", "readycheck", "scan", "--perf", "--perf-seconds", "20", "-f", "json"],
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    perf = {f["check"]: f for f in report["findings"] if f["check"].startswith("perf.")}
+    assert len(perf) == 6 and {f["status"] for f in perf.values()} == {"unknown"}
+    assert all(f["message"].startswith("--perf could not run: NVML found no GPU") for f in perf.values())
+    assert report["nodes"][0]["facts"]["perf"]["status"] == "unavailable"
+
+
+def test_the_progress_line_names_the_running_test_on_a_terminal_only():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal, log = Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        with TerminalProgress(stream) as progress:
+            progress("builtin: gemm", 61.7, 150)
+    assert terminal.getvalue() == "\rperf: builtin: gemm,  62 of 150 s\n" and log.getvalue() == ""

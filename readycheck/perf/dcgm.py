@@ -1,12 +1,12 @@
-"""DCGM's diagnostic pcie plugin (`dcgmi diag -r pcie -j -v`): host<->GPU bandwidth per GPU.
+"""DCGM's diagnostic pcie plugin (`dcgmi diag -r pcie -j -v`, pinned copies only): host<->GPU bandwidth per GPU.
 
 With `-v` the plugin reports, per GPU and per subtest, lines such as
 `GPU 0 GPU to Host bandwidth:\t\t13.08 GB/s` and `Host to GPU bandwidth:\t\t12.13 GB/s` (DCGM
 nvvs/plugin_src/pcie/PcieMain.cpp, addBandwidthInfo) in the `info` of the `pcie` test's result for
 that GPU. The JSON is DCGM 3's (`"DCGM GPU Diagnostic"`, results keyed by `gpu_ids`) or DCGM 4's
 (`"DCGM Diagnostic"`, results keyed by `entity_group`/`entity_id`); both are read. The pcie plugin
-runs several subtests (pinned and unpageable memory, one GPU and all at once); the facts keep each
-direction's best figure, which is the pinned single-GPU copy a healthy link sustains.
+runs several subtests; readycheck asks for the pinned-memory ones only (one GPU, then all at once) and
+keeps each direction's best figure, the single-GPU copy a healthy link sustains.
 
 DCGM's memory-bandwidth plugin is not used for figures: it prints a bandwidth only when a GPU misses
 DCGM's own per-SKU minimum (dcgmlib/dcgm_errors.h, DCGM_FR_MEMORY_BANDWIDTH_MSG), so a passing GPU
@@ -27,7 +27,10 @@ from readycheck.perf.session import Session, settle
 NAME = "dcgm"
 BINARY = "dcgmi"
 TESTS = ("pcie",)
-COMMAND = [BINARY, "diag", "-r", "pcie", "-j", "-v"]
+# Only the pinned host<->GPU subtests, whose figures the facts keep; the GPU-to-GPU subtests are nvbandwidth's
+# (DCGM nvvs/include/PluginStrings.h: test_unpinned, test_p2p_on, test_p2p_off, all "True" by default).
+PINNED_ONLY = "pcie.test_unpinned=False;pcie.test_p2p_on=False;pcie.test_p2p_off=False"
+COMMAND = [BINARY, "diag", "-r", "pcie", "-p", PINNED_ONLY, "-j", "-v"]
 LINE = re.compile(r"(?:GPU (\d+) )?(GPU to Host|Host to GPU) bandwidth:\s*([0-9]+(?:\.[0-9]+)?) GB/s")
 FIELDS = {"Host to GPU": "h2d_gb_per_s", "GPU to Host": "d2h_gb_per_s"}
 
