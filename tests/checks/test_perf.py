@@ -171,3 +171,15 @@ def test_an_nvlink_pair_without_peer_access_fails():
     found = findings(perf_nvlink_bandwidth, facts)
     assert found["gpu0-gpu3"].status == "fail" and "no peer access" in found["gpu0-gpu3"].message
     assert "Fabric Manager" in found["gpu0-gpu3"].remedy
+
+
+def test_gemm_with_no_tool_is_unknown_per_gpu_not_skipped_for_want_of_a_floor():
+    facts = healthy()
+    for gpu in facts["perf"]["gpus"]:
+        gpu["gemm_tflops"] = {**{d: None for d in ("bf16", "fp16", "tf32", "fp8")},
+                              "unavailable": {d: "NotFound" for d in ("bf16", "fp16", "tf32", "fp8")}}
+    facts["perf"]["errors"] = ["gemm: PyTorch is not installed (pip install 'readycheck[load]')"]
+    found = findings(perf_gemm, facts)
+    assert set(found) == {f"gpu{i}" for i in range(8)} and {f.status for f in found.values()} == {"unknown"}
+    assert found["gpu0"].message == ("not measured: bf16, fp16, tf32, fp8 (NotFound: PyTorch is not installed "
+                                     "(pip install 'readycheck[load]'))")

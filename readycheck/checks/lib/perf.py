@@ -89,7 +89,8 @@ def judge(check_id: str, judged: list[Row], floors: dict[str, float | None], max
     for name in {name for row in judged for name in row.values}:
         values = [row.values[name] for row in judged if row.values.get(name) is not None]
         medians[name] = statistics.median(values) if len(values) > 1 else None
-    if not any(floors.values()) and not any(medians.values()):
+    measured_any = any(value is not None for row in judged for value in row.values.values())
+    if measured_any and not any(floors.values()) and not any(medians.values()):
         yield Finding(check_id, SKIP, "host", message="nothing to judge against: the rule pack sets no floor and "
                       "the node has a single subject, so no median", remedy="set a floor in the rule pack")
         return
@@ -106,7 +107,11 @@ def judge(check_id: str, judged: list[Row], floors: dict[str, float | None], max
         if problems:
             yield Finding(check_id, FAIL, row.subject, observed, expected, "; ".join(problems), remedy)
         elif row.why:
-            missing = ", ".join(f"{name} ({why})" if name else why for name, why in row.why.items())
+            by_reason: dict[str, list[str]] = {}
+            for name, why in row.why.items():
+                by_reason.setdefault(why, []).append(name)
+            missing = ", ".join(f"{', '.join(names)} ({why})" if any(names) else why
+                                for why, names in by_reason.items())
             yield Finding(check_id, UNKNOWN, row.subject, observed, expected, f"not measured: {missing}",
                           NO_TOOL_REMEDY)
         else:
