@@ -205,15 +205,22 @@ def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...
               show_default=True, help="Stop the storage read test after N seconds.")
 @click.option("--storage-max-gib", metavar="N", type=click.FloatRange(min=0, min_open=True), default=64.0,
               show_default=True, help="Stop the storage read test after N GiB.")
+@click.option("--perf", is_flag=True,
+              help="Measure PCIe, memory, GEMM, NVLink, NCCL and InfiniBand bandwidth (GPUs unchanged).")
+@click.option("--perf-seconds", metavar="N", type=click.FloatRange(min=10), default=150.0, show_default=True,
+              help="Time budget of the whole --perf run; each test stops at its share of it.")
 def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None,
          order: str | None, load_seconds: int | None, load_backend: str, load_interval: float,
          storage_test: str | None, storage_seconds: float, storage_max_gib: float, bmc_url: str | None,
-         bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None) -> int:
+         bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None, perf: bool,
+         perf_seconds: float) -> int:
     """Collect facts on this machine and judge them: `collect` and `check` in one step.
 
     With --site, this node's rack is projected from its worst case times the rack's node count.
     With --load, the GPUs run at full power first (nothing is changed on them) and the load
-    checks judge what was sampled; without it they say the node was judged at idle only."""
+    checks judge what was sampled; without it they say the node was judged at idle only.
+    With --perf, short bounded tests measure what the node delivers (the perf.* checks); they run
+    before the load phase, on cool GPUs."""
     from readycheck.probes import ProbeContext
     from readycheck.probes import collect as run_probes
     from readycheck.run import judge_snapshots, resolve_rules
@@ -227,6 +234,12 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
 
         snapshot["host"]["storage_test"] = read_test.run(Path(storage_test), storage_seconds,
                                                          int(storage_max_gib * 1024**3))
+    if perf:
+        from readycheck.perf.progress import TerminalProgress as PerfProgress
+        from readycheck.perf.runner import run as run_perf
+
+        with PerfProgress(sys.stderr) as progress:
+            snapshot["perf"] = run_perf(snapshot, perf_seconds, progress)
     if load_seconds:
         from readycheck.load.progress import TerminalProgress
         from readycheck.load.runner import run as run_load

@@ -50,6 +50,7 @@ KNOWN_FUNCTIONS = frozenset({
     "nvmlDeviceGetNvLinkRemoteDeviceType", "nvmlDeviceGetNvLinkErrorCounter",
     "nvmlDeviceGetGpuFabricInfoV", "nvmlDeviceGetGpuFabricInfo",
     "nvmlDeviceGetTopologyCommonAncestor",
+    "nvmlDeviceGetSamples",
 })
 IDENTITY_FUNCTIONS = frozenset({
     "nvmlDeviceGetName", "nvmlDeviceGetUUID", "nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo",

@@ -26,8 +26,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-
 DATA = Path(__file__).parent / "data" / "redfish"
 MOCKUP = DATA / "public-rackmount1"
 VARIANTS = DATA / "variants"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import fake_nvml
+import perfbuilder
 import pytest
 from probe_fakes import LiveTree
 from probe_fakes import runner as commands
@@ -219,7 +220,7 @@ def test_everything_readycheck_writes_is_declared(tmp_path, monkeypatch):
     live["load"] = runner.run(ctx, 0.3, interval=0.1, start=child("import time; time.sleep(0.3)"))
     assert all((live["load"]["samples"], live["load"]["chassis"], live["host"]["psus"], live["xid_events"],
                 live["host"]["block_devices"], live["infiniband"], live["network_interfaces"]))
-    snapshots = [live]
+    snapshots = [live, perfbuilder.healthy()]
     captures = sorted(p for p in CAPTURES.iterdir() if p.suffix in (".txt", ".xml"))
     snapshots += [import_files([capture]) for capture in captures]
     snapshots.append(import_files([CAPTURES / "nvidia-smi-q_H100-80GB-HBM3_driver590.48.01_load.txt",
@@ -238,7 +239,7 @@ def test_the_undeclared_walk_can_fail():
 
 def _writers() -> list[Path]:
     """The modules that write facts: the facts package, probes, importers and the load phase."""
-    return sorted(path for package in ("facts", "probes", "importers", "load")
+    return sorted(path for package in ("facts", "probes", "importers", "load", "perf")
                   for path in (REPO / "readycheck" / package).glob("*.py"))
 
 

@@ -9,13 +9,21 @@ node's draw is the BMC's reading of the whole chassis (`ipmitool dcmi power
 reading`, else over Redfish with `--bmc`, sampled with the GPUs) where it
 could be read; otherwise the sum of
 the GPUs' readings at each sampling instant, which leaves out the CPUs and
-fans, and the finding says so and why. Without a load phase this check is
-`skip`.
+fans, and the finding says so and why.
+
+Power caps do not stop millisecond spikes, and a PSU or a breaker trips on the spike, not on the
+one-second average. Where the load phase read NVML's power-sample buffer (`load.power_peaks`), the
+node's transient peak (the GPUs' highest coincident sum over aligned windows, plus the pack's
+`overhead_w` for the rest of the node when it sets one) is held against what feeds the node: the
+healthy PSUs' summed capacity (from the BMC, where it gives them) and, with a site file, the node's
+share of its rack's budget. A transient above either fails; with neither known the finding reports
+the peak. Without a load phase this check is `skip`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from readycheck.budget import node_worst_case, rack_capacity_kw
 from readycheck.checks.lib.load import samples_by_gpu
@@ -55,17 +63,58 @@ def check(facts, settings, platform=None, site=None):
     if draw.watts is not None:
         limits.append((draw.watts, f"worst case {draw.watts:.0f} W ({draw.basis})"))
     rack = site.rack_of(facts["host"].get("hostname") or "") if site else None
+    share = None
     if rack is not None and rack.expected_nodes:
-        share = rack_capacity_kw(rack) * 1000 / rack.expected_nodes
-        limits.append((share, f"rack {rack.name}'s budget per node {share:.0f} W"))
+        watts = rack_capacity_kw(rack) * 1000 / rack.expected_nodes
+        share = (watts, f"rack {rack.name}'s budget per node {watts:.0f} W")
+        limits.append(share)
     if not limits:
         yield Finding(ID, UNKNOWN, "host", f"{peak_w:.0f} W", message=f"{source} peaked at {peak_w:.0f} W, nothing "
                       f"to compare it with ({draw.basis})", remedy="set [platform] in the rule pack or pass --site")
         return
     over = [words for watts, words in limits if peak_w > watts]
     expected = "; ".join(words for _, words in limits)
-    message = f"{source} peaked at {peak_w:.0f} W"
-    if over:
-        yield Finding(ID, FAIL, "host", f"{peak_w:.0f} W", expected, f"{message}, above {'; '.join(over)}", REMEDY)
+    message = f"{source} peaked at {peak_w:.0f} W" + (f", above {'; '.join(over)}" if over else "")
+    observed = f"{peak_w:.0f} W"
+    spike = _transient(load, facts, platform or {}, share)
+    if spike is not None:
+        observed += f" (transient {spike.watts:.0f} W)"
+        message += f"; {spike.message}"
+        expected += f"; transient: {spike.expected}" if spike.expected else ""
+    if over or (spike is not None and spike.over):
+        yield Finding(ID, FAIL, "host", observed, expected, message, REMEDY)
     else:
-        yield Finding(ID, PASS, "host", f"{peak_w:.0f} W", expected, message)
+        yield Finding(ID, PASS, "host", observed, expected, message)
+
+
+class Transient(NamedTuple):
+    watts: float
+    message: str
+    expected: str
+    over: bool
+
+
+def _transient(load, facts, platform, rack_share: tuple[float, str] | None) -> Transient | None:
+    """The node's millisecond peak against the healthy PSUs and the rack share; None when not read."""
+    peaks = load.get("power_peaks") or {}
+    node_peak = peaks.get("node_peak_w")
+    if node_peak is None:
+        return None
+    overhead = float(platform.get("overhead_w", 0.0))
+    watts = node_peak + overhead
+    basis = (f"GPUs' coincident peak {node_peak:.0f} W over {peaks.get('window_ms'):g} ms windows"
+             + (f" + overhead {overhead:.0f} W" if overhead else ", the rest of the node not counted"))
+    limits = []
+    psus = facts["host"].get("psus") or []
+    healthy = [p.get("capacity_w") for p in psus if p.get("present") is not False and p.get("ok") is not False]
+    if healthy and None not in healthy:
+        limits.append((sum(healthy), f"the {len(healthy)} healthy PSUs' {sum(healthy):.0f} W"))
+    if rack_share is not None:
+        limits.append(rack_share)
+    over = [words for limit, words in limits if watts > limit]
+    said = f"transient peak {watts:.0f} W ({basis})"
+    if over:
+        said += f", above {'; '.join(over)}"
+    elif not limits:
+        said += ", no PSU capacity or rack budget to hold it against"
+    return Transient(watts, said, "; ".join(words for _, words in limits), bool(over))

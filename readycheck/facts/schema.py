@@ -184,6 +184,33 @@ LOAD: Schema = {**_obj({
     "errors": _arr({"type": "string"}),
 }, reasons=False), "type": ["object", "null"]}
 
+# `scan --load`: the millisecond power peaks read from NVML's sample buffer (readycheck/load/transients.py);
+# typed when present, not required (older snapshots lack it).
+LOAD["properties"]["power_peaks"] = {**_obj({
+    "window_ms": NUM,
+    "node_peak_w": NUM,
+    "gpus": _arr(_obj({"gpu": {"type": "integer"}, "peak_w": NUM, "samples": {"type": "integer", "minimum": 0}})),
+}), "type": ["object", "null"]}
+
+# `scan --perf` (readycheck/perf/): beyond facts v1, absent when not run, so typed when present but not
+# required. GPU-side figures in GB/s, network figures in Gb/s, GEMM in TFLOPS.
+GB_PER_S = {"type": ["number", "null"], "minimum": 0}
+PERF: Schema = {**_obj({
+    "backend": STR,
+    "seconds": {"type": "number", "minimum": 0},
+    "status": {"enum": ["completed", "interrupted", "unavailable"]},
+    "gpus": _arr(_obj({
+        "index": {"type": "integer", "minimum": 0},
+        "h2d_gb_per_s": GB_PER_S, "d2h_gb_per_s": GB_PER_S, "memory_bandwidth_gb_per_s": GB_PER_S,
+        "gemm_tflops": _obj({dtype: GB_PER_S for dtype in ("bf16", "fp16", "tf32", "fp8")}),
+    })),
+    "p2p": _arr(_obj({"gpu_a": {"type": "integer"}, "gpu_b": {"type": "integer"}, "bandwidth_gb_per_s": GB_PER_S})),
+    "nccl": _arr(_obj({"op": {"type": "string"}, "ranks": {"type": "integer", "minimum": 1},
+                       "size_bytes": {"type": "integer", "minimum": 0}, "busbw_gb_per_s": GB_PER_S})),
+    "ib": _arr(_obj({"device": {"type": "string"}, "port": {"type": "integer"}, "bandwidth_gbps": GB_PER_S})),
+    "errors": _arr({"type": "string"}),
+}), "type": ["object", "null"]}
+
 FACTS_V1: Schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://readycheck.invalid/schema/facts-v1.json",
@@ -241,6 +268,12 @@ _add_optional(FACTS_V1, {"imported_from": _arr(_obj({
 }, reasons=False))})
 _add_optional(FACTS_V1["properties"]["imported_from"]["items"], {"notes": _arr({"type": "string"})})
 
+
+FACTS_V1["properties"]["perf"] = PERF  # optional: a snapshot without a --perf run stays valid
+_add_optional(PERF, {"elapsed_s": {"type": "number", "minimum": 0}, "reason": STR,
+                     "sources": {"type": "object", "additionalProperties": {"type": "string"}}})
+_add_optional(PERF["properties"]["p2p"]["items"], {"a_to_b_gb_per_s": GB_PER_S, "b_to_a_gb_per_s": GB_PER_S})
+_add_optional(PERF["properties"]["ib"]["items"], {"memory": STR})
 
 # JSON type -> the Python types json.loads gives for it. `type(v) in ...` (not isinstance) keeps
 # booleans out of integer and number; an integral float is an integer, as JSON Schema says.

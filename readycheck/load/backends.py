@@ -69,20 +69,20 @@ def choose(name: str = "auto") -> Backend:
 class Running:
     """A started backend: poll it, stop it, read the end of what it printed."""
 
-    def __init__(self, command: list[str]):
+    def __init__(self, command: list[str], env: dict[str, str] | None = None):
         self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True, env=env)
 
     def poll(self) -> int | None:
         return self.process.poll()
 
-    def stop(self) -> None:
-        """SIGTERM to the process group, SIGKILL after a grace period; safe to call twice."""
+    def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """SIGTERM to the process group, SIGKILL after `grace` seconds; safe to call twice."""
         if self.process.poll() is None:
             self._signal(signal.SIGTERM)
             try:
-                self.process.wait(STOP_GRACE_S)
+                self.process.wait(grace)
             except subprocess.TimeoutExpired:
                 self._signal(signal.SIGKILL)
                 self.process.wait()
@@ -93,9 +93,14 @@ class Running:
         except ProcessLookupError:
             pass
 
+    def output(self) -> str:
+        """Everything the child printed so far; safe while it still writes (pread leaves the file
+        offset the child shares untouched)."""
+        fd = self.log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
+
     def tail(self, lines: int = 5) -> str:
-        self.log.seek(0)
-        return " | ".join(line.strip() for line in self.log.read().splitlines()[-lines:] if line.strip())
+        return " | ".join(line.strip() for line in self.output().splitlines()[-lines:] if line.strip())
 
     def close(self) -> None:
         self.stop()

@@ -5,7 +5,8 @@ The result is the facts' `load` object (facts v1): `backend`, `seconds`
 power, temperatures, SM clock, clock event reasons), `errors`, plus
 `chassis` (`t`, `power_w`: the BMC's reading of the whole node, where
 readable; `chassis_source` says whether ipmitool or Redfish gave it,
-`chassis_unavailable` why it could not be read), and
+`chassis_unavailable` why it could not be read), `power_peaks` (each GPU's
+and the node's millisecond peak from NVML's sample buffer, transients.py), and
 `elapsed_s` and `status`: "completed", "interrupted" (Ctrl-C),
 "backend_failed" (it exited early or failed: itself a finding) or
 "unavailable" (no backend, no NVML or no GPU: the load checks say
@@ -20,6 +21,7 @@ from typing import Any, Callable
 
 from readycheck.load.backends import Backend, LoadUnavailable, Running, choose
 from readycheck.load.chassis import ChassisPower
+from readycheck.load.transients import PowerPeaks
 from readycheck.probes import ProbeContext
 from readycheck.probes import nvml as nvml_probe
 from readycheck.probes.nvml_backend import NvmlUnavailable
@@ -69,6 +71,7 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPo
     began = time.monotonic()
     stop = threading.Event()
     samples: list[dict[str, Any]] = load["samples"]
+    peaks = PowerPeaks(gpus)
 
     def sampler() -> None:
         while not stop.is_set():
@@ -76,6 +79,7 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPo
             t = round(tick - began, 3)
             for gpu in gpus:
                 samples.append({"t": t, **nvml_probe.sample(gpu)})
+            peaks.read()
             watts = chassis.read()
             if watts is not None:
                 load["chassis"].append({"t": t, "power_w": watts})
@@ -109,3 +113,4 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPo
         load["elapsed_s"] = round(time.monotonic() - began, 1)
         load["chassis_unavailable"] = chassis.unavailable
         load["chassis_source"] = chassis.source if load["chassis"] else None
+        load["power_peaks"] = peaks.facts()

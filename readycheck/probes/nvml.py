@@ -87,6 +87,7 @@ NVML_TEMPERATURE_GPU = 0
 NVML_CLOCK_SM = 1
 NVML_CLOCK_MEM = 2
 NVML_FEATURE_ENABLED = 1
+NVML_TOTAL_POWER_SAMPLES = 0  # nvmlSamplingType_t
 
 # nvmlDeviceGetFieldValues ids.
 FI_MEMORY_TEMP = 82
@@ -214,6 +215,20 @@ def sample(gpu: _Gpu) -> dict[str, Any]:
     s.read("clocks_sm_mhz", gpu.call, "nvmlDeviceGetClockInfo", NVML_CLOCK_SM)
     s.read("clocks_event_reasons", lambda: clock_event_reasons(gpu.call_first(CLOCK_EVENT_FUNCTIONS)))
     return s.as_dict()
+
+
+def power_samples(gpu: _Gpu, since_us: int) -> list[tuple[int, float]]:
+    """The GPU's total-power samples newer than `since_us` from the driver's buffer, as (CPU timestamp in
+    µs, watts): nvmlDeviceGetSamples(NVML_TOTAL_POWER_SAMPLES). NVML documents the timestamps (µs) but
+    not the unit of the values; milliwatts, as nvmlDeviceGetPowerUsage returns, is inferred. No new
+    sample (NVML_ERROR_NOT_FOUND) is an empty list."""
+    try:
+        found = gpu.call("nvmlDeviceGetSamples", NVML_TOTAL_POWER_SAMPLES, since_us)
+    except Unreadable as exc:
+        if exc.reason == NOT_FOUND:
+            return []
+        raise
+    return [(stamp, value / 1000) for stamp, value in found if stamp > since_us]
 
 
 def _collect(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any], list[_Gpu]]:

@@ -150,6 +150,8 @@ class PynvmlBackend:
             raise Unreadable("BindingError", f"{function}: {type(exc).__name__}: {exc}") from None
         if function == "nvmlDeviceGetFieldValues":
             return field_values(args[1], result)
+        if function == "nvmlDeviceGetSamples":
+            return samples(result)
         return plain(result)
 
 
@@ -186,6 +188,15 @@ def field_values(requested: Sequence[Any], values: Any) -> dict[Any, Any]:
         else:
             result[key] = getattr(value.value, member)
     return result
+
+
+def samples(result: Any) -> list[tuple[int, Any]]:
+    """pynvml's (nvmlValueType_t, [nvmlSample_t]) -> [(CPU timestamp in microseconds, value)]."""
+    value_type, raw = result
+    member = _VALUE_MEMBERS.get(value_type)
+    if member is None:
+        raise Unreadable("UnknownValueType", f"nvmlDeviceGetSamples: value type {value_type}")
+    return [(int(sample.timeStamp), getattr(sample.sampleValue, member)) for sample in raw]
 
 
 class _Pending:

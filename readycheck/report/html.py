@@ -28,6 +28,7 @@ from readycheck.budget import RackBudget
 from readycheck.engine import NodeResult, Report
 from readycheck.findings import READY, STATUSES, Finding, gpu_subject
 from readycheck.report import attention_first, plain
+from readycheck.report.perf import view as perf_view
 from readycheck.resources import folder
 
 TEMPLATE = "report.html.j2"
@@ -36,7 +37,7 @@ TEMPLATE = "report.html.j2"
 AREAS = {
     "nvml": "Drivers", "driver": "Drivers", "gpu": "GPUs", "health": "GPU health", "thermal": "Thermal",
     "power": "Power", "cooling": "Cooling", "bmc": "BMC", "pcie": "PCIe", "nvlink": "NVLink", "topology": "Topology",
-    "ib": "InfiniBand", "net": "Network", "load": "Load", "fleet": "Fleet",
+    "ib": "InfiniBand", "net": "Network", "load": "Load", "perf": "Performance", "fleet": "Fleet",
 }
 # Which findings colour a GPU's bars.
 BAR_CHECKS = {"temperature": ("thermal.margin", "thermal.throttle"), "power": ("power.limit",)}
@@ -57,24 +58,34 @@ def area_of(check_id: str) -> str:
     return AREAS.get(prefix, prefix.capitalize())
 
 
-def checks_by_area(findings: list[Finding]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Every check of a node, one row each, under its area: worst status, pass count, other subjects."""
+def checks_by_area(findings: list[Finding], brief: bool = False) -> tuple[list[tuple[str, list[dict]]], int]:
+    """Every check of a node, one row each, under its area (worst status, pass count, other subjects),
+    and how many checks were left out: `brief` (a ready node of a fleet) leaves out the checks that
+    passed on every subject, and the page says how many, so a fleet of thousands stays one small file."""
     by_check: dict[str, list[Finding]] = {}
     for item in findings:
         by_check.setdefault(item.check, []).append(item)
     order = list(dict.fromkeys(AREAS.values()))
     areas: dict[str, list[dict[str, Any]]] = {}
+    left_out = 0
     for check_id, items in by_check.items():
         others: dict[str, list[str]] = {}
         for item in items:
             if item.status != "pass":
                 others.setdefault(item.status, []).append(item.subject)
+        if others == {"skip": ["host"]} and len(items) == 1:
+            others = {}  # a check skipped as a whole: the status says it all (and a fleet report stays small)
+        status = worst(f.status for f in items)
+        if brief and status == "pass":
+            left_out += 1
+            continue
         areas.setdefault(area_of(check_id), []).append({
-            "check": check_id, "status": worst(f.status for f in items),
+            "check": check_id, "status": status,
             "passed": sum(1 for f in items if f.status == "pass"),
             "others": sorted(others.items(), key=lambda pair: STATUS_RANK[pair[0]]),
         })
-    return sorted(areas.items(), key=lambda pair: (order.index(pair[0]) if pair[0] in order else len(order), pair[0]))
+    rank = {area: i for i, area in enumerate(order)}
+    return sorted(areas.items(), key=lambda pair: (rank.get(pair[0], len(order)), pair[0])), left_out
 
 
 def bar(value: float | None, limit: float | None, status: str | None) -> dict[str, Any] | None:
@@ -174,6 +185,7 @@ def rack_view(rack: RackBudget, findings: list[Finding], anchors: dict[str, str]
 def node_view(node: NodeResult, anchor: str, fleet: bool) -> dict[str, Any]:
     """One node's section: what the engine decided about it (its rack's findings included, since they
     decide its verdict too), its inventory and pictures."""
+    brief = fleet and node.verdict == READY
     facts = node.load_facts()
     findings = node.decision.findings
     by_subject: dict[str, list[Finding]] = {}
@@ -184,14 +196,16 @@ def node_view(node: NodeResult, anchor: str, fleet: bool) -> dict[str, Any]:
         return worst(f.status for f in by_subject.get(subject, ()) if f.check in check_ids)
 
     host = facts.get("host") or {}
+    areas, all_passed = checks_by_area(findings, brief)
     return {
         "node": node, "anchor": anchor, "pictures": not fleet or node.verdict != READY, "facts": facts, "host": host,
         "dmi": host.get("dmi") or {}, "nvidia": facts.get("nvidia") or {},
-        "attention": needs_attention(findings), "areas": checks_by_area(findings),
+        "attention": needs_attention(findings), "areas": areas, "all_passed": all_passed,
         "gpus": [gpu_view(g, status_of) for g in facts.get("gpus") or []],
         "hcas": facts.get("infiniband") or [], "topology": topology(facts), "series": series(facts.get("load")),
         "drives": [drive_view(d) for d in host.get("block_devices") or []],
         "order": [f for f in node.findings if f.check == "inventory.match" and f.subject.startswith("order:")],
+        "perf": perf_view(facts, findings),
     }
 
 

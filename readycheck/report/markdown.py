@@ -11,6 +11,7 @@ import re
 from readycheck.engine import Report
 from readycheck.findings import READY
 from readycheck.report import attention_first, plain
+from readycheck.report.perf import markdown as perf_markdown
 
 # Characters that start markup, links, HTML or table cells anywhere in a line; facts never start a line.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
@@ -55,4 +56,5 @@ def render(report: Report) -> str:
                 out.append(f"| {escape(g.get('index'))} | {escape(g.get('name'))} | {escape(g.get('serial'))} | "
                            f"{escape(g.get('vbios_version'))} | {escape(g.get('pci_bus_id'))} |")
             out.append("")
+        out.extend(perf_markdown(facts, escape))
     return "\n".join(out)

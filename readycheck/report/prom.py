@@ -12,6 +12,7 @@ Every series carries the `node` it is about. Gauges:
 - `readycheck_bmc_tls_verified{url, tls}`: for a BMC read over Redfish, 1 when its certificate was verified,
   0 for `--bmc-insecure` (`tls="insecure"`) or plain HTTP (`tls="none"`);
 - per GPU: temperature and its slowdown threshold, power draw and limit, where they were read;
+- with a `--perf` run, every figure it measured (`readycheck_perf_*`, see report/perf.py);
 - per rack, when the run has a site's racks: power budget, worst case and headroom in watts.
 
 Label values are escaped as the exposition format requires (backslash, double quote, line feed).
@@ -26,6 +27,7 @@ from typing import Any
 from readycheck.engine import Report
 from readycheck.findings import READY, STATUSES
 from readycheck.report import collected_at
+from readycheck.report.perf import prom_series as perf_series
 
 GPU_READINGS = (
     ("readycheck_gpu_temperature_celsius", "temperature_gpu_c", "GPU temperature when the facts were collected."),
@@ -103,6 +105,9 @@ def render(report: Report) -> str:
                 if gpu.get(key) is not None:
                     index = "" if gpu.get("index") is None else gpu["index"]  # an imported `-q -i N` lacks it
                     out.add(name, doc, dict(where, gpu=index, uuid=gpu.get("uuid") or ""), gpu[key])
+        for name, doc, labels, value in perf_series(facts):
+            out.add(name, doc, dict(where, **labels), value)
+
     for rack in report.racks:
         for name, attribute, doc in RACK_READINGS:
             value = getattr(rack, attribute)

@@ -14,6 +14,7 @@ import click
 from readycheck.engine import Report
 from readycheck.findings import READY, Finding
 from readycheck.report import attention_first, plain
+from readycheck.report.perf import summary as perf_summary
 
 MAX_LISTED = 25
 # C0 and C1 control characters: a hostname or GPU name from a snapshot must not move the cursor,
@@ -76,6 +77,9 @@ def render(report: Report, colour: bool = False) -> str:
         counts = node.decision.counts
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
         lines.append(safe(f"  {node.load_words}"))
+        perf = perf_summary(node.load_facts())
+        if perf:
+            lines.append(safe(f"  {perf}"))
     for rack in report.racks:
         worst = attention_first(report.about_rack(rack.name))
         status = worst[0].status if worst else "pass"
