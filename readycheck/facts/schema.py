@@ -120,6 +120,10 @@ NVIDIA = _obj({
     "persistenced": _obj({"active": BOOL}, reasons=False),
 })
 
+# Beyond facts v1 (readycheck/probes/driver.py): "open" or "proprietary" kernel module, from
+# /proc/driver/nvidia/version; typed when present but not required (older snapshots and imports lack it).
+NVIDIA["properties"]["kernel_module_type"] = {"enum": ["open", "proprietary", None]}
+
 INFINIBAND_PORT = _obj({
     "device": {"type": "string"}, "port": {"type": "integer"},
     **{f: STR for f in ("state", "phys_state", "link_layer", "fw_version", "board_id", "pci_bus_id",
