@@ -121,6 +121,12 @@ def test_extends_by_relative_path_and_cycles_are_refused(tmp_path):
     ('[checks."gpu.count"\nexpected = 8\n', r"pack.toml: invalid TOML: .*line 1"),
     ('extends = "no-such-pack"\n', r"rule pack 'no-such-pack': no such built-in pack"),
     ('colour = "blue"\n', r"pack.toml: unknown key 'colour'"),
+    ('[checks."ib.ports"]\nexclude_link_layers = []\n',
+     r"unknown key 'exclude_link_layers'; it moved to \[platform\] compute_link_layer"),
+    ('gpu_models = ["H100"]\n', r"unknown key 'gpu_models'; it moved to gpu.model's `expected`"),
+    ('[platform]\ncompute_link_layer = "RoCE"\n',
+     r"platform: key 'compute_link_layer' must be 'InfiniBand' or 'Ethernet' or 'any', found 'RoCE'"),
+    ('dmi_products = "DGXH100"\n', r"key 'dmi_products' must be a list of DMI product name patterns"),
 ])
 def test_bad_pack_is_an_input_error_naming_file_check_and_key(tmp_path, body, message):
     path = tmp_path / "pack.toml"
@@ -166,3 +172,58 @@ def test_branch_prefixes_and_versions_are_accepted(tmp_path):
     path.write_text('extends = "hgx-h100"\n[checks."driver.version"]\n'
                     'min = "580.65.06"\nallowed = ["580.", "590.44.01"]\n')
     assert rulepack.load(str(path)).checks["driver.version"]["allowed"] == ["580.", "590.44.01"]
+
+
+def test_every_figure_a_builtin_pack_sets_names_its_source():
+    import sys
+
+    from readycheck import checks
+    from readycheck.resources import folder
+
+    tomllib = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    for name in BUILTIN:
+        data = tomllib.loads((folder("rules") / f"{name}.toml").read_text())
+        sources = data.get("sources", {})
+        figures = [("platform", key) for key in data.get("platform", {})]
+        figures += [(check, key) for check, table in data.get("checks", {}).items()
+                    for key in table if key not in checks.COMMON_KEYS]
+        unsourced = [f"{section}.{key}" for section, key in figures if not sources.get(section, {}).get(key)]
+        assert not unsourced, f"{name}: figures without a source: {unsourced}"
+        assert "dmi_products" not in data or sources.get("dmi_products"), name
+
+
+def test_a_source_goes_with_its_figure(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_text('extends = "hgx-h100"\n[sources."gpu.memory"]\nmin_mib = "a datasheet"\n')
+    with pytest.raises(InputError, match=r"sources.gpu.memory: key 'min_mib' names no figure this file sets"):
+        rulepack.load(str(path))
+    path.write_text('extends = "hgx-h100"\n[checks."gpu.memory"]\nmin_mib = 81000\n'
+                    '[sources."gpu.memory"]\nmin_mib = "our acceptance contract, section 4"\n')
+    pack = rulepack.load(str(path))
+    assert pack.set_by["gpu.memory.min_mib"] == (str(path), "our acceptance contract, section 4")
+    assert pack.set_by["gpu.count.expected"][0] == "builtin:hgx-h100"  # inherited with the file that set it
+
+
+def test_packs_name_prints_each_figure_with_the_file_that_set_it_and_its_source():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "readycheck", "packs", "dgx-a100"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    at = lines.index("allowed_default_w = [400.0, 500.0]")
+    assert lines[at + 1].startswith("#   builtin:hgx-a100: 400 W: NVIDIA DCGM")
+    assert "nvidia-smi-q_4xA100-SXM4-80GB_driver555.42.02_minor-3to6.txt" in lines[at + 1]
+    at = lines.index('dmi_products = ["*DGXA100*"]')
+    assert lines[at + 1].startswith("#   builtin:dgx-a100: a real DGX A100 reads")
+
+
+def test_packs_lists_what_each_pack_is_chosen_for():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "readycheck", "packs"], capture_output=True, text=True, timeout=60)
+    assert "chosen for: 8 x H100 80GB HBM3 (H100, SXM modules on an NVSwitch baseboard), DMI product *DGXH100*" \
+        in done.stdout
+    assert "chosen for: H100 NVL (H100, PCIe cards paired by NVLink bridges)" in done.stdout
