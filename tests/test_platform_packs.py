@@ -119,3 +119,22 @@ def test_a_bridged_h100_nvl_pair_with_its_links_down_fails():
     assert pairs.status == "fail" and "gpu0 (0)" in pairs.message and "bridge" in pairs.remedy
     assert result.verdict == "not-ready"
     assert not [f for f in result.findings if f.check == "driver.fabricmanager" and f.status != "skip"]
+
+
+def test_baseboard_packs_set_no_host_figures_and_the_dgx_pack_adds_the_dgxs():
+    # An OEM HGX H100 server: 1 TiB and two EPYC CPUs, not the DGX H100's 2 TB and Xeon 8480C.
+    snapshot = node([H100_8], "hgx-h100")
+    clear_thermal_slowdown(snapshot)
+    snapshot["host"].update(memory_total_mib=1048576, cpu_model="AMD EPYC 9454 48-Core Processor")
+    assert rulepack.choose(snapshot).name == "hgx-h100"
+    assert judged_node(snapshot, rulepack.load("hgx-h100")).verdict == "ready"
+    as_dgx = judged_node(snapshot, rulepack.load("dgx-h100"))
+    assert blocking(as_dgx) == {("host.memory", "host"), ("host.cpu", "host")}
+
+
+def test_other_checks_read_whether_the_platform_runs_ecc():
+    from readycheck.checks.lib.ecc import ecc_expected
+
+    assert ecc_expected(rulepack.load("hgx-h100").checks) is True
+    assert ecc_expected(rulepack.load("rtx4090-workstation").checks) is None  # "any"
+    assert ecc_expected(None) is True  # no pack: ECC expected, as gpu.ecc_mode's default
