@@ -36,6 +36,7 @@ class FeedBudget:
     power_factor: float
     derate: float
     usable_kw: float
+    side: str | None = None
 
 
 @dataclass
@@ -87,9 +88,11 @@ def feed_usable_kw(feed: Feed) -> float:
 
 
 def rack_capacity_kw(rack: Rack) -> float:
-    """N: the feeds add up. 2N: each feed alone must carry the rack, so the weakest one is the budget."""
-    usable = [feed_usable_kw(feed) for feed in rack.feeds]
-    return min(usable) if rack.redundancy == "2N" else sum(usable)
+    """N: the feeds add up. 2N: either side alone must carry the rack, so the weaker side (the sum of its
+    feeds) is the budget; a feed with no side is a side of its own (see readycheck/site.py)."""
+    if rack.redundancy == "2N":
+        return min(sum(feed_usable_kw(feed) for feed in feeds) for feeds in rack.sides().values())
+    return sum(feed_usable_kw(feed) for feed in rack.feeds)
 
 
 def node_worst_case(facts: dict[str, Any], platform: dict[str, float]) -> NodeDraw:
@@ -115,7 +118,7 @@ def node_worst_case(facts: dict[str, Any], platform: dict[str, float]) -> NodeDr
 
 def rack_budget(rack: Rack, draws: list[NodeDraw]) -> RackBudget:
     """Sum the nodes present; project the rest of the rack at the present nodes' mean when it is not full."""
-    feeds = [FeedBudget(f.name, f.volts, f.amps, f.phases, f.power_factor, f.derate, feed_usable_kw(f))
+    feeds = [FeedBudget(f.name, f.volts, f.amps, f.phases, f.power_factor, f.derate, feed_usable_kw(f), f.side)
              for f in rack.feeds]
     known = [d.watts for d in draws if d.watts is not None]
     notes = [f"{d.node}: worst case unknown ({d.basis})" for d in draws if d.watts is None]

@@ -309,22 +309,39 @@ def list_checks(check_id: str | None) -> None:
 @cli.command()
 @click.argument("name", required=False)
 def packs(name: str | None) -> None:
-    """List the built-in rule packs, or print one resolved (after `extends`)."""
+    """List the built-in rule packs and what each is chosen for, or print one resolved (after `extends`),
+    each figure with the file that set it and its source."""
     from readycheck import rulepack
 
     if name is None:
         for pack_name in rulepack.builtin_names():
-            click.echo(f"{pack_name:22} {rulepack.load(pack_name).description}")
+            pack = rulepack.load(pack_name)
+            click.echo(f"{pack_name:22} {pack.description}")
+            chosen_for = rulepack.chosen_for(pack)
+            if chosen_for:
+                click.echo(f"{'':22} chosen for: {chosen_for}")
         return
     pack = rulepack.load(name)
     click.echo(f"# {pack.name}: {pack.description}")
     click.echo(f"# chain: {' -> '.join(pack.chain)}; sha256 {pack.content_hash}")
-    if pack.gpu_models:
-        click.echo(f"gpu_models = {pack.gpu_models!r}")
+    if pack.dmi_products:
+        _figure("dmi_products", pack.dmi_products, pack.set_by.get("dmi_products"))
+    if pack.platform:
+        click.echo("\n[platform]")
+        for key, value in pack.platform.items():
+            _figure(key, value, pack.set_by.get(f"platform.{key}"))
     for check_id, table in pack.checks.items():
         click.echo(f'\n[checks."{check_id}"]')
         for key, value in table.items():
-            click.echo(f"# {key} = (not set)" if value is None else f"{key} = {_toml_value(value)}")
+            _figure(key, value, pack.set_by.get(f"{check_id}.{key}"))
+
+
+def _figure(key, value, set_by) -> None:
+    """One figure, then the file that set it and its source (nothing for an engine or check default)."""
+    click.echo(f"# {key} = (not set)" if value is None else f"{key} = {_toml_value(value)}")
+    if set_by:
+        label, source = set_by
+        click.echo(f"#   {label}: {source or 'no source given'}")
 
 
 def _toml_value(value) -> str:

@@ -2,15 +2,29 @@
 
 A pack has a `description`, optionally `extends = "<pack>"` (a bare name is a
 built-in pack, anything with a `/` a path relative to the extending file),
-optionally `gpu_models` (substrings of the NVML GPU name the pack is meant for,
-used to choose a built-in pack when `--rules` is not given), optionally a
-`[platform]` table (`nameplate_max_w`, `overhead_w`: the figures the power
-budget's worst case is built from), and one
-`[checks."<id>"]` table per check. A pack's table merges key by key over its
+optionally `dmi_products` (patterns of the DMI product name the pack is for: a
+DGX pack), optionally a `[platform]` table (figures of the whole system that
+several checks share: the power budget's `nameplate_max_w` and `overhead_w`,
+the compute fabric's `compute_link_layer`), one `[checks."<id>"]` table per
+check, and a `[sources]` table saying where each figure comes from:
+`[sources."<check id>"]` and `[sources.platform]` with one string per key the
+same file sets, and `sources.dmi_products`. A source may only name a figure its
+own file sets, so a figure and its source change together (`readycheck packs
+NAME` prints them side by side). A pack's table merges key by key over its
 base's. Everything is validated before anything runs: an unknown check or key,
-a wrong type, an `extends` cycle, or settings a check's own `validate(settings)`
-refuses (a check may declare one) is an `InputError` naming the file, the
-check and the key.
+a wrong type, an `extends` cycle, a source for a figure the file does not set,
+or settings a check's own `validate(settings)` refuses (a check may declare
+one) is an `InputError` naming the file, the check and the key.
+
+Choosing a built-in pack (when `--rules` is not given) goes by platform, not by
+a part of a name: a pack fits a node when every GPU is one of the models its
+`gpu.model` names (whole names, see readycheck/catalogue/gpus.py), the node
+has the GPU count its `gpu.count` sets (when it sets one), and, for a pack
+with `dmi_products`, the DMI product name matches one of them. Of the packs
+that fit, one whose `dmi_products` matches wins (a DGX over the HGX baseboard
+pack it extends). Where none fits, the node is judged against `base`, and the
+reason says why (the model's family and form, or the GPU count the nearest
+pack needs).
 """
 
 from __future__ import annotations
@@ -18,26 +32,42 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import math
+import re
 import sys
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from readycheck import checks
+from readycheck.catalogue.gpus import describe, model, same_model
 from readycheck.errors import InputError
 from readycheck.resources import folder
+from readycheck.settings import Setting
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.9/3.10
     import tomli as tomllib
 
-TOP_LEVEL_KEYS = {"description", "extends", "gpu_models", "platform", "checks"}
-# [platform]: figures of the whole system that several checks share (the power budget's worst case).
+TOP_LEVEL_KEYS = {"description", "extends", "dmi_products", "platform", "checks", "sources"}
+LINK_LAYERS = ("InfiniBand", "Ethernet", "any")
+# [platform]: figures of the whole system that several checks share.
 PLATFORM_KEYS = {
-    "nameplate_max_w": "the system's maximum power draw from the vendor (DGX H100: 10200)",
-    "overhead_w": "what the node draws besides its GPUs at worst (CPUs, memory, NICs, fans), in W",
+    "nameplate_max_w": Setting("float", None, "the system's maximum power draw from its vendor, in W: the power "
+                                              "budget's worst case for the node"),
+    "overhead_w": Setting("float", None, "what the node draws besides its GPUs at worst (CPUs, memory, NICs, "
+                                         "fans), in W, when there is no nameplate maximum"),
+    "compute_link_layer": Setting("str", None, "link layer of the compute fabric's HCA ports, \"InfiniBand\" or "
+                                               "\"Ethernet\" (RoCE): ib.ports and topology.nic_affinity leave "
+                                               "ports of the other layer out as storage or management; \"any\" or "
+                                               "unset: every port counts"),
+}
+# Keys that moved: a pack that still sets one is told where it went.
+MOVED = {
+    "expected_link_layer": "[platform] compute_link_layer",
+    "exclude_link_layers": "[platform] compute_link_layer (ports of another link layer are left out)",
+    "gpu_models": "gpu.model's `expected` and gpu.count's `expected`, which now choose the pack",
 }
 SEVERITIES = ("fail", "warn")
 FALLBACK_PACK = "base"
@@ -52,12 +82,20 @@ class Pack:
     chain: list[str]
     checks: dict[str, dict[str, Any]]
     content_hash: str
-    gpu_models: list[str] = field(default_factory=list)
-    platform: dict[str, float] = field(default_factory=dict)
+    dmi_products: list[str] = field(default_factory=list)
+    platform: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+    # "<check id>.<key>", "platform.<key>" or "dmi_products" -> (the file that set it, its source or "")
+    set_by: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def enabled(self) -> list[str]:
         return [cid for cid, table in self.checks.items() if table["enabled"]]
+
+    def is_for(self, product: str | None) -> bool:
+        """Whether a DMI product name is one this pack's `dmi_products` names (a pack without them: never)."""
+        squeezed = re.sub(r"\s+", "", product or "").casefold()
+        return bool(squeezed) and any(fnmatchcase(squeezed, re.sub(r"\s+", "", p).casefold())
+                                      for p in self.dmi_products)
 
 
 def builtin_names() -> list[str]:
@@ -88,23 +126,32 @@ def _parse(label: str, raw: bytes) -> dict[str, Any]:
     return data
 
 
+def _unknown(where: str, key: str, allowed: Any) -> InputError:
+    moved = f"; it moved to {MOVED[key]}" if key in MOVED else ""
+    return InputError(f"{where}: unknown key {key!r}{moved} (allowed: {', '.join(allowed) or 'none'})")
+
+
 def _validate(label: str, data: dict[str, Any]) -> None:
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            raise InputError(f"{label}: unknown key {key!r} (allowed: {', '.join(sorted(TOP_LEVEL_KEYS))})")
+            raise _unknown(label, key, sorted(TOP_LEVEL_KEYS))
     for key in ("description", "extends"):
         if key in data and not isinstance(data[key], str):
             raise InputError(f"{label}: key {key!r} must be a string")
-    models = data.get("gpu_models", [])
-    if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
-        raise InputError(f"{label}: key 'gpu_models' must be a list of strings")
+    products = data.get("dmi_products", [])
+    if not isinstance(products, list) or not all(isinstance(p, str) and p.strip() for p in products):
+        raise InputError(f"{label}: key 'dmi_products' must be a list of DMI product name patterns")
     platform = data.get("platform", {})
     if not isinstance(platform, dict):
         raise InputError(f"{label}: key 'platform' must be a table")
     for key, value in platform.items():
         if key not in PLATFORM_KEYS:
-            raise InputError(f"{label}: platform: unknown key {key!r} (allowed: {', '.join(PLATFORM_KEYS)})")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+            raise _unknown(f"{label}: platform", key, PLATFORM_KEYS)
+        if key == "compute_link_layer":
+            if value not in LINK_LAYERS:
+                raise InputError(f"{label}: platform: key {key!r} must be " + " or ".join(map(repr, LINK_LAYERS))
+                                 + f", found {value!r}")
+        elif not PLATFORM_KEYS[key].accepts(value) or value <= 0:
             raise InputError(f"{label}: platform: key {key!r} must be a number of watts above 0, found {value!r}")
     tables = data.get("checks", {})
     if not isinstance(tables, dict):
@@ -124,10 +171,37 @@ def _validate(label: str, data: dict[str, Any]) -> None:
             elif key in settings:
                 ok, wanted = settings[key].accepts(value), settings[key].kind
             else:
-                allowed = ", ".join([*settings, *checks.COMMON_KEYS]) or "none"
-                raise InputError(f"{where}: unknown key {key!r} (allowed: {allowed})")
+                raise _unknown(where, key, [*settings, *checks.COMMON_KEYS])
             if not ok:
                 raise InputError(f"{where}: key {key!r} must be {wanted}, found {value!r}")
+    _validate_sources(label, data)
+
+
+def _validate_sources(label: str, data: dict[str, Any]) -> None:
+    """Each source names a figure the same file sets, and is a non-empty string."""
+    sources = data.get("sources", {})
+    if not isinstance(sources, dict):
+        raise InputError(f"{label}: key 'sources' must be a table")
+    for section, entries in sources.items():
+        where = f"{label}: sources.{section}"
+        if section == "dmi_products":
+            figures: Any = {"dmi_products": True} if "dmi_products" in data else {}
+            entries = {"dmi_products": entries}
+        elif section == "platform":
+            figures = data.get("platform", {})
+        elif section in checks.REGISTRY:
+            figures = data.get("checks", {}).get(section, {})
+        else:
+            raise InputError(f"{where}: not a figure's section (dmi_products, platform or a check id)")
+        if not isinstance(entries, dict):
+            raise InputError(f"{where}: must be a table of one source per key")
+        for key, text in entries.items():
+            if key not in figures:
+                raise InputError(f"{where}: key {key!r} names no figure this file sets: a source goes with its "
+                                 "figure")
+            if not isinstance(text, str) or not text.strip():
+                raise InputError(f"{where}: key {key!r} must be a non-empty string saying where the figure comes "
+                                 "from")
 
 
 def _check_rules(label: str, check_id: str, table: dict[str, Any]) -> None:
@@ -168,14 +242,22 @@ def load(spec: str) -> Pack:
         current = data.get("extends")
 
     merged: dict[str, dict[str, Any]] = {cid: _defaults(cid) for cid in checks.all_ids()}
-    platform: dict[str, float] = {}
-    set_by: dict[str, str] = {}  # check -> the nearest file that sets its table
+    platform: dict[str, Any] = {}
+    tables_by: dict[str, str] = {}  # check -> the nearest file that sets its table
+    set_by: dict[str, tuple[str, str]] = {}
     for label, data, _ in reversed(chain):
+        sources = data.get("sources", {})
         platform.update(data.get("platform", {}))
+        for key in data.get("platform", {}):
+            set_by[f"platform.{key}"] = (label, sources.get("platform", {}).get(key, ""))
+        if "dmi_products" in data:
+            set_by["dmi_products"] = (label, sources.get("dmi_products", ""))
         for check_id, table in data.get("checks", {}).items():
             merged[check_id].update(table)
-            set_by[check_id] = label
-    for check_id, label in set_by.items():
+            tables_by[check_id] = label
+            for key in table:
+                set_by[f"{check_id}.{key}"] = (label, sources.get(check_id, {}).get(key, ""))
+    for check_id, label in tables_by.items():
         _check_rules(label, check_id, merged[check_id])
     digest = hashlib.sha256()
     for label, _, raw in chain:
@@ -187,8 +269,9 @@ def load(spec: str) -> Pack:
         chain=[label for label, _, _ in chain],
         checks=merged,
         content_hash=digest.hexdigest(),
-        gpu_models=next((d["gpu_models"] for _, d, _ in chain if "gpu_models" in d), []),
+        dmi_products=next((d["dmi_products"] for _, d, _ in chain if "dmi_products" in d), []),
         platform=platform,
+        set_by=set_by,
     )
 
 
@@ -197,30 +280,79 @@ def _builtin(name: str) -> Pack:
     return load(name)
 
 
+@dataclass(frozen=True)
+class Platform:
+    """What chooses a node's built-in pack: its GPU models (distinct, sorted), GPU count and DMI product."""
+
+    models: tuple[str, ...]
+    gpu_count: int
+    product: str | None = None
+
+    def __str__(self) -> str:
+        gpus = " + ".join(describe(name) for name in self.models)
+        product = f", DMI product {self.product!r}" if self.product else ""
+        return f"{self.gpu_count} x {gpus}{product}"
+
+
+def platform_of(snapshot: dict[str, Any]) -> Platform:
+    """The platform a snapshot shows: an imported `-q -i N` counts the GPUs its driver attached."""
+    gpus = snapshot.get("gpus") or []
+    models = tuple(sorted({(g.get("name") or "") for g in gpus} - {""}))
+    count = (snapshot.get("nvidia") or {}).get("attached_gpus") or len(gpus)
+    product = ((snapshot.get("host") or {}).get("dmi") or {}).get("product_name")
+    return Platform(models, count, product)
+
+
 def choose(snapshot: dict[str, Any]) -> Pack:
-    """Pick the built-in pack whose `gpu_models` best matches the GPUs found, and say why."""
-    names = tuple(sorted({(g.get("name") or "") for g in snapshot.get("gpus", [])} - {""}))
-    return choose_for_models(names)
+    """The built-in pack for the platform the snapshot shows, and why."""
+    return choose_for(platform_of(snapshot))
 
 
 @functools.lru_cache(maxsize=64)
-def choose_for_models(names: tuple[str, ...]) -> Pack:
-    """The built-in pack for a node with these GPU models (sorted, distinct), and why."""
-    if not names:
+def choose_for(platform: Platform) -> Pack:
+    """The built-in pack that fits the platform (a DGX pack over its HGX base), else `base`; and why."""
+    if not platform.models:
         return _with_reason(FALLBACK_PACK, f"no GPU model in the facts; judged against the generic "
                                            f"'{FALLBACK_PACK}' pack")
-    best: tuple[int, str, str] | None = None
-    for candidate in builtin_names():
-        for pattern in _builtin(candidate).gpu_models:
-            if pattern.lower() in names[0].lower() and (best is None or len(pattern) > best[0]):
-                best = (len(pattern), candidate, pattern)
-    if best is None:
-        return _with_reason(FALLBACK_PACK, f"GPU model '{names[0]}' matches no built-in platform pack; judged "
-                                           f"against the generic '{FALLBACK_PACK}' pack (choose one with --rules)")
-    reason = f"GPU model '{names[0]}' matches '{best[2]}' of built-in pack '{best[1]}'"
-    if len(names) > 1:
-        reason += f"; the node mixes GPU models: {', '.join(names)}"
-    return _with_reason(best[1], reason)
+    packs = [_builtin(name) for name in builtin_names() if name != FALLBACK_PACK]
+    by_model = [p for p in packs if p.checks["gpu.model"]["expected"]
+                and all(any(same_model(m, e) for e in p.checks["gpu.model"]["expected"]) for m in platform.models)]
+    fallback = f"; judged against the generic '{FALLBACK_PACK}' pack (choose one with --rules)"
+    if not by_model:
+        mixed = "the node mixes GPU models, " if len(platform.models) > 1 else ""
+        unknown = [m for m in platform.models if model(m) is None]
+        strange = f"{', '.join(unknown)} is a model readycheck does not know; " if unknown else ""
+        return _with_reason(FALLBACK_PACK, f"{platform}: {mixed}{strange}no built-in pack is for this platform"
+                                           f"{fallback}")
+    by_count = [p for p in by_model if p.checks["gpu.count"]["expected"] in (None, platform.gpu_count)]
+    if not by_count:
+        sizes = ", ".join(f"'{p.name}' is for {p.checks['gpu.count']['expected']} GPUs" for p in by_model)
+        return _with_reason(FALLBACK_PACK, f"{platform}: {sizes}, the node has {platform.gpu_count}{fallback}")
+    dgx = [p for p in by_count if p.is_for(platform.product)]
+    plain = [p for p in by_count if not p.dmi_products]
+    if dgx:
+        chosen, why = dgx[0], f" (DMI product is one of {', '.join(dgx[0].dmi_products)})"
+    elif plain:
+        chosen, why = plain[0], ""
+        if len(plain) < len(by_count):  # a DGX pack exists for these GPUs, but DMI does not name a DGX
+            why = f" (DMI product {platform.product or 'unread'} is no DGX's: the baseboard pack)"
+    else:
+        wanted = ", ".join(p for q in by_count for p in q.dmi_products)
+        return _with_reason(FALLBACK_PACK, f"{platform}: the built-in packs for these GPUs are for DMI products "
+                                           f"{wanted}{fallback}")
+    return _with_reason(chosen.name, f"{platform}: built-in pack '{chosen.name}'{why}")
+
+
+def chosen_for(pack: Pack) -> str:
+    """What a built-in pack is chosen for, in words ("" for one never chosen by itself: base)."""
+    models = pack.checks["gpu.model"]["expected"]
+    if not models:
+        return ""
+    count = pack.checks["gpu.count"]["expected"]
+    known = model(models[0])
+    text = f"{f'{count} x ' if count else ''}{' or '.join(models)}" + (f" ({known.family}, {known.form})"
+                                                                      if known else "")
+    return text + (f", DMI product {' or '.join(pack.dmi_products)}" if pack.dmi_products else "")
 
 
 def _with_reason(name: str, reason: str) -> Pack:

@@ -45,12 +45,8 @@ def snapshot_paths(arguments: list[str]) -> list[str]:
     return paths
 
 
-def _models(snapshot: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(sorted({(g.get("name") or "") for g in snapshot.get("gpus", [])} - {""}))
-
-
-def _pack_for(rules: rulepack.Pack | None, models: tuple[str, ...]) -> rulepack.Pack:
-    return rules if rules is not None else rulepack.choose_for_models(models)
+def _pack_for(rules: rulepack.Pack | None, platform: rulepack.Platform) -> rulepack.Pack:
+    return rules if rules is not None else rulepack.choose_for(platform)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,13 +67,13 @@ def _start_worker(setting: _Setting) -> None:
     _RUN = setting
 
 
-def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, tuple[str, ...]]:
+def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, rulepack.Platform]:
     """Read, validate and judge one file; return the result without its facts or pack."""
     snapshot = load_input(path)
-    models = _models(snapshot)
-    result = judge(snapshot, _pack_for(resolve_rules(run.rules), models), run.site, order=run.order)
+    platform = rulepack.platform_of(snapshot)
+    result = judge(snapshot, _pack_for(resolve_rules(run.rules), platform), run.site, order=run.order)
     result.facts, result.pack, result.source = None, None, path
-    return result, models
+    return result, platform
 
 
 def _judge_job(path: str):
@@ -109,8 +105,8 @@ def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
     for outcome in outcomes:
         if isinstance(outcome, Exception):
             raise outcome
-        result, models = outcome
-        result.pack = _pack_for(pack, models)
+        result, platform = outcome
+        result.pack = _pack_for(pack, platform)
         nodes.append(result)
     return nodes
 
@@ -120,7 +116,7 @@ def judge_snapshots(snapshots: list[dict[str, Any]], pack: rulepack.Pack | None,
     """Judge snapshots held in memory (a scan, a single file): the facts stay with the result."""
     nodes = []
     for i, snapshot in enumerate(snapshots):
-        result = judge(snapshot, _pack_for(pack, _models(snapshot)), site, order=order)
+        result = judge(snapshot, _pack_for(pack, rulepack.platform_of(snapshot)), site, order=order)
         result.source = sources[i] if sources else None
         nodes.append(result)
     return _finish(nodes, pack, site, fail_on)

@@ -15,7 +15,8 @@ from readycheck.facts import versions
 class Setting(NamedTuple):
     """One tunable: its TOML type, default, and what it means."""
 
-    kind: str  # "int", "float", "str", "bool", "version" (dotted, e.g. "550.54.15"), "list[...]" of those
+    kind: str  # "int", "float", "str", "bool", "bool|any" (true, false or "any"), "version" (dotted, e.g.
+    # "550.54.15"), "list[...]" of those
     default: Any
     doc: str
 
@@ -27,6 +28,8 @@ class Setting(NamedTuple):
 
 
 def _scalar_ok(kind: str, value: Any) -> bool:
+    if kind == "bool|any":  # a platform that may go either way: ECC on a GeForce card
+        return isinstance(value, bool) or value == "any"
     if isinstance(value, bool):
         return kind == "bool"
     if kind == "version":  # "550.54.15", or a branch prefix "550." in an allowed list

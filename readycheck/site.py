@@ -10,19 +10,27 @@ name = "B07"                 # required
 nodes = ["gpu-b07-*"]        # required: hostname globs (fnmatch) of the nodes in this rack
 node_count = 8               # optional: nodes the rack will hold; default: the names in `nodes`
                              #   without wildcards. A rack judged from fewer snapshots is projected.
-redundancy = "2N"            # "N": the feeds add up; "2N": each feed alone carries the rack (default N)
+redundancy = "2N"            # "N": the feeds add up; "2N": either side alone carries the rack (default N)
 air_cooling_kw = 40.0        # heat the room's air cooling removes from this rack (optional)
 liquid_cooling_kw = 0.0      # capacity of the liquid loop (default 0)
 liquid_fraction = 0.0        # share of node heat taken by liquid, 0..1 (default 0)
 
 [[rack.feed]]                # at least one per rack
-name = "A"                   # required
+name = "A1"                  # required
+side = "A"                   # "A" or "B": the side of a 2N rack this feed is on (two PDUs per side add up)
 volts = 415                  # required: line-to-line for three-phase
 amps = 32                    # required: breaker rating
 phases = 3                   # required: 1 or 3
 power_factor = 0.95          # default 0.95
 derate = 0.8                 # continuous-load limit, default 0.8 (the 80% rule)
 ```
+
+Under 2N a rack's budget is what one side alone carries when the other side
+fails: the sum of that side's feeds, the weaker side deciding. Feeds name
+their `side`; in a 2N rack either every feed names one (and both A and B are
+there) or none does. A file written before feeds had sides names none: then
+each feed is a side of its own and must carry the rack alone (the weakest
+feed decides), as before. Under N the feeds add up and `side` changes nothing.
 
 Every key is checked: an unknown key, a wrong type or a missing required key is an
 `InputError` naming the file and the key (`site.toml: rack[2].feed[0].amps: ...`).
@@ -47,6 +55,7 @@ else:  # pragma: no cover - Python 3.9/3.10
     import tomli as tomllib
 
 ASHRAE_CLASSES = ("A1", "A2", "A3", "A4", "H1")
+SIDES = ("A", "B")
 DEFAULT_ASHRAE_CLASS = "A2"
 
 
@@ -58,6 +67,7 @@ class Feed:
     phases: int
     power_factor: float = 0.95
     derate: float = 0.8
+    side: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,14 @@ class Rack:
     liquid_cooling_kw: float = 0.0
     liquid_fraction: float = 0.0
     node_count: int | None = None
+
+    def sides(self) -> dict[str, tuple[Feed, ...]]:
+        """The rack's feeds by 2N side; a feed without a side is a side of its own (files from before sides)."""
+        grouped: dict[str, tuple[Feed, ...]] = {}
+        for feed in self.feeds:
+            key = feed.side or f"feed {feed.name}"
+            grouped[key] = grouped.get(key, ()) + (feed,)
+        return grouped
 
     def holds(self, hostname: str) -> bool:
         return any(fnmatch.fnmatchcase(hostname, pattern) for pattern in self.nodes)
@@ -121,6 +139,7 @@ _RACK_KEYS = {
 }
 _FEED_KEYS = {
     "name": ((str,), True, "a string"),
+    "side": ((str,), False, '"A" or "B"'),
     "volts": (_NUMBER[0], True, _NUMBER[1]),
     "amps": (_NUMBER[0], True, _NUMBER[1]),
     "phases": ((int,), True, "1 or 3"),
@@ -158,6 +177,7 @@ def _feed(label: str, where: str, data: Any) -> Feed:
         _check(label, f"{where}.{key}", getattr(feed, key) > 0, "above 0", getattr(feed, key))
     for key in ("power_factor", "derate"):
         _check(label, f"{where}.{key}", 0 < getattr(feed, key) <= 1, "above 0 and at most 1", getattr(feed, key))
+    _check(label, f"{where}.side", feed.side is None or feed.side in SIDES, '"A" or "B"', feed.side)
     return feed
 
 
@@ -169,6 +189,11 @@ def _rack(label: str, where: str, data: Any) -> Rack:
     feeds = tuple(_feed(label, f"{where}.feed[{i}]", f) for i, f in enumerate(data.pop("feed")))
     rack = Rack(feeds=feeds, **{**data, "nodes": tuple(data["nodes"])})
     _check(label, f"{where}.redundancy", rack.redundancy in ("N", "2N"), '"N" or "2N"', rack.redundancy)
+    sided = {feed.side for feed in rack.feeds}
+    if rack.redundancy == "2N" and sided != {None}:
+        _check(label, f"{where}.feed", None not in sided, "given a side on every feed or on none (2N)",
+               [feed.name for feed in rack.feeds if feed.side is None])
+        _check(label, f"{where}.feed", sided == set(SIDES), "on both sides A and B (2N)", sorted(sided))
     _check(label, f"{where}.liquid_fraction", 0 <= rack.liquid_fraction <= 1, "from 0 to 1", rack.liquid_fraction)
     for key in ("air_cooling_kw", "liquid_cooling_kw"):
         value = getattr(rack, key)

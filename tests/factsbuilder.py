@@ -75,7 +75,8 @@ def nvme_drive(index: int) -> dict[str, Any]:
     return {"name": f"nvme{index}n1", "model": "SAMSUNG MZQL23T8HCLS-00A07", "serial": f"S64HNE0T50{index:04d}",
             "size_bytes": 3840755982336, "rotational": False, "transport": "nvme", "pcie_link_gen_current": 4,
             "pcie_link_width_current": 4, "pcie_link_gen_max": 4, "pcie_link_width_max": 4,
-            "numa_node": 0 if index < 4 else 1, "unavailable": {}}
+            "pcie_link_gen_port_max": 4, "pcie_link_width_port_max": 4, "numa_node": 0 if index < 4 else 1,
+            "unavailable": {}}
 
 
 def hgx_h100(gpus: int = 8) -> dict[str, Any]:
@@ -168,17 +169,47 @@ def _nvlink_version(snapshot: dict[str, Any], version: int) -> None:
             link["version"] = version
 
 
+def _bridged_pairs(snapshot: dict[str, Any], links: int) -> dict[str, Any]:
+    """NVL cards: GPU 2k and 2k+1 joined by a bridge of `links` NVLinks (the fixture's own count: no pack
+    judges it), no NVSwitch; every other pair over PCIe."""
+    gpus = snapshot["gpus"]
+    for gpu in gpus:
+        partner = gpus[gpu["index"] ^ 1]
+        gpu["nvlinks"] = [{"link": n, "active": True, "version": 4, "remote_pci_bus_id": partner["pci_bus_id"],
+                           "remote_device_type": "gpu", "crc_errors": 0, "replay_errors": 0, "recovery_errors": 0}
+                          for n in range(links)]
+        gpu["unavailable"].pop("nvlinks", None)
+    snapshot["topology"] = [dict(t, link=f"NV{links}" if t["gpu_a"] ^ 1 == t["gpu_b"] else "SYS")
+                            for t in snapshot["topology"]]
+    return snapshot
+
+
+def _hgx(name: str, memory: int, power: float, product: str, **changes: Any) -> dict[str, Any]:
+    snapshot = with_all_gpus(hgx_h100(), name=name, memory_total_mib=memory, power_limit_w=power,
+                             power_limit_default_w=power, power_limit_max_w=power, **changes)
+    snapshot["host"]["dmi"]["product_name"] = product
+    return snapshot
+
+
 def platform(pack: str) -> dict[str, Any]:
-    """A healthy node of the platform each built-in pack describes."""
-    if pack in ("base", "hgx-h100"):
+    """A healthy node of the platform each built-in pack describes (DMI names a DGX for the dgx-* packs, an
+    OEM server for the hgx-* ones)."""
+    if pack in ("base", "dgx-h100"):
         return hgx_h100()
-    if pack in ("hgx-h200", "hgx-h20", "hgx-b200"):
-        name, memory, power = {"hgx-h200": ("NVIDIA H200", 143771, 700.0),
-                               "hgx-h20": ("NVIDIA H20", 97871, 400.0),
-                               "hgx-b200": ("NVIDIA B200", 183359, 1000.0)}[pack]
-        snapshot = with_all_gpus(hgx_h100(), name=name, memory_total_mib=memory, power_limit_w=power,
-                                 power_limit_default_w=power, power_limit_max_w=power)
-        if pack == "hgx-b200":
+    if pack == "hgx-h100":
+        return _hgx("NVIDIA H100 80GB HBM3", 81559, 700.0, "SYS-821GE-TNHR")
+    if pack in ("hgx-h200", "dgx-h200", "hgx-h20", "hgx-b200", "dgx-b200", "hgx-h800"):
+        name, memory, power = {"hgx-h200": ("NVIDIA H200", 143771, 700.0), "dgx-h200": ("NVIDIA H200", 143771, 700.0),
+                               "hgx-h20": ("NVIDIA H20", 97871, 400.0), "hgx-b200": ("NVIDIA B200", 183359, 1000.0),
+                               "dgx-b200": ("NVIDIA B200", 183359, 1000.0),
+                               "hgx-h800": ("NVIDIA H800", 81559, 700.0)}[pack]
+        product = {"dgx-h200": "DGXH200", "dgx-b200": "DGXB200"}.get(pack, "SYS-821GE-TNHR")
+        snapshot = _hgx(name, memory, power, product)
+        if pack == "hgx-h800":
+            for gpu in snapshot["gpus"]:
+                gpu["nvlinks"] = gpu["nvlinks"][:8]
+            snapshot["topology"] = [dict(t, link="NV8") for t in snapshot["topology"]]
+        if pack in ("hgx-b200", "dgx-b200"):
             _nvlink_version(snapshot, 5)
             version = "580.95.05"
             snapshot["nvidia"].update(driver_version=version, cuda_driver_version="13.0")
@@ -186,11 +217,10 @@ def platform(pack: str) -> dict[str, Any]:
             snapshot["nvidia"]["kernel_modules"].update(nvidia=version, nvidia_uvm=version, nvidia_modeset=version,
                                                         nvidia_peermem=version)
         return snapshot
-    if pack == "dgx-a100":
-        snapshot = with_all_gpus(hgx_h100(), name="NVIDIA A100-SXM4-80GB", memory_total_mib=81920,
-                                 power_limit_w=400.0, power_limit_default_w=400.0, power_limit_max_w=400.0,
-                                 pcie_link_gen_current=4, pcie_link_gen_max=4, pcie_link_gen_gpu_max=4,
-                                 temperature_gpu_max_c=85)
+    if pack in ("hgx-a100", "dgx-a100"):
+        snapshot = _hgx("NVIDIA A100-SXM4-80GB", 81920, 400.0, "DGXA100 920-23687-2531-001" if pack == "dgx-a100"
+                        else "AS-4124GO-NART", pcie_link_gen_current=4, pcie_link_gen_max=4, pcie_link_gen_gpu_max=4,
+                        temperature_gpu_max_c=85)
         for gpu in snapshot["gpus"]:
             gpu["nvlinks"] = gpu["nvlinks"][:12]
         _nvlink_version(snapshot, 3)
@@ -198,6 +228,14 @@ def platform(pack: str) -> dict[str, Any]:
             port["rate_gbps"] = 200  # HDR
         snapshot["topology"] = [dict(t, link="NV12") for t in snapshot["topology"]]
         return snapshot
+    if pack in ("h100-nvl", "h200-nvl"):
+        name, memory, power = {"h100-nvl": ("NVIDIA H100 NVL", 95830, 310.0),
+                               "h200-nvl": ("NVIDIA H200 NVL", 143771, 600.0)}[pack]
+        snapshot = _pcie_platform(hgx_h100(gpus=4), name=name, memory_mib=memory, power_w=power, gen=5, ecc=True)
+        for gpu in snapshot["gpus"]:  # Hopper cards remap rows (tests/data/captures/nvidia-smi-q_2xH100-NVL_...)
+            gpu["remapped_rows"] = {"correctable": 0, "uncorrectable": 0, "pending": False, "failure": False}
+            gpu["unavailable"].pop("remapped_rows")
+        return _bridged_pairs(snapshot, links=12)
     if pack == "l40s":
         return _pcie_platform(hgx_h100(), name="NVIDIA L40S", memory_mib=46068, power_w=350.0, gen=4, ecc=True)
     if pack == "rtx4090-workstation":
@@ -216,11 +254,11 @@ def judged_node(snapshot: dict[str, Any], pack, **options: Any):
 _PACKS = {}
 
 
-def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", *, order: Any = None,
-              site: Any = None, **settings: Any) -> list:
+def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", platform: dict | None = None, *,
+              order: Any = None, site: Any = None, **settings: Any) -> list:
     """One node check as the engine runs it, its settings resolved through a rule pack: the built-in
-    `pack`, extended by a pack file holding `settings` when there are any (so they pass the loader's
-    validation, as a site pack's would)."""
+    `pack`, extended by a pack file holding `settings` (and `platform`, the pack's [platform] table) when
+    there are any (so they pass the loader's validation, as a site pack's would)."""
     import json
     import tempfile
     from pathlib import Path
@@ -233,12 +271,15 @@ def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", *
         if table.get(name) is not None:
             raise ValueError(f"{pack} sets {check_id} {name}: a pack cannot unset it; test with another pack")
         del settings[name]  # already unset in the pack
-    key = (pack, check_id, json.dumps(settings, sort_keys=True))
+    key = (pack, check_id, json.dumps(settings, sort_keys=True), json.dumps(platform, sort_keys=True))
     if key not in _PACKS:
-        if settings:
-            lines = [f'extends = "{pack}"', f'[checks."{check_id}"]']
-            lines += [f"{name} = {str(value).lower() if isinstance(value, bool) else json.dumps(value)}"
-                      for name, value in settings.items()]
+        if settings or platform:
+            def toml(value):
+                return str(value).lower() if isinstance(value, bool) else json.dumps(value)
+
+            lines = [f'extends = "{pack}"']
+            lines += ["[platform]", *(f"{name} = {toml(value)}" for name, value in (platform or {}).items())]
+            lines += [f'[checks."{check_id}"]', *(f"{name} = {toml(value)}" for name, value in settings.items())]
             path = Path(tempfile.mkdtemp(prefix="readycheck-pack-")) / "test.toml"
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
             _PACKS[key] = rulepack.load(str(path))
@@ -246,4 +287,5 @@ def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", *
             _PACKS[key] = rulepack.load(pack)
     resolved = _PACKS[key]
     return engine_run_check(check_id, snapshot, resolved.checks[check_id], snapshot["host"].get("hostname") or "",
-                            {"platform": resolved.platform, "order": order, "site": site})
+                            {"platform": resolved.platform if platform is None else platform,
+                             "checks": resolved.checks, "order": order, "site": site})

@@ -27,6 +27,18 @@ def test_2n_means_one_feed_carries_the_rack_and_n_adds_feeds():
     assert rack_capacity_kw(Rack("B07", ("x",), feeds, redundancy="N")) == pytest.approx(2 * one)
 
 
+def test_2n_with_two_pdus_a_side_counts_the_weaker_sides_sum():
+    # Two 16 A PDUs per side: one side carries 2 x 8.74 kW, not the 8.74 kW of its weakest PDU.
+    pdu = feed_usable_kw(Feed("A1", 415, 16, 3))
+    feeds = (Feed("A1", 415, 16, 3, side="A"), Feed("A2", 415, 16, 3, side="A"),
+             Feed("B1", 415, 16, 3, side="B"), Feed("B2", 415, 32, 3, side="B"))
+    assert rack_capacity_kw(Rack("B07", ("x",), feeds, redundancy="2N")) == pytest.approx(2 * pdu)
+    # The same feeds without sides (a file from before sides): each feed alone, the weakest deciding.
+    unsided = tuple(Feed(f.name, f.volts, f.amps, f.phases) for f in feeds)
+    assert rack_capacity_kw(Rack("B07", ("x",), unsided, redundancy="2N")) == pytest.approx(pdu)
+    assert rack_capacity_kw(Rack("B07", ("x",), feeds, redundancy="N")) == pytest.approx(5 * pdu)
+
+
 def test_worst_case_prefers_the_nameplate_and_never_uses_idle_draw():
     facts = hgx_h100()
     draw = node_worst_case(facts, {"nameplate_max_w": 10200})

@@ -39,7 +39,7 @@ def test_healthy_example_is_ready_and_faulty_is_not():
     done = readycheck("check", HEALTHY)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("gpu-b07-03: READY")
-    assert "hgx-h100" in done.stdout and "matches 'H100 80GB HBM3'" in done.stdout
+    assert "rules: dgx-h100 (8 x NVIDIA H100 80GB HBM3" in done.stdout and "DMI product 'DGXH100'" in done.stdout
 
     done = readycheck("check", FAULTY)
     assert done.returncode == 1

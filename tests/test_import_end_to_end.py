@@ -71,7 +71,7 @@ def test_ibstat_alone_is_judged_on_its_ports():
 def test_ibstat_with_three_ports_down_fails_ib_ports_when_every_port_counts(tmp_path):
     pack = tmp_path / "all-ports.toml"
     pack.write_text('description = "HGX H100, every HCA port is a compute port"\nextends = "hgx-h100"\n\n'
-                    '[checks."ib.ports"]\nexpected_ports = 12\nexclude_link_layers = []\n')
+                    '[platform]\ncompute_link_layer = "any"\n[checks."ib.ports"]\nexpected_ports = 12\n')
     result = judged("ibstat_H100-node_IB-NDR400_3-ports-down.txt", str(pack))
     failed = {subject: f for subject, f in statuses(result, "ib.ports").items() if f == "fail"}
     assert {"mlx5_2/1", "mlx5_7/1", "mlx5_8/1"} <= set(failed)
@@ -115,3 +115,42 @@ def test_a_gpu_whose_nvlinks_are_all_inactive_fails_nvlink_links_and_a_pcie_part
     facts = import_files([CAPTURES / "nvlink-s_RTX4080SUPER_driver595.71.05_no-NVLink.txt"])
     [finding] = run_check(nvlink_links.ID, facts, "base", expected_links=4)
     assert finding.status == "skip"
+
+
+# A site whose H100 nodes run a RoCE v2 compute fabric at 400 Gb/s: one setting names the fabric's link layer
+# (ib.ports and topology.nic_affinity share it); the 100 Gb/s ConnectX-6 Dx storage HCAs are left out by name.
+ROCE_SITE = ('description = "HGX H100 on a RoCE v2 compute fabric"\nextends = "hgx-h100"\n'
+             '[platform]\ncompute_link_layer = "Ethernet"\n'
+             '[checks."ib.ports"]\nexclude_devices = ["mlx5_bond_*", "mlx5_1", "mlx5_2", "mlx5_7", "mlx5_8"]\n')
+
+
+def roce_pack(tmp_path):
+    path = tmp_path / "roce.toml"
+    path.write_text(ROCE_SITE)
+    return str(path)
+
+
+def test_the_all_active_roce_node_passes_with_the_compute_link_layer_set(tmp_path):
+    result = judged("ibstat_H100-node_RoCE-400G_all-active.txt", roce_pack(tmp_path))
+    ports = statuses(result, "ib.ports")
+    assert ports["host"] == "pass", [f.message for f in result.findings if f.check == "ib.ports"]
+    assert {ports[f"mlx5_{n}/1"] for n in (0, 3, 4, 5, 6, 9, 10, 11)} == {"pass"}
+    assert {ports[f"mlx5_{n}/1"] for n in (1, 2, 7, 8)} == {"skip"}
+
+
+def test_the_roce_node_with_two_ports_down_fails(tmp_path):
+    result = judged("ibstat_H100-node_RoCE-400G_2-ports-down.txt", roce_pack(tmp_path))
+    ports = statuses(result, "ib.ports")
+    assert ports["host"] == "pass"  # all 8 compute ports are there; two of them are down, and fail
+    assert {subject for subject, status in ports.items() if status == "fail"} == {"mlx5_5/1", "mlx5_11/1"}
+    assert result.verdict == "not-ready"
+    down = next(f for f in result.findings if f.check == "ib.ports" and f.subject == "mlx5_5/1")
+    assert down.message.startswith("port DOWN")
+
+
+def test_a_roce_node_judged_as_infiniband_is_told_to_set_the_link_layer():
+    result = judged("ibstat_H100-node_RoCE-400G_all-active.txt", "hgx-h100")
+    host = next(f for f in result.findings if f.check == "ib.ports" and f.subject == "host")
+    assert host.status == "fail" and host.observed == 0
+    assert "8 Ethernet ports at the compute rate" in host.message
+    assert 'compute_link_layer = "Ethernet"' in host.remedy

@@ -9,7 +9,7 @@ from probe_fakes import ROOTS, LiveTree, runner
 
 from readycheck.facts import NOT_FOUND, Unreadable
 from readycheck.probes import ProbeContext
-from readycheck.probes.driver import parse_driver_version, parse_fabricmanager_version, probe
+from readycheck.probes.driver import parse_driver_version, parse_fabricmanager_version, parse_kernel_module_type, probe
 
 SHOW = "--property=LoadState,ActiveState"
 FM_SHOW = ("systemctl", "show", "nvidia-fabricmanager", SHOW, "--no-pager")
@@ -33,6 +33,24 @@ def nvidia(ctx: ProbeContext) -> dict:
 ])
 def test_parse_driver_version(text, version):
     assert parse_driver_version(text) == version
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar  5 22:23:56 UTC 2024\n", "proprietary"),
+    ("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release Build  "
+     "(dvs-builder@U16-I3-B03-4-3)  Tue Feb 13 22:11:19 UTC 2024\n", "open"),
+    ("NVRM version: NVIDIA UNIX aarch64 Kernel Module  535.161.08  Tue Mar  5 22:42:15 UTC 2024\n", "proprietary"),
+])
+def test_the_version_line_says_whether_the_driver_is_the_open_kernel_module(text, kind):
+    assert parse_kernel_module_type(text) == kind
+
+
+def test_the_module_type_is_read_under_a_root_and_unread_without_a_driver():
+    assert nvidia(ProbeContext(root=ROOTS / "hgx-h100"))["kernel_module_type"] == "proprietary"
+    bare = nvidia(ProbeContext(root=ROOTS / "bare"))
+    assert bare["kernel_module_type"] is None and bare["unavailable"]["kernel_module_type"] == NOT_FOUND
+    with pytest.raises(Unreadable):
+        parse_kernel_module_type("GCC version:  gcc version 12.3.0\n")
 
 
 def test_parse_driver_version_rejects_other_text():

@@ -30,7 +30,7 @@ def test_hgx_h100_tree_has_eight_data_drives_and_a_boot_drive():
         "name": "nvme0n1", "model": "SAMSUNG MZQL23T8HCLS-00A07", "serial": "S64HNE0T500000",
         "size_bytes": 7501476528 * 512, "rotational": False, "transport": "nvme",
         "pcie_link_gen_current": 4, "pcie_link_width_current": 4, "pcie_link_gen_max": 4, "pcie_link_width_max": 4,
-        "numa_node": 0, "unavailable": {}}
+        "pcie_link_gen_port_max": 4, "pcie_link_width_port_max": 4, "numa_node": 0, "unavailable": {}}
     assert drives["nvme7n1"]["numa_node"] == 1
     assert drives["nvme8n1"]["size_bytes"] == 3750748848 * 512  # the 1.92 TB boot drive
     assert facts["unavailable"] == {}
@@ -95,6 +95,30 @@ def test_native_multipath_reads_the_subsystem_and_its_controllers_pci_function(t
     assert (drive["name"], drive["model"], drive["serial"], drive["transport"]) == \
         ("nvme0n1", "KIOXIA KCMYXVUG3T84", "X2K0A01TTLH8", "nvme")
     assert (drive["pcie_link_gen_current"], drive["pcie_link_width_current"], drive["numa_node"]) == (5, 4, 1)
+    # The function hangs off the host bridge itself in this tree: no upstream port to read.
+    assert drive["unavailable"]["pcie_link_gen_port_max"] == "NoUpstreamPort"
+
+
+def test_a_gen5_drive_in_a_gen4_slot_has_both_maxima(tmp_path):
+    # The drive's own max_link_speed is Gen5; the root port it hangs off is wired for Gen4, where it trains.
+    port = tmp_path / "sys/devices/pci0000:40/0000:40:01.1"
+    for name, value in (("max_link_speed", "16.0 GT/s PCIe"), ("max_link_width", "4")):
+        _write(port / name, value + "\n")
+    function = port / "0000:41:00.0"
+    for name, value in (("current_link_speed", "16.0 GT/s PCIe"), ("current_link_width", "4"),
+                        ("max_link_speed", "32.0 GT/s PCIe"), ("max_link_width", "4"), ("numa_node", "0")):
+        _write(function / name, value + "\n")
+    controller = function / "nvme/nvme0"
+    _write(controller / "transport", "pcie\n")
+    _link(controller / "device", "../../../0000:41:00.0")
+    _write(controller / "nvme0n1/size", "7501476528\n")
+    _link(controller / "nvme0n1/device", "../../nvme0")
+    _link(tmp_path / "sys/block/nvme0n1", "../devices/pci0000:40/0000:40:01.1/0000:41:00.0/nvme/nvme0/nvme0n1")
+    [drive] = host(tmp_path)["block_devices"]
+    assert {k: drive[k] for k in ("pcie_link_gen_current", "pcie_link_gen_max", "pcie_link_gen_port_max",
+                                  "pcie_link_width_port_max")} == \
+        {"pcie_link_gen_current": 4, "pcie_link_gen_max": 5, "pcie_link_gen_port_max": 4,
+         "pcie_link_width_port_max": 4}
 
 
 def test_nvme_over_fabrics_has_no_pcie_link(tmp_path):

@@ -39,15 +39,16 @@ def test_the_faulty_node():
     assert values(checks, check="pcie.link", subject="gpu2") == [1.0]
     assert [s.labels["status"] for s in checks.samples if s.labels["check"] == "pcie.link"].count("fail") == 1
     counts = {s.labels["status"]: s.value for s in families["readycheck_findings"].samples}
-    # examples/hgx-h100-faulty.json under hgx-h100, as the Markdown golden file's count line says too
-    assert counts == {"fail": 6.0, "error": 0.0, "unknown": 1.0, "warn": 0.0, "skip": 27.0, "pass": 152.0}
+    # examples/hgx-h100-faulty.json under dgx-h100 (its DMI names a DGX H100), as the Markdown golden file's count
+    # line says too
+    assert counts == {"fail": 6.0, "error": 0.0, "unknown": 1.0, "warn": 0.0, "skip": 27.0, "pass": 151.0}
     assert len(families["readycheck_gpu_temperature_celsius"].samples) == 8
     assert values(families["readycheck_gpu_temperature_celsius"], gpu="0") == [31.0]
     assert values(families["readycheck_gpu_slowdown_temperature_celsius"], gpu="0") == [89.0]
     assert values(families["readycheck_gpu_power_draw_watts"], gpu="0") == [68.5]
     assert values(families["readycheck_gpu_power_limit_watts"], gpu="7") == [700.0]
     info = families["readycheck_info"].samples[0].labels
-    assert info["rule_pack"] == "hgx-h100" and info["rule_pack_sha256"] == "0" * 64
+    assert info["rule_pack"] == "dgx-h100" and info["rule_pack_sha256"] == "0" * 64
     assert not any(name.startswith("readycheck_rack") for name in families)
 
 

@@ -80,3 +80,29 @@ def test_infinite_numbers_are_refused():
         parse("site.toml", GOOD.replace("air_cooling_kw = 40.0", "air_cooling_kw = inf"))
     with pytest.raises(InputError, match=r"rack\[0\].feed\[0\].volts: must be a number, found nan"):
         parse("site.toml", GOOD.replace("volts = 415", "volts = nan", 1))
+
+
+SIDED = GOOD.replace('name = "A"\n', 'name = "A1"\nside = "A"\n').replace('name = "B"\n', 'name = "B1"\nside = "B"\n')
+
+
+def test_feeds_name_their_side_and_a_file_without_sides_stays_valid():
+    assert [(f.name, f.side) for f in parse("site.toml", SIDED).racks[0].feeds] == [("A1", "A"), ("B1", "B")]
+    old = parse("site.toml", GOOD).racks[0]
+    assert [f.side for f in old.feeds] == [None, None]
+    assert list(old.sides()) == ["feed A", "feed B"]  # each feed a side of its own, as before sides existed
+
+
+@pytest.mark.parametrize("text, message", [
+    (SIDED.replace('side = "B"', 'side = "C"'), r'rack\[0\].feed\[1\].side: must be "A" or "B", found \'C\''),
+    (SIDED.replace('side = "B"\n', ""), r"rack\[0\].feed: must be given a side on every feed or on none \(2N\)"),
+    (SIDED.replace('side = "B"', 'side = "A"'), r"rack\[0\].feed: must be on both sides A and B \(2N\)"),
+])
+def test_a_2n_rack_names_both_sides_on_every_feed(text, message):
+    with pytest.raises(InputError, match=message):
+        parse("site.toml", text)
+
+
+def test_under_n_a_side_changes_nothing():
+    text = SIDED.replace('redundancy = "2N"', 'redundancy = "N"').replace('side = "B"', 'side = "A"')
+    site = parse("site.toml", text)
+    assert [f.side for f in site.racks[0].feeds] == ["A", "A"]

@@ -1,45 +1,63 @@
-"""gpu.ecc_mode: ECC is on for every GPU's memory, now and after the next reboot.
+"""gpu.ecc_mode: ECC is in the mode the platform runs its GPU memory in, now and after the next reboot.
 
 Without ECC a flipped bit in GPU memory silently corrupts a training run or
 a result instead of being corrected or reported, and the memory-health
 checks (health.ecc_errors, health.retired_pages) have no counters to read.
 Data-center GPUs ship with ECC on; it is found off after someone disabled it
-for a few percent more memory or bandwidth.
+for a few percent more memory or bandwidth. Some GPUs support ECC and ship
+with it off: a GeForce RTX 4090 reports `ECC Mode: Current Disabled, Pending
+Disabled` (tests/data/captures/nvidia-smi-q_8xRTX4090_driver535.154.05_sw-power-cap.txt).
 
-ECC off now fails. An ECC change takes effect only at the next reboot or GPU
-reset, so the pending mode is judged as well: on now but off after the
-reboot warns; off now and on after the reboot still fails (the GPU runs
-without ECC until then). GPUs without ECC (GeForce) report `NotSupported`
-and are skipped.
+`expected` says which mode the platform runs: `true` (the default) or
+`false`, or `"any"` where either is fine (a workstation whose owner may
+turn ECC on). A GPU in the other mode fails. An ECC change takes effect only
+at the next reboot or GPU reset, so the pending mode is judged as well: in
+the expected mode now but leaving it after the reboot warns; out of it now
+and entering it after the reboot still fails (the GPU runs in the wrong mode
+until then). Under `"any"` every GPU passes, and a pending change is named.
+GPUs without ECC report `NotSupported` and are skipped.
 """
 
 from __future__ import annotations
 
+from readycheck.checks import Setting
+from readycheck.checks.lib.ecc import ANY
 from readycheck.checks.lib.gpus import per_gpu_feature
 from readycheck.findings import FAIL, PASS, WARN, Finding, gpu_subject, nvidia_smi_id
 
 ID = "gpu.ecc_mode"
-SETTINGS: dict = {}
+SETTINGS = {"expected": Setting("bool|any", True, "ECC mode the platform runs its GPUs in: true (on), false (off) "
+                                                  "or \"any\" (either is fine)")}
 
-EXPECTED = {"current": True, "pending": True}
+WORD = {True: "on", False: "off"}
 
 
 def check(facts, settings):
-    yield from per_gpu_feature(ID, facts, ("ecc_mode_current", "ecc_mode_pending"), _judge)
+    wanted = settings["expected"]
+    yield from per_gpu_feature(ID, facts, ("ecc_mode_current", "ecc_mode_pending"),
+                               lambda gpu: _judge(gpu, wanted))
 
 
-def _judge(gpu):
+def _judge(gpu, wanted):
     subject = gpu_subject(gpu)
-    observed = {"current": gpu["ecc_mode_current"], "pending": gpu["ecc_mode_pending"]}
+    current, pending = gpu["ecc_mode_current"], gpu["ecc_mode_pending"]
+    observed = {"current": current, "pending": pending}
+    after = f", {WORD[pending]} after the next reboot" if pending != current else ""
+    if wanted == ANY:
+        return Finding(ID, PASS, subject, observed, {"current": ANY, "pending": ANY},
+                       f"ECC is {WORD[current]}{after} (the platform accepts either)")
+    expected = {"current": wanted, "pending": wanted}
+    switch = f"nvidia-smi -i {nvidia_smi_id(gpu)} -e {int(wanted)}"
     reboot = f"reboot the node (or reset the GPU: nvidia-smi -r -i {nvidia_smi_id(gpu)}) to apply it"
-    if not observed["current"]:
-        if observed["pending"]:
-            return Finding(ID, FAIL, subject, observed, EXPECTED,
-                           "ECC is off until the next reboot (enabling it is pending)", reboot)
-        return Finding(ID, FAIL, subject, observed, EXPECTED, "ECC is off",
-                       f"enable ECC (nvidia-smi -i {nvidia_smi_id(gpu)} -e 1), then {reboot}")
-    if not observed["pending"]:
-        return Finding(ID, WARN, subject, observed, EXPECTED,
-                       "ECC is on now but is set to turn off at the next reboot",
-                       f"cancel the change before rebooting: nvidia-smi -i {nvidia_smi_id(gpu)} -e 1")
-    return Finding(ID, PASS, subject, observed, EXPECTED, "ECC is on")
+    if current != wanted:
+        if pending == wanted:
+            return Finding(ID, FAIL, subject, observed, expected,
+                           f"ECC is {WORD[current]} until the next reboot (turning it {WORD[wanted]} is pending)",
+                           reboot)
+        return Finding(ID, FAIL, subject, observed, expected, f"ECC is {WORD[current]}, the platform runs it "
+                       f"{WORD[wanted]}", f"turn ECC {WORD[wanted]} ({switch}), then {reboot}")
+    if pending != wanted:
+        return Finding(ID, WARN, subject, observed, expected,
+                       f"ECC is {WORD[current]} now but is set to turn {WORD[pending]} at the next reboot",
+                       f"cancel the change before rebooting: {switch}")
+    return Finding(ID, PASS, subject, observed, expected, f"ECC is {WORD[current]}")

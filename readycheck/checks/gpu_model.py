@@ -4,8 +4,10 @@ A server that was built with the wrong GPU SKU (an H100 PCIe where the order
 says SXM, a 40 GB A100 in an 80 GB fleet, an RMA replacement of another
 model) runs jobs with different speed and memory than its neighbours, and
 NCCL jobs across it run at the pace of the slowest card. Each GPU's NVML name
-must contain one of the `expected` substrings (case does not matter): a GPU
-that matches none fails.
+must be one of the `expected` models, compared as whole names: a leading
+"NVIDIA ", case and repeated spaces do not matter, and `*` stands for any text
+("A100-SXM4-*" is both A100 SXM4 sizes). A whole name, not a part of one: "H20"
+is not "H200", "L40" not "L40S". A GPU that is none of them fails.
 
 A node that mixes models fails too, even when each model is on the list:
 the most common GPU name on the node is taken as the node's model (on a tie,
@@ -18,13 +20,15 @@ from __future__ import annotations
 from collections import Counter
 from functools import partial
 
+from readycheck.catalogue.gpus import same_model
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import per_gpu
 from readycheck.checks.lib.settings import not_configured
 from readycheck.findings import FAIL, PASS, Finding, gpu_subject
 
 ID = "gpu.model"
-SETTINGS = {"expected": Setting("list[str]", None, "substrings, any of which each GPU's name must contain, e.g. "
+SETTINGS = {"expected": Setting("list[str]", None, "the models each GPU must be one of, as NVML names them "
+                                                   "(\"NVIDIA \" optional, `*` for any text), e.g. "
                                                    "[\"H100 80GB HBM3\"]; unset: skipped")}
 
 
@@ -33,20 +37,19 @@ def check(facts, settings):
     if not expected:
         yield not_configured(ID, "expected")
         return
-    wanted = [pattern.casefold() for pattern in expected]
-    names = Counter(gpu["name"] for gpu in facts["gpus"] if _matches(gpu.get("name"), wanted))
+    names = Counter(gpu["name"] for gpu in facts["gpus"] if _matches(gpu.get("name"), expected))
     majority = names.most_common(1)[0][0] if names else None
-    yield from per_gpu(ID, facts, ("name",), partial(_judge, expected, wanted, majority))
+    yield from per_gpu(ID, facts, ("name",), partial(_judge, expected, majority))
 
 
-def _matches(name, wanted):
-    return name is not None and any(pattern in name.casefold() for pattern in wanted)
+def _matches(name, expected):
+    return any(same_model(name, pattern) for pattern in expected)
 
 
-def _judge(expected, wanted, majority, gpu):
+def _judge(expected, majority, gpu):
     name = gpu["name"]
     subject = gpu_subject(gpu)
-    if not _matches(name, wanted):
+    if not _matches(name, expected):
         return Finding(ID, FAIL, subject, name, expected, f"{name} is not one of the expected models",
                        "replace the GPU with the platform's model, or fix gpu.model in the rule pack")
     if name != majority:

@@ -8,10 +8,14 @@ a dataset or scratch mount that is absent or full fails the first job.
 - Count: the local NVMe drives (`transport` "nvme") of at least
   `min_nvme_size_tb` must number at least `min_nvme_drives`. Smaller drives
   (the OS boot drives) are not counted and are named when the count is short.
-- Link: every local NVMe drive must run at its full PCIe width and generation
-  (current equal to maximum): x2 of x4 means a badly seated drive, a bad
-  backplane cable or riser. This is judged whatever the pack sets; a drive
-  that reports no link (a virtual NVMe device) is `skip`.
+- Link: every local NVMe drive must run at the full PCIe width and
+  generation its link can reach: the lower of the drive's own maximum and
+  its upstream port's (a Gen5 drive in a slot wired for Gen4 runs Gen4 by
+  design and passes, saying so). Below that, x2 of x4 means a badly seated
+  drive, a bad backplane cable or riser. This is judged whatever the pack
+  sets; a drive that reports no link (a virtual NVMe device) is `skip`. A
+  drive below its own maximum whose port maximum was not read is `unknown`
+  (a snapshot from before the port was read is judged by the drive's own).
 - Mounts: each of `mounts` must be mounted, and with `min_free_gib` have that
   much free space (sizes are only read on the live machine: from a snapshot of
   another root they are `unknown`).
@@ -41,6 +45,8 @@ SETTINGS = {
 
 RESEAT = "reseat the drive in its bay and check its backplane cable (`lspci -vv` LnkSta), then re-run"
 LINK_FIELDS = ("pcie_link_width_current", "pcie_link_width_max", "pcie_link_gen_current", "pcie_link_gen_max")
+PORT_FIELDS = ("pcie_link_width_port_max", "pcie_link_gen_port_max")
+NO_PORT = "NoUpstreamPort"  # the function hangs off the host bridge: its own maximum is the link's
 GIB = 1024**3
 
 
@@ -86,22 +92,51 @@ def _count(nvme, wanted, min_tb, unread):
 def _link(drive):
     name = drive["name"]
     why = missing(drive, *LINK_FIELDS)
-    observed = {field.replace("pcie_link_", ""): drive.get(field) for field in LINK_FIELDS}
+    observed = {field.replace("pcie_link_", ""): drive.get(field) for field in LINK_FIELDS + PORT_FIELDS}
     if why:
         unsupported = all(lacks(drive, field) for field in LINK_FIELDS if drive.get(field) is None)
         return Finding(ID, SKIP if unsupported else UNKNOWN, name, observed, "full PCIe width and generation", why,
                        "" if unsupported else "read the link by hand (`lspci -vv`: LnkSta against LnkCap)")
-    width, width_max = drive["pcie_link_width_current"], drive["pcie_link_width_max"]
-    gen, gen_max = drive["pcie_link_gen_current"], drive["pcie_link_gen_max"]
-    expected = f"x{width_max} Gen{gen_max}"
+    width, gen = drive["pcie_link_width_current"], drive["pcie_link_gen_current"]
+    width_max, gen_max = _reachable(drive)
+    expected = f"x{width_max or drive['pcie_link_width_max']} Gen{gen_max or drive['pcie_link_gen_max']}"
+    if width_max is None:  # the port's maximum was not read: only the drive's own can be compared
+        if (width, gen) == (drive["pcie_link_width_max"], drive["pcie_link_gen_max"]):
+            return Finding(ID, PASS, name, observed, expected, _running(drive))
+        return Finding(ID, UNKNOWN, name, observed, expected,
+                       f"x{width} Gen{gen}, below the drive's own x{drive['pcie_link_width_max']} "
+                       f"Gen{drive['pcie_link_gen_max']}; {missing(drive, *PORT_FIELDS)}, so whether the slot "
+                       "allows more is not known", "compare the port's LnkCap with the drive's (`lspci -vv`)")
     problems = [f"link trained at x{width} of x{width_max}"] if width < width_max else []
     if gen < gen_max:
         problems.append(f"link at Gen{gen} of Gen{gen_max}")
     if problems:
         return Finding(ID, FAIL, name, observed, expected, f"{drive.get('model') or 'NVMe drive'}: "
                        + "; ".join(problems), RESEAT)
-    return Finding(ID, PASS, name, observed, expected, f"x{width} Gen{gen}, {_tb(drive['size_bytes'])}"
-                   if drive.get("size_bytes") else f"x{width} Gen{gen}")
+    capped = [f"{kind} x{drive[f'pcie_link_width_{k}']} Gen{drive[f'pcie_link_gen_{k}']}"
+              for kind, k in (("the drive can do", "max"), ("its slot", "port_max"))
+              if drive.get(f"pcie_link_gen_{k}") is not None]
+    note = f" ({', '.join(capped)})" if (width, gen) != (drive["pcie_link_width_max"], drive["pcie_link_gen_max"]) \
+        else ""
+    return Finding(ID, PASS, name, observed, expected, _running(drive) + note)
+
+
+def _reachable(drive):
+    """(width, gen) the link can train at: the lower of the drive's and its upstream port's maxima; the
+    drive's alone where it has no upstream port, or where the snapshot predates the port's fields (as
+    readycheck judged it then); (None, None) when the port's were not read."""
+    own = (drive["pcie_link_width_max"], drive["pcie_link_gen_max"])
+    if all(field not in drive or reason(drive, field, None) == NO_PORT for field in PORT_FIELDS):
+        return own
+    port = (drive.get("pcie_link_width_port_max"), drive.get("pcie_link_gen_port_max"))
+    if None in port:
+        return None, None
+    return min(own[0], port[0]), min(own[1], port[1])
+
+
+def _running(drive):
+    link = f"x{drive['pcie_link_width_current']} Gen{drive['pcie_link_gen_current']}"
+    return f"{link}, {_tb(drive['size_bytes'])}" if drive.get("size_bytes") else link
 
 
 def _mount(host, mountpoint, min_free_gib):

@@ -9,7 +9,10 @@ stays down is a GPU, baseboard or NVSwitch fault for the vendor.
 
 A GPU with fewer active links than `expected_links` fails, naming the
 inactive links; more active links than expected fails too (the rule pack does
-not match the platform). With `expected_version` set, an active link at
+not match the platform). Where the pack knows no link count but every link the
+GPU lists is wired (an NVSwitch baseboard: the real HGX captures list 18 of 18
+H100 links and 12 of 12 A100 links active), `all_active = true` fails a GPU
+with any inactive link. With `expected_version` set, an active link at
 another NVLink version fails. GPUs without NVLink (PCIe parts such as L40S
 and RTX 4090: NVML answers NotSupported or lists no link) are skipped, not
 failed. Links that could not be read are `unknown`. A GPU for which an
@@ -31,6 +34,8 @@ SETTINGS = {
                                            "skipped"),
     "expected_version": Setting("int", None, "NVLink major version of every active link, e.g. 4 (Hopper), 3 (A100), 5"
                                              " (Blackwell); unset: reported, not judged"),
+    "all_active": Setting("bool", False, "every NVLink the GPU lists must be active (an NVSwitch baseboard whose "
+                                         "link count the pack does not set)"),
 }
 
 RESET = ("drain the node, reset the GPUs (nvidia-smi -r) or reboot, and re-run; if links stay down, call the "
@@ -39,19 +44,19 @@ WRONG_PACK = "check that the rule pack matches this platform (see gpu.model)"
 
 
 def check(facts, settings):
-    wanted, version = settings["expected_links"], settings["expected_version"]
-    if wanted is None:
+    count, version, every = settings["expected_links"], settings["expected_version"], settings["all_active"]
+    if count is None and not every:
         yield not_configured(ID, "expected_links")
         return
 
-    expected = {"active": wanted, "version": version}
-
     def none_active(gpu):
         observed = {"active": 0, "links": None, "inactive": "all", "versions": []}
-        if wanted == 0:
+        expected = {"active": "all" if count is None else count, "version": version}
+        if count == 0:
             return Finding(ID, PASS, gpu_subject(gpu), observed, expected, "no NVLink active, as the platform has")
+        of = "its" if count is None else count
         return Finding(ID, FAIL, gpu_subject(gpu), observed, expected,
-                       f"0 of {wanted} NVLinks active (nvidia-smi: all links are inactive)", RESET)
+                       f"0 of {of} NVLinks active (nvidia-smi: all links are inactive)", RESET)
 
     def judge(gpu):
         subject = gpu_subject(gpu)
@@ -60,6 +65,8 @@ def check(facts, settings):
         inactive = [link["link"] for link in links if not link["active"]]
         observed = {"active": len(active), "links": len(links), "inactive": inactive,
                     "versions": sorted({link["version"] for link in active if link["version"] is not None})}
+        wanted = len(links) if count is None else count
+        expected = {"active": wanted if count is not None else "all", "version": version}
         if len(active) < wanted:
             down = f" (inactive: {', '.join(map(str, inactive))})" if inactive else ""
             return Finding(ID, FAIL, subject, observed, expected,

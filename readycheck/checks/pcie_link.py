@@ -9,10 +9,17 @@ saving at idle and passes (it is noted); the width must not drop. When the
 pack sets `min_width` or `min_gen`, the current width and the maximum
 generation must also reach them (a GPU in a x8 slot, a platform that must run
 Gen5). Values that could not be read are `unknown`.
+
+The GPU of a Grace superchip (GH200, GB200) reaches its CPU over NVLink-C2C,
+not PCIe: its PCIe link is x1 by design (NVIDIA DCGM's diagnostic asks these
+parts for `min_pci_width: 1.0`, nvvs/diag-skus.yaml.in at NVIDIA/DCGM@72fa3fe;
+the real GH200 capture shows x1 Gen4). `min_width` and `min_gen` do not apply
+to it, and the finding says so: never a reseat-the-GPU failure.
 """
 
 from __future__ import annotations
 
+from readycheck.catalogue.gpus import on_c2c
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import per_gpu
 from readycheck.checks.lib.unread import READ_BY_HAND, missing
@@ -31,9 +38,9 @@ SLOT = "move the GPU to a slot or riser wired for it"
 
 
 def check(facts, settings):
-    min_width, min_gen = settings["min_width"], settings["min_gen"]
-
     def judge(gpu):
+        c2c = on_c2c(gpu.get("name"))
+        min_width, min_gen = (None, None) if c2c else (settings["min_width"], settings["min_gen"])
         width, width_max = gpu["pcie_link_width_current"], gpu["pcie_link_width_max"]
         gen, gen_max = gpu.get("pcie_link_gen_current"), gpu["pcie_link_gen_max"]
         gen_gpu = gpu.get("pcie_link_gen_gpu_max")
@@ -58,6 +65,7 @@ def check(facts, settings):
             return Finding(ID, UNKNOWN, gpu_subject(gpu), observed, expected,
                            missing(gpu, "pcie_link_gen_gpu_max"), READ_BY_HAND)
         idle = f"; Gen{gen} now, power saving at idle" if gen is not None and gen < gen_max else ""
-        return Finding(ID, PASS, gpu_subject(gpu), observed, expected, f"x{width} Gen{gen_max}{idle}")
+        note = "; the GPU reaches its Grace CPU over NVLink-C2C, PCIe is a side link" if c2c else ""
+        return Finding(ID, PASS, gpu_subject(gpu), observed, expected, f"x{width} Gen{gen_max}{idle}{note}")
 
     yield from per_gpu(ID, facts, ("pcie_link_width_current", "pcie_link_width_max", "pcie_link_gen_max"), judge)

@@ -5,8 +5,10 @@ node, all at their limit at once during a job's first all-reduce. Each rack's
 worst case is the sum of its nodes' worst-case draws (the pack's nameplate
 maximum, else the GPUs' enforced limits plus platform overhead; never the
 idle draw). Its budget is each feed's continuous capacity (V x A x PF x
-derate, x sqrt(3) for three-phase) added up for "N", or the weakest feed alone
-for "2N" (either side must carry the rack when the other fails).
+derate, x sqrt(3) for three-phase) added up for "N"; for "2N" either side must
+carry the rack when the other fails, so the budget is the weaker side: the sum
+of the feeds on side A or on side B (a site file whose feeds name no side:
+each feed alone, the weakest deciding).
 
 Above the budget fails; above `warn_fraction` of it warns. A rack judged from
 fewer snapshots than it will hold (`node_count`, or the literal names in its
@@ -34,7 +36,7 @@ def check_fleet(fleet, settings):
 
 def _judge(rack, warn_fraction):
     subject = f"rack:{rack.name}"
-    feeds = ", ".join(f"{f.name} {f.usable_kw:.2f} kW" for f in rack.feeds)
+    feeds = ", ".join(f"{f.name}{' (side ' + f.side + ')' if f.side else ''} {f.usable_kw:.2f} kW" for f in rack.feeds)
     expected = f"at most {rack.budget_kw:.2f} kW ({rack.redundancy}; feeds {feeds})"
     projected = " projected" if rack.projected else ""
     observed = f"{rack.worst_case_kw:.2f} kW{projected}"

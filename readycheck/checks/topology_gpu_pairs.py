@@ -9,7 +9,11 @@ slower between those two GPUs. A pair with fewer NVLinks (NV17) lost a link.
 
 With `expected_link` set, each pair must be at least that close: for
 `NV<n>`, n or more NVLinks (any PCIe word fails); for a PCIe word, NVLink or
-that word or a closer one. Pairs whose connection could not be read are
+that word or a closer one. With `nvlink_peers` set, each GPU must reach at
+least that many other GPUs over NVLink (any `NV<n>`), or every other GPU on a
+node with fewer: 1 for cards paired by NVLink bridges (H100 NVL, H200 NVL),
+where the pair whose bridge links are down shows a PCIe word and fails; 7 on
+an 8-GPU NVSwitch baseboard whose link count the pack does not set. Pairs whose connection could not be read are
 `unknown`. The finding's `observed` is the matrix as `nvidia-smi topo -m`
 prints it: one row per GPU, `{"GPU0": ["X", "NV18", ...], ...}`, columns in
 the same order as the rows, `X` on the diagonal, null where unread. It is
@@ -31,8 +35,12 @@ from readycheck.facts.views import gpu_count
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "topology.gpu_pairs"
-SETTINGS = {"expected_link": Setting("str", None, "connection every GPU pair must reach, in `nvidia-smi topo -m` "
-                                                  "words, e.g. \"NV18\"; unset: the matrix is reported, not judged")}
+SETTINGS = {
+    "expected_link": Setting("str", None, "connection every GPU pair must reach, in `nvidia-smi topo -m` words, e.g. "
+                                          "\"NV18\"; unset: the matrix is reported, not judged"),
+    "nvlink_peers": Setting("int", None, "other GPUs each GPU must reach over NVLink (or all others, when fewer), "
+                                         "e.g. 1 for bridged pairs; unset: not judged"),
+}
 
 PCIE_WORDS = ("PIX", "PXB", "PHB", "NODE", "SYS")  # closest first, as in `nvidia-smi topo -m`'s legend
 
@@ -54,6 +62,10 @@ def check(facts, settings):
               ["X" if i == j else (pair_of(i, j) or {}).get("link") for j in range(len(gpus))]
               for i, subject in enumerate(subjects)}
     wanted = settings["expected_link"]
+    if settings["nvlink_peers"]:
+        yield _peers(matrix, indices, settings["nvlink_peers"])
+        if wanted is None:
+            return
     if wanted is None:
         yield not_configured(ID, "expected_link")._replace(observed=matrix)
         return
@@ -97,6 +109,24 @@ def check(facts, settings):
     else:
         words = sorted({link for row in matrix.values() for link in row} - {"X"})
         yield Finding(ID, PASS, "host", matrix, expected, f"all {count} GPU pairs: {', '.join(words)}")
+
+
+def _peers(matrix, indices, peers):
+    """Each GPU reaches at least `peers` other GPUs (all others, when fewer) over NVLink in the matrix."""
+    needed = min(peers, len(indices) - 1)
+    expected = f">= {needed} NVLink peers per GPU"
+    counts = {row: sum(1 for link in links if link and _nvlinks(link) is not None) for row, links in matrix.items()}
+    unread = sorted(row for row, links in matrix.items() if None in links)
+    short = [f"{row.lower()} ({count})" for row, count in counts.items() if count < needed and row not in unread]
+    if short:
+        return Finding(ID, FAIL, "host", matrix, expected, f"GPUs with fewer than {needed} NVLink peers: "
+                       f"{', '.join(short)}: their NVLinks are down (a bridge not seated, or links that did not train)",
+                       "check the NVLink bridges are seated and `nvidia-smi nvlink -s` shows the links active; reset "
+                       "the GPUs or reboot, and replace the bridge if the links stay down")
+    if any(counts[row] < needed for row in unread):
+        return Finding(ID, UNKNOWN, "host", matrix, expected, f"pair connection unread for {', '.join(unread)}",
+                       "read the matrix with `nvidia-smi topo -m` by hand and re-run readycheck as root")
+    return Finding(ID, PASS, "host", matrix, expected, f"every GPU has >= {needed} NVLink peers")
 
 
 def _hidden_pairs(facts, indices):

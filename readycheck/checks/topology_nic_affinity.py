@@ -13,7 +13,8 @@ at least one GPU, and fails when it holds none. When `expected_pairs` names
 the GPU an HCA serves, the HCA must share that GPU's NUMA node. A port whose
 NUMA node the firmware did not report (`-1`) is `unknown`, as is a node where
 no GPU's NUMA node is known. Storage and management ports are left out as in
-ib.ports (each gets a `skip`); a node with no HCA is skipped (ib.ports judges
+ib.ports, by HCA name and by the pack's [platform] `compute_link_layer` (each
+gets a `skip`); a node with no HCA is skipped (ib.ports judges
 whether it should have one).
 
 Where the port carries `gpu_paths` (the PCIe path from the HCA to each GPU in
@@ -32,7 +33,7 @@ from __future__ import annotations
 import re
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.fabric import PORT_FILTER, excluded, exclusion, no_hca
+from readycheck.checks.lib.fabric import PORT_FILTER, compute_layer, excluded, exclusion, no_hca
 from readycheck.checks.lib.gpus import no_gpus
 from readycheck.checks.lib.unread import missing
 from readycheck.facts.decode import pci_device
@@ -44,6 +45,7 @@ SETTINGS = {
                                                "(e.g. [\"mlx5_0=gpu0\"]): they must share a NUMA node"),
     **PORT_FILTER,
 }
+NEEDS = ("platform",)
 
 MOVE = ("move the HCA to a slot on its GPUs' CPU socket (see the platform's slot map), or fix the BIOS NUMA "
         "settings, and re-run")
@@ -68,7 +70,7 @@ def validate(settings):
         raise ValueError(f"expected_pairs entries must read <hca>=gpu<index>, not {', '.join(map(repr, bad))}")
 
 
-def check(facts, settings):
+def check(facts, settings, platform=None):
     gpus = facts["gpus"]
     if not gpus:
         yield no_gpus(ID, facts)
@@ -88,7 +90,7 @@ def check(facts, settings):
                       remedy=READ_GPU_NODE)
         return
     for port in facts["infiniband"]:
-        why = exclusion(port, settings)
+        why = exclusion(port, settings, compute_layer(platform))
         partner = pairs.get(port["device"])
         yield excluded(ID, port, why) if why else (_by_path(port, by_subject, partner)
                                                    or _by_numa(port, by_node, by_subject, partner))

@@ -154,6 +154,10 @@ NVIDIA = _obj({
     "persistenced": _obj({"active": BOOL}, reasons=False),
 })
 
+# Beyond facts v1 (readycheck/probes/driver.py): "open" or "proprietary" kernel module, from
+# /proc/driver/nvidia/version; typed when present but not required (older snapshots and imports lack it).
+NVIDIA["properties"]["kernel_module_type"] = {"enum": ["open", "proprietary", None]}
+
 INFINIBAND_PORT = _obj({
     "device": {"type": "string"}, "port": {"type": "integer"},
     **{f: STR for f in ("state", "phys_state", "link_layer", "fw_version", "board_id", "pci_bus_id",
@@ -251,7 +255,9 @@ for _group in ("ecc_errors", "retired_pages", "remapped_rows", "fabric"):
     _add_optional(GPU["properties"][_group], _UNAVAILABLE)
 _add_optional(GPU["properties"]["nvlinks"]["items"], _UNAVAILABLE)
 _add_optional(HOST["properties"]["psus"]["items"], _UNAVAILABLE)
-_add_optional(HOST["properties"]["block_devices"]["items"], {"pcie_link_gen_max": INT, "pcie_link_width_max": INT})
+_add_optional(HOST["properties"]["block_devices"]["items"], {"pcie_link_gen_max": INT, "pcie_link_width_max": INT,
+                                                          "pcie_link_gen_port_max": INT,
+                                                          "pcie_link_width_port_max": INT})
 _add_optional(NVIDIA, {"attached_gpus": {"type": "integer", "minimum": 0}})
 _add_optional(INFINIBAND_PORT, {"hca_type": STR})
 _add_optional(INFINIBAND_PORT["properties"]["counters"], {name: COUNT for name in IB_COUNTERS})

@@ -4,6 +4,14 @@ These facts answer "is the stack loaded and running" even when NVML is not
 (a driver that failed to load still leaves `/proc/modules` and unit state to
 read). The NVML probe runs first, so its `driver_version` wins the merge; the
 one read here from `/proc/driver/nvidia/version` fills it when NVML is absent.
+The same line says which kernel module the driver is, beyond facts v1:
+`kernel_module_type` is "open" for NVIDIA's open GPU kernel modules ("NVIDIA
+UNIX Open Kernel Module for x86_64") and "proprietary" for the others ("NVIDIA
+UNIX x86_64 Kernel Module"). It decides whether GPUDirect RDMA can use the
+kernel's DMA-BUF instead of nvidia_peermem: NVIDIA's GPU Operator page
+"GPUDirect RDMA and GPUDirect Storage" lists "An Open Kernel module driver is
+required" and Linux "5.12 or higher" for DMA-BUF
+(https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator-rdma.html).
 
 `kernel_modules` maps each of nvidia, nvidia_uvm, nvidia_modeset,
 nvidia_peermem, nvidia_fs and gdrdrv to:
@@ -46,7 +54,14 @@ _BIN_DIRS = ("/usr/bin", "/usr/sbin", "/bin", "/sbin")
 
 def probe(ctx: ProbeContext) -> dict[str, Any]:
     nvidia = Record()
-    nvidia.read("driver_version", _driver_version, ctx)
+    try:
+        version_line = read_text(ctx.path("/proc/driver/nvidia/version"))
+    except Unreadable as exc:
+        nvidia.missing("driver_version", exc.reason)
+        nvidia.missing("kernel_module_type", exc.reason)
+    else:
+        nvidia.read("driver_version", parse_driver_version, version_line)
+        nvidia.read("kernel_module_type", parse_kernel_module_type, version_line)
     nvidia.set("kernel_modules", _kernel_modules(ctx, nvidia.unavailable))
 
     fm_state = _unit_state(ctx, "nvidia-fabricmanager", "nv-fabricmanager")
@@ -76,8 +91,12 @@ def parse_driver_version(text: str) -> str:
     return match.group(1)
 
 
-def _driver_version(ctx: ProbeContext) -> str:
-    return parse_driver_version(read_text(ctx.path("/proc/driver/nvidia/version")))
+def parse_kernel_module_type(text: str) -> str:
+    """"open" for NVIDIA's open GPU kernel modules, "proprietary" for the others, from the NVRM version line."""
+    line = next((line for line in text.splitlines() if line.startswith("NVRM version:")), None)
+    if line is None or "Kernel Module" not in line:
+        raise Unreadable(NOT_IN_SOURCE, "no 'NVRM version: ... Kernel Module' line")
+    return "open" if "Open Kernel Module" in line else "proprietary"
 
 
 def _kernel_modules(ctx: ProbeContext, unavailable: dict[str, str]) -> dict[str, str | None]:

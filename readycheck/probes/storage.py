@@ -12,7 +12,12 @@ from the device path (`sata`, `sas`, `usb`, `virtio`, `scsi`). The PCIe link
 (`current_link_speed` as a generation, `current_link_width`, and beyond facts
 v1 the `max_link_*` pair as `pcie_link_gen_max`/`pcie_link_width_max`) is
 read from the NVMe controller's PCI function; other drives have no PCIe link
-of their own ("NotSupported"). `numa_node` is that function's, or the
+of their own ("NotSupported"). A function's `max_link_*` is its own
+capability: a Gen5 drive in a slot wired for Gen4 trains at Gen4 by design. So
+the upstream port the drive's link ends at (the root port or switch port that
+is its parent in the device tree) is read too, beyond facts v1, as
+`pcie_link_gen_port_max`/`pcie_link_width_port_max`; a drive whose function
+has no PCI parent (it hangs off the host bridge itself) reads "NoUpstreamPort". `numa_node` is that function's, or the
 nearest PCI ancestor's (a SATA drive's HBA).
 
 Filesystems come from `/proc/mounts` under the root, real ones only (local
@@ -113,8 +118,11 @@ def _drive(block: Path, root: Path) -> dict[str, Any]:
     else:
         record.read("transport", _transport_from_path, block)
         location = _attempt(_pci_ancestor, block, root)
+    port = _attempt(_upstream_port, link) if isinstance(link, Path) else link
     for field, (attribute, reader) in _LINK_FIELDS.items():
         _read_from(record, field, link, attribute, reader)
+    for field, (attribute, reader) in _PORT_FIELDS.items():
+        _read_from(record, field, port, attribute, reader)
     _read_from(record, "numa_node", location, "numa_node", numa_node)
     return record.as_dict()
 
@@ -125,6 +133,20 @@ _LINK_FIELDS: dict[str, tuple[str, Callable[[Path], int]]] = {
     "pcie_link_gen_max": ("max_link_speed", lambda path: link_gen(read_value(path))),
     "pcie_link_width_max": ("max_link_width", read_int),
 }
+
+
+# The upstream port's own maximum: what the slot or switch port can train at.
+_PORT_FIELDS = {
+    "pcie_link_gen_port_max": _LINK_FIELDS["pcie_link_gen_max"],
+    "pcie_link_width_port_max": _LINK_FIELDS["pcie_link_width_max"],
+}
+
+
+def _upstream_port(function: Path) -> Path:
+    """The PCI port a function's link ends at: its parent in the device tree (a root port or switch port)."""
+    if not PCI_ADDRESS.match(function.parent.name):
+        raise Unreadable("NoUpstreamPort", f"{function.name} hangs off {function.parent.name}, not a PCI port")
+    return function.parent
 
 
 def _attempt(reader: Callable[..., Path], *args: Any) -> Path | Unreadable:

@@ -59,3 +59,38 @@ def test_unreadable_module_state_is_unknown():
 def test_a_module_the_snapshot_did_not_collect_is_unknown_not_missing():
     [finding] = run(hgx_h100(), expected=["nvidia", "nvidia_drm"])
     assert finding.status == "unknown" and "nvidia_drm (not collected)" in finding.message
+
+
+def rdma(peermem, module_type, kernel, reason="NotInSource"):
+    facts = with_modules(nvidia_peermem=peermem)
+    facts["nvidia"]["kernel_module_type"] = module_type
+    facts["host"]["kernel"] = kernel
+    if module_type is None:
+        facts["nvidia"]["unavailable"]["kernel_module_type"] = reason
+    [finding] = run(facts, gpudirect_rdma=True)
+    return finding
+
+
+def test_gpudirect_rdma_through_nvidia_peermem_passes():
+    finding = rdma("550.54.15", "proprietary", "5.4.0-150-generic")
+    assert finding.status == "pass" and "through nvidia_peermem" in finding.message
+
+
+def test_gpudirect_rdma_through_dma_buf_passes_without_peermem():
+    # NVIDIA recommends DMA-BUF: the open kernel module on Linux 5.12 or later, no nvidia_peermem.
+    finding = rdma(None, "open", "5.15.0-105-generic")
+    assert finding.status == "pass" and "DMA-BUF (open kernel module, Linux 5.15.0-105-generic)" in finding.message
+
+
+def test_no_gpudirect_rdma_path_fails_saying_which_half_is_missing():
+    proprietary = rdma(None, "proprietary", "6.8.0-45-generic")
+    assert proprietary.status == "fail" and "proprietary kernel module" in proprietary.message
+    assert "nvidia-peermem" in proprietary.remedy and "open" in proprietary.remedy
+    old_kernel = rdma(None, "open", "5.4.0-150-generic")
+    assert old_kernel.status == "fail" and "older than 5.12" in old_kernel.message
+
+
+def test_an_unread_module_type_without_peermem_is_unknown():
+    # Imports: nvidia-smi -q does not say which kernel module the driver is.
+    finding = rdma(None, None, "5.15.0-105-generic")
+    assert finding.status == "unknown" and "kernel module type (NotInSource)" in finding.message

@@ -1,14 +1,16 @@
 """gpu.ecc_mode on the healthy HGX H100 facts, with one change each."""
 
+import pytest
 from factsbuilder import hgx_h100, run_check, with_all_gpus, with_gpu
 
 from readycheck.checks import gpu_ecc_mode
+from readycheck.errors import InputError
 
 ID = gpu_ecc_mode.ID
 
 
-def run(facts):
-    return list(run_check(ID, facts))
+def run(facts, **settings):
+    return list(run_check(ID, facts, "base", **settings))
 
 
 def test_ecc_on_everywhere_passes():
@@ -54,3 +56,25 @@ def test_without_gpus_the_mode_is_unknown():
     facts["nvidia"].update(nvml_available=False, nvml_error="Driver Not Loaded")
     [finding] = run(facts)
     assert finding.status == "unknown" and finding.subject == "host"
+
+
+def test_a_platform_that_runs_ecc_off_fails_a_gpu_with_it_on():
+    # RTX 4090: ECC Mode Current Disabled, Pending Disabled (tests/data/captures/nvidia-smi-q_8xRTX4090_...)
+    off = with_all_gpus(hgx_h100(gpus=2), ecc_mode_current=False, ecc_mode_pending=False)
+    assert {f.status for f in run(off, expected=False)} == {"pass"}
+    finding = run(hgx_h100(gpus=2), expected=False)[0]
+    assert finding.status == "fail" and finding.message == "ECC is on, the platform runs it off"
+    assert "nvidia-smi -i 0 -e 0" in finding.remedy
+
+
+def test_either_mode_passes_under_any_and_a_pending_change_is_named():
+    facts = with_gpu(with_all_gpus(hgx_h100(gpus=2), ecc_mode_current=False, ecc_mode_pending=False), 1,
+                     ecc_mode_pending=True)
+    findings = run(facts, expected="any")
+    assert {f.status for f in findings} == {"pass"}
+    assert findings[1].message == "ECC is off, on after the next reboot (the platform accepts either)"
+
+
+def test_expected_takes_true_false_or_any_only():
+    with pytest.raises(InputError, match="key 'expected' must be bool\\|any, found 'maybe'"):
+        run(hgx_h100(gpus=1), expected="maybe")

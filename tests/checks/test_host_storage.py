@@ -49,6 +49,35 @@ def test_a_missing_drive_and_a_drive_at_x2_fail():
     assert "sda" not in findings  # SATA: no PCIe link to judge
 
 
+def _drive(facts, name="nvme0n1", **changes):
+    drive = next(d for d in facts["host"]["block_devices"] if d["name"] == name)
+    drive.update(changes)
+    return facts
+
+
+def test_a_gen5_drive_in_a_gen4_slot_passes_and_says_so():
+    # The drive's own max_link_speed is Gen5, the slot's root port Gen4: the link trains at Gen4 by design.
+    facts = _drive(hgx_h100(), pcie_link_gen_max=5, pcie_link_gen_port_max=4, pcie_link_width_port_max=4)
+    finding = run(facts)["nvme0n1"]
+    assert finding.status == "pass" and finding.expected == "x4 Gen4"
+    assert finding.message == "x4 Gen4, 3.84 TB (the drive can do x4 Gen5, its slot x4 Gen4)"
+
+
+def test_below_what_both_ends_can_do_still_fails():
+    facts = _drive(hgx_h100(), pcie_link_gen_current=3, pcie_link_gen_max=5, pcie_link_gen_port_max=4,
+                   pcie_link_width_port_max=4)
+    finding = run(facts)["nvme0n1"]
+    assert finding.status == "fail" and "link at Gen3 of Gen4" in finding.message
+
+
+def test_below_the_drives_own_maximum_with_the_port_unread_is_unknown():
+    facts = _drive(hgx_h100(), pcie_link_gen_max=5, pcie_link_gen_port_max=None, pcie_link_width_port_max=None)
+    facts["host"]["block_devices"][0]["unavailable"].update(pcie_link_gen_port_max="NoPermission",
+                                                            pcie_link_width_port_max="NoPermission")
+    finding = run(facts)["nvme0n1"]
+    assert finding.status == "unknown" and "NoPermission" in finding.message and "lspci -vv" in finding.remedy
+
+
 def test_links_are_judged_even_when_the_pack_sets_nothing():
     findings = run(from_tree("storage-degraded"))
     assert findings["nvme2n1"].status == "fail" and "host" not in findings

@@ -10,13 +10,12 @@ PACK = "base"
 OVERRIDES = {  # the hgx-h100 pack's figures
              "expected_ports": 8,
              "expected_rate_gbps": 400,
-             "expected_link_layer": "InfiniBand",
-             "exclude_devices": ["mlx5_bond_*"],
-             "exclude_link_layers": ["Ethernet"]}
+             "exclude_devices": ["mlx5_bond_*"]}
+INFINIBAND = {"compute_link_layer": "InfiniBand"}  # hgx-h100's [platform]
 
 
-def run(facts, **settings):
-    return list(run_check(ID, facts, PACK, **{**OVERRIDES, **settings}))
+def run(facts, platform=INFINIBAND, **settings):
+    return list(run_check(ID, facts, PACK, platform=platform, **{**OVERRIDES, **settings}))
 
 
 def by_subject(findings):
@@ -78,10 +77,10 @@ def test_a_faster_port_and_no_rate_expectation_pass():
     assert by_subject(run(with_port(4, rate_gbps=200), expected_rate_gbps=None))["mlx5_4/1"].status == "pass"
 
 
-def test_a_compute_port_on_the_wrong_link_layer_fails():
-    finding = by_subject(run(with_port(0, link_layer="Ethernet"), exclude_link_layers=[]))["mlx5_0/1"]
-    assert finding.status == "fail" and finding.message == "link layer Ethernet, expected InfiniBand"
-    assert "LINK_TYPE_P1" in finding.remedy
+def test_a_compute_port_on_the_other_link_layer_is_left_out_and_missed_in_the_count():
+    findings = by_subject(run(with_port(0, link_layer="Ethernet")))
+    assert findings["mlx5_0/1"].status == "skip" and "compute_link_layer" in findings["mlx5_0/1"].message
+    assert findings["host"].status == "fail" and findings["host"].message.startswith("7 compute ports found")
 
 
 def test_storage_ports_are_left_out_and_say_so():
@@ -89,8 +88,8 @@ def test_storage_ports_are_left_out_and_say_so():
     assert findings["host"].status == "pass"
     assert findings["host"].message == "8 compute ports (4 more left out as storage or management)"
     assert findings["mlx5_2/1"].status == "skip" and "link layer Ethernet" in findings["mlx5_2/1"].message
-    # Without the exclusion the disabled storage ports are judged as compute ports and fail.
-    unexcluded = by_subject(run(capture_node(), exclude_link_layers=[]))["mlx5_7/1"]
+    # Without a compute link layer every port counts: the disabled storage ports are judged and fail.
+    unexcluded = by_subject(run(capture_node(), platform=None))["mlx5_7/1"]
     assert unexcluded.status == "fail" and "port DOWN (Disabled)" in unexcluded.message
 
 
@@ -132,3 +131,32 @@ def test_pcie_platforms_expect_no_port():
     assert finding.status == "skip" and finding.message.endswith("and the rule pack expects none")
     [finding] = run(hgx_h100(), expected_ports=0)  # hgx-h20: the reference gives no figure
     assert finding.status == "skip" and "8 HCA ports found, not judged" in finding.message
+
+
+def test_a_definite_fault_outranks_an_unread_rate():
+    # The port states of the real ibstat captures (tests/data/captures/ibstat_H100-node_IB-NDR400_3-ports-down.txt:
+    # "State: Down", "Physical state: Disabled"), with the rate not read.
+    for state, phys in (("DOWN", "Polling"), ("DOWN", "Disabled"), ("INIT", "LinkUp"), ("DOWN", None)):
+        facts = with_port(3, reason="NotInSource", state=state, phys_state=phys, rate_gbps=None)
+        finding = by_subject(run(facts))["mlx5_3/1"]
+        assert finding.status == "fail" and finding.message.startswith(f"port {state} ("), (state, phys)
+    polling = by_subject(run(with_port(3, reason="NotInSource", state=None, phys_state="Polling")))["mlx5_3/1"]
+    assert polling.status == "fail" and "state unread" in polling.message and "cable" in polling.remedy
+    # Nothing read is wrong and the rate is unread: unknown, as before.
+    unread = by_subject(run(with_port(3, reason="NotInSource", rate_gbps=None)))["mlx5_3/1"]
+    assert unread.status == "unknown" and "rate_gbps unavailable (NotInSource)" in unread.message
+
+
+def test_one_link_layer_setting_is_shared_with_topology_nic_affinity():
+    # A RoCE node: every compute port Ethernet. Judged as InfiniBand both checks leave the ports out.
+    facts = hgx_h100()
+    for port in facts["infiniband"]:
+        port["link_layer"] = "Ethernet"
+    as_ib = run_check("topology.nic_affinity", facts, PACK, platform=INFINIBAND)
+    assert {f.status for f in as_ib} == {"skip"}
+    as_roce = run_check("topology.nic_affinity", facts, PACK, platform={"compute_link_layer": "Ethernet"})
+    assert {f.status for f in as_roce} == {"pass"} and len(as_roce) == 8
+    assert by_subject(run(facts, platform={"compute_link_layer": "Ethernet"}))["host"].status == "pass"
+    hint = by_subject(run(facts))["host"]
+    assert hint.status == "fail" and "8 Ethernet ports at the compute rate" in hint.message
+    assert 'compute_link_layer = "Ethernet"' in hint.remedy

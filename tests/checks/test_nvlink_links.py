@@ -85,3 +85,11 @@ def test_no_gpu_and_no_expectation():
     assert run(hgx_h100(gpus=0))[0].status == "unknown"
     finding = run(hgx_h100(), expected_links=None)[0]
     assert finding.status == "skip" and "expected_links" in finding.message
+
+
+def test_all_active_needs_no_link_count_and_fails_any_inactive_link():
+    # HGX B200: no NVIDIA source gives the link count; every link an NVSwitch board lists is wired.
+    assert {f.status for f in run(hgx_h100(), expected_links=None, all_active=True)} == {"pass"}
+    finding = run(with_inactive(hgx_h100(), 5, 17), expected_links=None, all_active=True)[5]
+    assert finding.status == "fail" and finding.message == "17 of 18 NVLinks active (inactive: 17)"
+    assert finding.expected == {"active": "all", "version": 4}

@@ -110,3 +110,18 @@ def test_one_gpu_shown_with_pairs_not_in_source_is_unknown():
     facts["topology"] = [{"gpu_a": 0, "gpu_b": 1, "link": None, "unavailable": {"link": "NotInSource"}}]
     [finding] = run(facts)
     assert finding.status == "unknown" and "link unavailable (NotInSource)" in finding.message
+
+
+def test_every_gpu_reaches_its_nvlink_peers():
+    # H100 NVL: cards in bridged pairs; each has one NVLink peer, every other pair is PCIe.
+    nvl = platform("h100-nvl")
+    [finding] = run(nvl, expected_link=None, nvlink_peers=1)
+    assert finding.status == "pass" and finding.message == "every GPU has >= 1 NVLink peers"
+    down = with_link(platform("h100-nvl"), 2, 3, "PHB")
+    [finding] = run(down, expected_link=None, nvlink_peers=1)
+    assert finding.status == "fail" and "gpu2 (0), gpu3 (0)" in finding.message
+    # An NVSwitch board: 7 peers each; one pair over PCIe leaves two GPUs with 6.
+    [finding] = run(with_link(hgx_h100(), 0, 5, "SYS"), expected_link=None, nvlink_peers=7)
+    assert finding.status == "fail" and "gpu0 (6), gpu5 (6)" in finding.message
+    # Fewer GPUs than peers asked for: every other GPU is enough.
+    assert run(hgx_h100(gpus=4), expected_link=None, nvlink_peers=7)[0].status == "pass"

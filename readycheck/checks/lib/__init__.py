@@ -6,5 +6,6 @@
 - `load`: the load phase's samples per GPU;
 - `racks`: one finding per rack of the site file;
 - `versions`: grouping versions across subjects (VBIOS, HCA firmware);
-- `settings`: a pack that sets nothing to compare against.
+- `settings`: a pack that sets nothing to compare against;
+- `ecc`: whether the platform runs its GPUs with ECC (gpu.ecc_mode's `expected`).
 """

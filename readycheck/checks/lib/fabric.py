@@ -7,8 +7,10 @@ InfiniBand: a node without an HCA has an empty `infiniband` list. The checks
 say so in words and leave to ib.ports whether the platform needs one; an
 empty list because the probe itself failed is `unknown`, not "no HCA".
 Storage and management ports are left out of the compute checks by HCA name
-pattern or link layer (`exclude_devices`, `exclude_link_layers`); each port
-left out gets a `skip` that says why, so nothing disappears silently.
+pattern (`exclude_devices`) or, where the pack's `[platform]` names the
+compute fabric's `compute_link_layer` ("InfiniBand", or "Ethernet" for RoCE),
+by link layer: a port of the other layer is not a compute port. Each port left
+out gets a `skip` that says why, so nothing disappears silently.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ READ_PORTS = "list the HCA ports by hand (`ibstat`) and re-run readycheck as roo
 
 PORT_FILTER = {
     "exclude_devices": Setting("list[str]", [], "HCA name patterns that are not compute ports (storage, "
-                                                "management), e.g. [\"mlx5_bond_*\"]"),
-    "exclude_link_layers": Setting("list[str]", [], "link layers that are not compute ports, e.g. [\"Ethernet\"]"),
+                                                "management), e.g. [\"mlx5_bond_*\"]; the link layer of compute "
+                                                "ports is the pack's [platform] compute_link_layer"),
 }
 
 
@@ -74,13 +76,26 @@ def no_hca(check_id: str, facts: dict[str, Any]) -> Finding:
                                                     "platform needs one)")
 
 
-def exclusion(port: dict[str, Any], settings: dict[str, Any]) -> str:
-    """Why `port` is not a compute port under the PORT_FILTER settings, or "" when it is one."""
-    for pattern in settings["exclude_devices"]:
-        if fnmatchcase(port["device"], pattern):
-            return f"HCA name matches {pattern!r}"
-    if port.get("link_layer") is not None and port["link_layer"] in settings["exclude_link_layers"]:
-        return f"link layer {port['link_layer']}"
+def compute_layer(platform: dict[str, Any] | None) -> str | None:
+    """The compute fabric's link layer from the pack's [platform] table, or None: every layer counts
+    (unset, or "any")."""
+    layer = (platform or {}).get("compute_link_layer")
+    return None if layer == "any" else layer
+
+
+def excluded_device(port: dict[str, Any], settings: dict[str, Any]) -> str:
+    """The `exclude_devices` pattern `port`'s HCA matches, or ""."""
+    return next((pattern for pattern in settings["exclude_devices"] if fnmatchcase(port["device"], pattern)), "")
+
+
+def exclusion(port: dict[str, Any], settings: dict[str, Any], layer: str | None) -> str:
+    """Why `port` is not a compute port (its HCA excluded by name, or its link layer not the compute
+    fabric's `layer`), or "" when it is one or may be (a link layer that was not read)."""
+    pattern = excluded_device(port, settings)
+    if pattern:
+        return f"HCA name matches {pattern!r}"
+    if layer and port.get("link_layer") is not None and port["link_layer"] != layer:
+        return f"link layer {port['link_layer']}, the compute fabric is {layer} ([platform] compute_link_layer)"
     return ""
 
 
