@@ -46,6 +46,7 @@ class NodeDraw:
     node: str
     watts: float | None
     basis: str
+    complete: bool = True  # False: the GPUs alone, the rest of the node not counted (a lower bound)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class RackBudget:
     air_cooling_kw: float | None
     liquid_cooling_kw: float
     notes: list[str] = field(default_factory=list)
+    lower_bound: bool = False  # a node's worst case counts its GPUs only: the rack's can only be higher
 
     @property
     def headroom_kw(self) -> float | None:
@@ -113,7 +115,7 @@ def node_worst_case(facts: dict[str, Any], platform: dict[str, float]) -> NodeDr
     basis = f"{len(limits)} GPU enforced limits ({sum(limits):.0f} W) + platform overhead {overhead:.0f} W"
     if not overhead:
         basis += " (the pack sets no overhead: the CPUs and fans are not counted)"
-    return NodeDraw(node, sum(limits) + overhead, basis)
+    return NodeDraw(node, sum(limits) + overhead, basis, complete=bool(overhead))
 
 
 def rack_budget(rack: Rack, draws: list[NodeDraw]) -> RackBudget:
@@ -139,4 +141,5 @@ def rack_budget(rack: Rack, draws: list[NodeDraw]) -> RackBudget:
         worst_case_kw=worst_kw, nodes=[d.node for d in draws], projected=projected, basis="; ".join(bases),
         air_heat_kw=None if worst_kw is None else worst_kw - liquid, liquid_heat_kw=liquid,
         air_cooling_kw=rack.air_cooling_kw, liquid_cooling_kw=rack.liquid_cooling_kw, notes=notes,
+        lower_bound=any(not d.complete for d in draws if d.watts is not None),
     )

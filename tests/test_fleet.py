@@ -203,3 +203,17 @@ def test_nodes_without_hostnames_stay_apart(tmp_path):
     drift = {f.node: f.status for f in report.findings if f.check == "fleet.drift"}
     assert drift == {"unknown-host (capture-0.json)": "pass", "unknown-host (capture-1.json)": "fail",
                      "unknown-host (capture-2.json)": "pass"}
+
+
+@pytest.mark.parametrize("amps, status", [(63, "unknown"), (8, "fail")])
+def test_a_worst_case_of_the_gpus_alone_is_a_lower_bound(amps, status):
+    """dgx-h100 without the site's 10.2 kW: each node counts 8 x 700 W and nothing else. Within the budget that
+    proves nothing (the CPUs and fans may tip it over): unknown, naming the figure to set; over it, a fault."""
+    report = judge_snapshots(nodes(4), rulepack.load("dgx-h100"), site(amps=amps))
+    for check in ("power.rack_budget", "cooling.rack_heat"):
+        [finding] = by(report, check).values()
+        if check == "power.rack_budget" or status == "unknown":
+            assert finding.status == status, (check, finding)
+        if status == "unknown":
+            assert "a lower bound" in finding.message and "nameplate_max_w" in finding.remedy
+

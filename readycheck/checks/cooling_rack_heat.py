@@ -7,8 +7,9 @@ liquid heat above `liquid_cooling_kw`, fails: the GPUs will throttle once the
 room falls behind, usually minutes into the first long job. Above
 `warn_fraction` of a capacity warns. Heat is reported in kW and BTU/h
 (x 3412.14 per kW). A rack without `air_cooling_kw` in the site file, or
-whose worst case is unknown, is `unknown`. Without `--site` every node
-reports `skip`. Subject: `rack:<name>`.
+whose worst case is unknown, is `unknown`, as is a rack within its cooling
+whose worst case counts only the GPUs (see power.rack_budget). Without `--site`
+every node reports `skip`. Subject: `rack:<name>`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import functools
 
 from readycheck.budget import BTU_PER_H_PER_KW
 from readycheck.checks import Setting
-from readycheck.checks.lib.racks import per_rack
+from readycheck.checks.lib.racks import per_rack, unless_lower_bound
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 
 ID = "cooling.rack_heat"
@@ -53,7 +54,7 @@ def _judge(rack, warn_fraction):
     message = f"worst-case heat{projected}: " + ", ".join(words)
     remedy = {FAIL: "add cooling (in-row units, rear-door heat exchangers, liquid) or move nodes to another rack",
               WARN: "confirm the cooling capacity with facilities before the rack fills", PASS: ""}[worst]
-    return Finding(ID, worst, subject, observed, expected, message, remedy)
+    return unless_lower_bound(Finding(ID, worst, subject, observed, expected, message, remedy), rack)
 
 
 def _heat(kw):

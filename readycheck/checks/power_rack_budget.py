@@ -13,7 +13,9 @@ each feed alone, the weakest deciding).
 Above the budget fails; above `warn_fraction` of it warns. A rack judged from
 fewer snapshots than it will hold (`node_count`, or the literal names in its
 `nodes`) is projected at the judged nodes' mean, and the finding says so. A
-node whose worst case is unknown makes its rack `unknown`. Without `--site`
+node whose worst case is unknown makes its rack `unknown`; so does a worst case that counts only the GPUs
+(the pack gives neither the server's maximum, `[platform] nameplate_max_w`, nor its `overhead_w`), unless
+even that lower bound is over budget, which fails. Without `--site`
 every node reports `skip`. Subject: `rack:<name>`.
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import functools
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.racks import per_rack
+from readycheck.checks.lib.racks import per_rack, unless_lower_bound
 from readycheck.findings import FAIL, PASS, WARN, Finding
 
 ID = "power.rack_budget"
@@ -35,6 +37,10 @@ def check_fleet(fleet, settings):
 
 
 def _judge(rack, warn_fraction):
+    return unless_lower_bound(_budget(rack, warn_fraction), rack)
+
+
+def _budget(rack, warn_fraction):
     subject = f"rack:{rack.name}"
     feeds = ", ".join(f"{f.name}{' (side ' + f.side + ')' if f.side else ''} {f.usable_kw:.2f} kW" for f in rack.feeds)
     expected = f"at most {rack.budget_kw:.2f} kW ({rack.redundancy}; feeds {feeds})"

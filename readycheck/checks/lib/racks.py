@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from readycheck.findings import SKIP, UNKNOWN, Finding
+from readycheck.findings import FAIL, SKIP, UNKNOWN, Finding
 
 
 def per_rack(check_id: str, fleet: Any, judge: Callable[[Any], Finding]) -> Iterator[Finding]:
@@ -30,3 +30,17 @@ def per_rack(check_id: str, fleet: Any, judge: Callable[[Any], Finding]) -> Iter
                           remedy="collect the missing power limits (run readycheck as root on those nodes)")
         else:
             yield judge(rack)
+
+
+COUNT_THE_REST = ("set the server's maximum draw ([platform] nameplate_max_w, from its vendor) or what the node draws "
+                  "besides its GPUs ([platform] overhead_w) in a site pack that extends the platform pack")
+
+
+def unless_lower_bound(finding: Finding, rack: Any) -> Finding:
+    """A rack whose worst case counts only some nodes' GPUs (the pack gives neither the server's maximum nor
+    its overhead) is judged on a lower bound: over budget is a definite fault, anything else is `unknown`,
+    since the CPUs, memory and fans it leaves out may tip it over."""
+    if not rack.lower_bound or finding.status == FAIL:
+        return finding
+    return finding._replace(status=UNKNOWN, message=f"{finding.message}; a lower bound: the CPUs, memory and fans "
+                            "of some nodes are not counted", remedy=COUNT_THE_REST)
