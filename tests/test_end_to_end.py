@@ -37,6 +37,7 @@ def blocking(result):
 def test_a_healthy_hgx_h100_node_collects_validly_and_is_ready():
     facts = collect_node(fake_nvml.hgx_h100_8gpu())
     assert validate(facts) == [] and facts["probe_errors"] == []
+    assert facts["nvidia"]["nvml_available"] is True and facts["nvidia"]["nvml_error"] is None
     assert facts["host"]["hostname"] == "gpu-node-017" and len(facts["gpus"]) == 8
     assert len(facts["infiniband"]) == 8
     pack = rulepack.choose(facts)

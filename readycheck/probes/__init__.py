@@ -123,13 +123,15 @@ def merge_facts(snapshot: dict[str, Any], facts: dict[str, Any]) -> None:
             snapshot[key] = value
 
 
-def _fill(target: dict[str, Any], incoming: dict[str, Any]) -> None:
+def _fill(target: dict[str, Any], incoming: dict[str, Any], *, absent_only: bool = False) -> None:
+    """Fill `target`'s null and empty fields from `incoming`; with `absent_only`, only the fields no probe set
+    (the skeleton's defaults must not overwrite a probe's null: `nvml_error` null means NVML answered)."""
     for key, value in incoming.items():
         if key == "unavailable":
             continue
         if isinstance(target.get(key), dict) and isinstance(value, dict):
-            _fill(target[key], value)
-        elif target.get(key) in (None, {}, []):
+            _fill(target[key], value, absent_only=absent_only)
+        elif key not in target if absent_only else target.get(key) in (None, {}, []):
             target[key] = value
     if "unavailable" in target or "unavailable" in incoming:
         reasons = {**incoming.get("unavailable", {}), **target.get("unavailable", {})}
@@ -162,6 +164,6 @@ def collect(ctx_factory: Callable[[], ProbeContext], *, version: str,
         merge_facts(snapshot, facts)
         snapshot["probe_errors"].extend(errors)
     for key, defaults in skeleton.items():
-        _fill(snapshot[key], defaults)
+        _fill(snapshot[key], defaults, absent_only=True)
         snapshot[key]["unavailable"] = snapshot[key].pop("unavailable")
     return snapshot
