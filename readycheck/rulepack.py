@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import hashlib
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,7 +197,7 @@ def choose_for_models(names: tuple[str, ...]) -> Pack:
     best: tuple[int, str, str] | None = None
     for candidate in builtin_names():
         for pattern in _builtin(candidate).gpu_models:
-            if pattern.lower() in names[0].lower() and (best is None or len(pattern) > best[0]):
+            if _names_model(names[0], pattern) and (best is None or len(pattern) > best[0]):
                 best = (len(pattern), candidate, pattern)
     if best is None:
         return _with_reason(FALLBACK_PACK, f"GPU model '{names[0]}' matches no built-in platform pack; judged "
@@ -205,6 +206,12 @@ def choose_for_models(names: tuple[str, ...]) -> Pack:
     if len(names) > 1:
         reason += f"; the node mixes GPU models: {', '.join(names)}"
     return _with_reason(best[1], reason)
+
+
+def _names_model(gpu_name: str, pattern: str) -> bool:
+    """Whether the GPU name holds the pattern as a model name of its own, starting a word: "B200" names
+    "NVIDIA B200" but not "NVIDIA GB200" (a Grace-Blackwell tray is no HGX B200 board)."""
+    return re.search(r"(?<![A-Za-z0-9])" + re.escape(pattern), gpu_name, re.IGNORECASE) is not None
 
 
 def _with_reason(name: str, reason: str) -> Pack:

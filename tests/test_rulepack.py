@@ -36,6 +36,8 @@ def test_platform_pack_overrides_base_and_keeps_the_rest():
     ("NVIDIA H100 80GB HBM3", "hgx-h100"), ("NVIDIA H200", "hgx-h200"), ("NVIDIA H20", "hgx-h20"),
     ("NVIDIA A100-SXM4-40GB", "dgx-a100"), ("NVIDIA B200", "hgx-b200"), ("NVIDIA L40S", "l40s"),
     ("NVIDIA GeForce RTX 4090", "rtx4090-workstation"), ("Tesla T4", "base"),
+    # A pattern names a model at the start of a word: Grace-Blackwell is no HGX B200 board.
+    ("NVIDIA GB200", "base"), ("NVIDIA GB300 NVL", "base"),
 ])
 def test_pack_is_chosen_from_the_gpu_model_and_says_why(gpu_name, pack):
     chosen = rulepack.choose(with_all_gpus(hgx_h100(gpus=2), name=gpu_name))
