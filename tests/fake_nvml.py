@@ -298,6 +298,10 @@ def _rtx4090(index: int, bus: str) -> dict[str, Any]:
         nvmlDeviceGetMemoryInfo=SimpleNamespace(total=24564 * MIB, free=24080 * MIB, used=0),
         nvmlDeviceGetNumaNodeId=0 if index < 2 else 1,
         nvmlDeviceGetPersistenceMode=0,
+        # ECC is there but off, and row remapping answers (no ECC counters, no retired pages: N/A), as
+        # tests/data/captures/nvidia-smi-q_8xRTX4090_driver535.154.05_sw-power-cap.txt shows.
+        nvmlDeviceGetEccMode=[0, 0],
+        nvmlDeviceGetRemappedRows=(0, 0, 0, 0),
         nvmlDeviceGetComputeMode=0,
         nvmlDeviceGetTemperatureV=per_arg({0: temp}),
         nvmlDeviceGetTemperature=per_arg({0: temp}),
@@ -326,7 +330,7 @@ def _rtx4090(index: int, bus: str) -> dict[str, Any]:
 
 
 def rtx4090_workstation_4gpu(overrides: Mapping[str, Any] | None = None) -> FakeNvml:
-    """4x GeForce RTX 4090 on two sockets: no NVLink, no ECC, no fabric; GPUs 0,1 share a host bridge
+    """4x GeForce RTX 4090 on two sockets: no NVLink, ECC off, no fabric; GPUs 0,1 share a host bridge
     on socket 0, GPUs 2,3 a PCIe switch on socket 1."""
     def topology(a: int, b: int) -> int:
         if {a, b} == {0, 1}:

@@ -203,11 +203,11 @@ def test_rtx4090_workstation(tmp_path):
     assert gpu["persistence_mode"] is False
     assert gpu["nvlinks"] == [] and "nvlinks" not in gpu["unavailable"]
     assert gpu["fabric"] is None and gpu["unavailable"]["fabric"] == "NotSupported"
-    for name in ("ecc_mode_current", "ecc_mode_pending", "mig_mode_current", "serial", "temperature_memory_c",
-                 "temperature_memory_max_c"):
+    for name in ("mig_mode_current", "serial", "temperature_memory_c", "temperature_memory_max_c"):
         assert gpu[name] is None and gpu["unavailable"][name] == "NotSupported", name
+    assert (gpu["ecc_mode_current"], gpu["ecc_mode_pending"]) == (False, False)
     assert gpu["ecc_errors"] is None and gpu["unavailable"]["ecc_errors"] == "NotSupported"
-    assert gpu["remapped_rows"] is None and gpu["unavailable"]["remapped_rows"] == "NotSupported"
+    assert (gpu["remapped_rows"]["pending"], gpu["remapped_rows"]["failure"]) == (False, False)
     assert (gpu["temperature_shutdown_c"], gpu["temperature_slowdown_c"], gpu["temperature_gpu_max_c"]) == \
         (96, 93, 90)
     links = {(p["gpu_a"], p["gpu_b"]): p["link"] for p in facts["topology"]}
