@@ -30,7 +30,9 @@ Readings a snapshot's user should know:
   NVLink major version (4 on H100), decoded from `nvmlNvlinkVersion_t`.
 - `fabric` is null with the reason where the driver lacks the call
   (`FunctionNotFound`; the `V` form needs R550+) or the GPU has no fabric
-  (`NotSupported`).
+  (`NotSupported`). `fabric.health` lists the faults of the `V` form's health
+  mask (`route_unhealthy`, ...; [] healthy); null with `NotSupported` where the
+  driver reports no health (mask 0), `FunctionNotFound` with only the v1 call.
 - `topology` `link` follows `nvidia-smi topo -m`: `NV<n>` with n the active
   links from a whose remote is b; through NVSwitch (no direct links), n is the
   smaller of the two GPUs' active links to a switch, so an HGX H100 shows NV18
@@ -47,6 +49,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 from readycheck.facts import (
+    FUNCTION_NOT_FOUND,
     GPU_IS_LOST,
     NO_AFFINITY,
     NO_PERMISSION,
@@ -56,7 +59,7 @@ from readycheck.facts import (
     Record,
     Unreadable,
 )
-from readycheck.facts.decode import NVLINK_VERSIONS, clock_event_reasons, normal_bus_id, threshold_c
+from readycheck.facts.decode import NVLINK_VERSIONS, clock_event_reasons, fabric_health, normal_bus_id, threshold_c
 from readycheck.facts.fields import NVIDIA_VALUE_FIELDS
 from readycheck.probes import ProbeContext
 from readycheck.probes.nvml_backend import (
@@ -459,15 +462,25 @@ def _fabric(gpu: _Gpu) -> dict[str, Any]:
     info = gpu.call_first(FABRIC_FUNCTIONS)
     fabric = Record(state=FABRIC_STATES.get(info.state, f"unknown_{info.state}"))
     if info.state == FABRIC_STATE_NOT_SUPPORTED:
-        fabric.missing("status", NOT_SUPPORTED)
-        fabric.missing("clique_id", NOT_SUPPORTED)
+        for name in ("status", "clique_id", "health"):
+            fabric.missing(name, NOT_SUPPORTED)
         return fabric.as_dict()
     fabric.set("status", "success" if info.status == 0 else nvml_error_word(info.status))
     if info.state == FABRIC_STATE_COMPLETED:
         fabric.set("clique_id", info.cliqueId)
     else:
         fabric.missing("clique_id", "NotReady")  # assigned when registration completes
+    fabric.read("health", _fabric_health, info)
     return fabric.as_dict()
+
+
+def _fabric_health(info: Any) -> list[str]:
+    mask = getattr(info, "healthMask", None)
+    if mask is None:
+        raise Unreadable(FUNCTION_NOT_FOUND, "nvmlDeviceGetGpuFabricInfo (v1) carries no health mask")
+    if mask == 0:
+        raise Unreadable(NOT_SUPPORTED, "the driver reports no fabric health (mask 0)")
+    return fabric_health(mask)
 
 
 def _topology(gpus: list[_Gpu], facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
