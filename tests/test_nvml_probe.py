@@ -395,13 +395,14 @@ def test_thresholds_fall_back_to_the_legacy_call(tmp_path):
 
 def test_fabric_states(tmp_path):
     fake = hgx_h100_8gpu()
-    fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=2, status=27, cliqueId=0), gpu=0)
+    fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=2, status=0, cliqueId=0), gpu=0)
     fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=3, status=3, cliqueId=4), gpu=1)
     fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=0, status=0, cliqueId=0), gpu=2)
     facts, _ = collect(fake, tmp_path)
     fabric = [g["fabric"] for g in facts["gpus"][:3]]
-    assert fabric[0] == {"state": "in_progress", "status": "NotReady", "clique_id": None, "health": None,
-                         "unavailable": {"clique_id": "NotReady", "health": "FunctionNotFound"}}
+    # An in-progress registration's status means nothing yet (nvml.h): null, as nvidia-smi's N/A.
+    assert fabric[0] == {"state": "in_progress", "status": None, "clique_id": None, "health": None,
+                         "unavailable": {"status": "NotReady", "clique_id": "NotReady", "health": "FunctionNotFound"}}
     assert fabric[1] == {"state": "completed", "status": "NotSupported", "clique_id": 4, "health": None,
                          "unavailable": {"health": "FunctionNotFound"}}
     assert fabric[2] == {"state": "not_supported", "status": None, "clique_id": None, "health": None,

@@ -465,11 +465,12 @@ def _fabric(gpu: _Gpu) -> dict[str, Any]:
         for name in ("status", "clique_id", "health"):
             fabric.missing(name, NOT_SUPPORTED)
         return fabric.as_dict()
-    fabric.set("status", "success" if info.status == 0 else nvml_error_word(info.status))
     if info.state == FABRIC_STATE_COMPLETED:
+        fabric.set("status", "success" if info.status == 0 else nvml_error_word(info.status))
         fabric.set("clique_id", info.cliqueId)
-    else:
-        fabric.missing("clique_id", "NotReady")  # assigned when registration completes
+    else:  # nvml.h: the status "must be checked only if" the state is completed; the clique comes with it
+        fabric.missing("status", "NotReady")
+        fabric.missing("clique_id", "NotReady")
     fabric.read("health", _fabric_health, info)
     return fabric.as_dict()
 
