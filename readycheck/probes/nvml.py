@@ -43,6 +43,7 @@ Readings a snapshot's user should know:
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import itertools
 from collections.abc import Iterator, Sequence
@@ -171,7 +172,8 @@ def probe(ctx: ProbeContext, *, call_timeout: float = CALL_TIMEOUT_S,
             nvidia.missing(name, exc.reason)
         return {"nvidia": nvidia.as_dict(), "gpus": [], "topology": []}
     try:
-        facts, gpus = _collect(ctx, nvml)
+        facts, gpus, errors = nvml.watched(_collect_alone, ctx, nvml)
+        ctx.errors.extend(errors)
     finally:
         try:
             nvml.shutdown()
@@ -217,6 +219,15 @@ def sample(gpu: _Gpu) -> dict[str, Any]:
     s.read("clocks_sm_mhz", gpu.call, "nvmlDeviceGetClockInfo", NVML_CLOCK_SM)
     s.read("clocks_event_reasons", lambda: clock_event_reasons(gpu.call_first(CLOCK_EVENT_FUNCTIONS)))
     return s.as_dict()
+
+
+def _collect_alone(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any], list[_Gpu], list[str]]:
+    """`_collect` with a context of its own, whose messages it returns: a watched reading runs a second
+    time after a hang (GuardedNvml.watched), and each run must report only once."""
+    own = copy.copy(ctx)
+    own.errors = []
+    facts, gpus = _collect(own, nvml)
+    return facts, gpus, own.errors
 
 
 def _collect(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any], list[_Gpu]]:
