@@ -13,7 +13,6 @@ import datetime
 import importlib
 import subprocess
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -57,7 +56,6 @@ def run_command(argv: list[str], timeout: float) -> str:
     return done.stdout
 
 
-@dataclass
 class ProbeContext:
     """What a probe may use to read the machine.
 
@@ -65,13 +63,16 @@ class ProbeContext:
     `--path.sysfs`), so tests point probes at a fake tree and an offline OS
     image can be read. Commands (`systemctl`, `journalctl`) only describe the
     live machine, so they run only when `root` is `/`. `nvml_backend` builds
-    the NVML backend; tests inject a fake one.
+    the NVML backend; tests inject a fake one. (A plain class: `dataclasses`
+    imports `inspect`, which would be a tenth of a collection's start-up.)
     """
 
-    root: Path = Path("/")
-    run: CommandRunner = run_command
-    nvml_backend: Callable[[], Any] | None = None
-    errors: list[str] = field(default_factory=list)
+    def __init__(self, root: Path = Path("/"), run: CommandRunner = run_command,
+                 nvml_backend: Callable[[], Any] | None = None, errors: list[str] | None = None):
+        self.root = root
+        self.run = run
+        self.nvml_backend = nvml_backend
+        self.errors: list[str] = [] if errors is None else errors
 
     def path(self, absolute: str) -> Path:
         return self.root / absolute.lstrip("/")

@@ -23,8 +23,6 @@ import re
 import socket
 from typing import Any, Callable
 
-import psutil
-
 from readycheck.facts import NO_PERMISSION, NOT_FOUND, NOT_IN_SOURCE, TIMEOUT, Record, Unreadable
 from readycheck.facts.fields import DMI_FIELDS
 from readycheck.probes import ProbeContext
@@ -136,12 +134,19 @@ def _cpu_fields(ctx: ProbeContext, host: Record, cpuinfo: list[dict[str, str]] |
     else:
         pairs = _sysfs_topology(ctx)  # many VMs and most Arm kernels omit the cpuinfo lines
     sockets = len({package for package, _ in pairs}) or None
-    cores = len(pairs) or (psutil.cpu_count(logical=False) if ctx.live else None)
+    cores = len(pairs) or (_live_core_count() if ctx.live else None)
     for field, value in (("cpu_sockets", sockets), ("cpu_cores", cores)):
         if value is None:
             host.missing(field, NOT_IN_SOURCE)
         else:
             host.set(field, value)
+
+
+def _live_core_count() -> int | None:
+    """psutil's count, imported only here: its import costs a collection more than the fallback is used."""
+    import psutil
+
+    return psutil.cpu_count(logical=False)
 
 
 def _sysfs_topology(ctx: ProbeContext) -> set[tuple[str, str]]:
