@@ -2,7 +2,7 @@
 
 Everything that lives in a file is read under `ctx.root` (procfs, sysfs,
 `/etc/os-release`), so a fake tree or an offline image gives the same answer as
-the live host. Live-only fallbacks (`socket.gethostname`, `os.uname`, psutil,
+the live host. Live-only fallbacks (`os.uname`, psutil,
 `ipmitool`) are used only when the root is `/` and the file is missing, so a
 fake tree is never mixed with facts from the machine running the tests.
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from typing import Any, Callable
 
 from readycheck.facts import NO_PERMISSION, NOT_FOUND, NOT_IN_SOURCE, TIMEOUT, Record, Unreadable
@@ -31,7 +30,8 @@ from readycheck.probes.sysfs import entries, read_int, read_text, read_value
 
 def probe(ctx: ProbeContext) -> dict[str, Any]:
     host = Record()
-    host.read("hostname", _live_fallback(ctx, "/proc/sys/kernel/hostname", socket.gethostname))
+    # os.uname's nodename is what gethostname(2) returns on Linux, without importing socket (slow to import).
+    host.read("hostname", _live_fallback(ctx, "/proc/sys/kernel/hostname", lambda: os.uname().nodename))
     host.read("os", _os_pretty_name, ctx)
     host.read("kernel", _live_fallback(ctx, "/proc/sys/kernel/osrelease", lambda: os.uname().release))
     cpuinfo = _cpuinfo(ctx)
