@@ -1,5 +1,5 @@
 """`python -m readycheck` runs the same command line as the `readycheck` script."""
 
-from readycheck.cli import main
+from readycheck.entry import main
 
 main()

@@ -8,7 +8,6 @@ or usage error (one line, no traceback), 3 internal error.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -16,21 +15,8 @@ from pathlib import Path
 import click
 
 from readycheck import __version__
-from readycheck.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
-
-
-@contextlib.contextmanager
-def _output(path: str | None):
-    """The stream to write to: stdout for none or "-", else the file, with a one-line error if it cannot be."""
-    if path is None or path == "-":
-        yield sys.stdout
-        return
-    try:
-        stream = open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    with stream:
-        yield stream
+from readycheck.entry import output_stream as _output
+from readycheck.errors import InputError, exit_on
 
 
 def _write(report, fmt: str, output: str | None) -> None:
@@ -79,14 +65,9 @@ def collect(output: str | None, root: str, bmc_url: str | None, bmc_ca: str | No
             bmc_credentials: str | None) -> None:
     """Probe this machine (NVML, host, BMC, driver stack, InfiniBand, network, kernel log)
     and write one facts snapshot (JSON, facts v1)."""
-    from readycheck.facts import dump_snapshot
-    from readycheck.probes import ProbeContext
-    from readycheck.probes import collect as run_probes
+    from readycheck import entry
 
-    target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
-    snapshot = run_probes(lambda: ProbeContext(root=Path(root), bmc=target), version=__version__)
-    with _output(output) as stream:
-        stream.write(dump_snapshot(snapshot))
+    entry.collect(output, root, _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials))
 
 
 @cli.command()
@@ -352,23 +333,15 @@ def _toml_value(value) -> str:
 
 def main() -> None:
     """Run the CLI, turning input errors into exit 2 and bugs into exit 3 with one line each."""
-    try:
-        exit_code = cli.main(standalone_mode=False, prog_name="readycheck")
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("readycheck: aborted", err=True)
-        sys.exit(130)
-    except InputError as exc:
-        click.echo(f"readycheck: {exc}", err=True)
-        sys.exit(EXIT_INPUT_ERROR)
-    except Exception as exc:
-        if os.environ.get("READYCHECK_DEBUG"):
-            raise
-        click.echo(f"readycheck: internal error (a bug, please report it): {type(exc).__name__}: {exc};"
-                   " set READYCHECK_DEBUG=1 for the traceback", err=True)
-        sys.exit(EXIT_INTERNAL_ERROR)
+    with exit_on():
+        try:
+            exit_code = cli.main(standalone_mode=False, prog_name="readycheck")
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("readycheck: aborted", err=True)
+            sys.exit(130)
     sys.exit(exit_code if isinstance(exit_code, int) else 0)

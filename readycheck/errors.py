@@ -5,6 +5,13 @@ snapshot, a rule pack, a site file): exit 2, the message names the file and the
 key. Anything else that escapes is a bug in readycheck: exit 3.
 """
 
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
 EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_INPUT_ERROR = 2
@@ -13,3 +20,20 @@ EXIT_INTERNAL_ERROR = 3
 
 class InputError(Exception):
     """Bad input from the user; the message is one line naming the file and what is wrong."""
+
+
+@contextlib.contextmanager
+def exit_on() -> Iterator[None]:
+    """End the run as this module says for what escapes: one line on stderr, exit 2 for an `InputError`,
+    3 for anything else (the traceback only with READYCHECK_DEBUG set)."""
+    try:
+        yield
+    except InputError as exc:
+        print(f"readycheck: {exc}", file=sys.stderr)
+        sys.exit(EXIT_INPUT_ERROR)
+    except Exception as exc:
+        if os.environ.get("READYCHECK_DEBUG"):
+            raise
+        print(f"readycheck: internal error (a bug, please report it): {type(exc).__name__}: {exc};"
+              " set READYCHECK_DEBUG=1 for the traceback", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL_ERROR)

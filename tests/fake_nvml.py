@@ -61,6 +61,9 @@ TOPOLOGY_SINGLE, TOPOLOGY_HOSTBRIDGE, TOPOLOGY_NODE, TOPOLOGY_SYSTEM = 10, 30, 4
 NVLINK_VERSION_3_1, NVLINK_VERSION_4_0 = 5, 6
 NVLINK_DEVICE_SWITCH = 2
 FABRIC_COMPLETED = 3
+# nvmlGpuFabricInfo_v2 healthMask with every condition reported clear (nvml.h NVML_GPU_FABRIC_HEALTH_MASK_*):
+# bandwidth, route recovery, route, access timeout each "false" (2), incorrect configuration "none" (1).
+FABRIC_HEALTHY = 0x1AA
 FI_MEMORY_TEMP, FI_SHUTDOWN_TLIMIT, FI_SLOWDOWN_TLIMIT, FI_MEM_MAX_TLIMIT, FI_GPU_MAX_TLIMIT = 82, 193, 194, 195, 196
 THRESHOLD_SHUTDOWN, THRESHOLD_SLOWDOWN, THRESHOLD_MEM_MAX, THRESHOLD_GPU_MAX = 0, 1, 2, 3
 
@@ -267,7 +270,8 @@ def _h100(index: int, bus: str, serial: str, uuid: str, power_mw: int, temp: int
         # H100 retires no pages, it remaps rows: nvidia-smi shows the retired pages as N/A.
         nvmlDeviceGetRemappedRows=(0, 0, 0, 0),
         **_nvlinks(18, NVLINK_VERSION_4_0, NVSWITCH_BUS_IDS, NVLINK_DEVICE_SWITCH),
-        nvmlDeviceGetGpuFabricInfoV=SimpleNamespace(state=FABRIC_COMPLETED, status=0, cliqueId=0),
+        nvmlDeviceGetGpuFabricInfoV=SimpleNamespace(state=FABRIC_COMPLETED, status=0, cliqueId=0,
+                                                    healthMask=FABRIC_HEALTHY),
         nvmlDeviceGetGpuFabricInfo=SimpleNamespace(state=FABRIC_COMPLETED, status=0, cliqueId=0),
     )
 
@@ -299,6 +303,10 @@ def _rtx4090(index: int, bus: str) -> dict[str, Any]:
         nvmlDeviceGetMemoryInfo=SimpleNamespace(total=24564 * MIB, free=24080 * MIB, used=0),
         nvmlDeviceGetNumaNodeId=0 if index < 2 else 1,
         nvmlDeviceGetPersistenceMode=0,
+        # ECC is there but off, and row remapping answers (no ECC counters, no retired pages: N/A), as
+        # tests/data/captures/nvidia-smi-q_8xRTX4090_driver535.154.05_sw-power-cap.txt shows.
+        nvmlDeviceGetEccMode=[0, 0],
+        nvmlDeviceGetRemappedRows=(0, 0, 0, 0),
         nvmlDeviceGetComputeMode=0,
         nvmlDeviceGetTemperatureV=per_arg({0: temp}),
         nvmlDeviceGetTemperature=per_arg({0: temp}),
@@ -327,7 +335,7 @@ def _rtx4090(index: int, bus: str) -> dict[str, Any]:
 
 
 def rtx4090_workstation_4gpu(overrides: Mapping[str, Any] | None = None) -> FakeNvml:
-    """4x GeForce RTX 4090 on two sockets: no NVLink, no ECC, no fabric; GPUs 0,1 share a host bridge
+    """4x GeForce RTX 4090 on two sockets: no NVLink, ECC off, no fabric; GPUs 0,1 share a host bridge
     on socket 0, GPUs 2,3 a PCIe switch on socket 1."""
     def topology(a: int, b: int) -> int:
         if {a, b} == {0, 1}:

@@ -37,6 +37,7 @@ def blocking(result):
 def test_a_healthy_hgx_h100_node_collects_validly_and_is_ready():
     facts = collect_node(fake_nvml.hgx_h100_8gpu())
     assert validate(facts) == [] and facts["probe_errors"] == []
+    assert facts["nvidia"]["nvml_available"] is True and facts["nvidia"]["nvml_error"] is None
     assert facts["host"]["hostname"] == "gpu-node-017" and len(facts["gpus"]) == 8
     assert len(facts["infiniband"]) == 8
     pack = rulepack.choose(facts)
@@ -64,15 +65,16 @@ def test_a_lost_gpu_is_unknown_everywhere_and_the_node_not_ready():
     assert all(f.status != "unknown" for f in result.findings if f.subject == "gpu4")
 
 
-def test_the_rtx4090_workstation_skips_what_geforce_lacks():
+def test_the_rtx4090_workstation_skips_what_geforce_lacks_and_accepts_ecc_off():
     facts = collect_node(fake_nvml.rtx4090_workstation_4gpu(), root="bare")
     assert validate(facts) == []
     result = judged_node(facts, rulepack.choose(facts))
     assert result.pack.name == "rtx4090-workstation"
     statuses = {(f.check, f.subject): f.status for f in result.findings}
-    assert statuses[("gpu.ecc_mode", "gpu0")] == "skip"
+    ecc = next(f for f in result.findings if (f.check, f.subject) == ("gpu.ecc_mode", "gpu0"))
+    assert ecc.status == "pass" and "the platform accepts either" in ecc.message  # shipped with ECC off
     assert statuses[("health.ecc_errors", "gpu0")] == "skip"
-    assert statuses[("health.remapped_rows", "gpu0")] == "skip"
+    assert statuses[("health.remapped_rows", "gpu0")] == "pass"
     assert statuses[("driver.fabricmanager", "host")] == "skip"
 
 

@@ -237,6 +237,47 @@ def test_a_hung_call_times_out_and_later_calls_fail_fast():
         release.set()
 
 
+def _read_three(guard, seen):
+    """A reading as the NVML probe makes one: several calls, a missing value kept as its reason."""
+    values = []
+    for function in ("nvmlDeviceGetName", "nvmlDeviceGetSerial", "nvmlDeviceGetPowerUsage", "nvmlDeviceGetUUID"):
+        try:
+            values.append(guard.call(function, "h"))
+        except Unreadable as exc:
+            values.append(exc.reason)
+    seen.append(threading.current_thread().name)
+    return values
+
+
+def test_a_watched_reading_makes_its_calls_on_the_worker_in_one_hand_off():
+    backend = Scripted({"nvmlDeviceGetName": "GPU", "nvmlDeviceGetSerial": raising(Unreadable("NotSupported")),
+                        "nvmlDeviceGetPowerUsage": lambda h: time.sleep(0.05) or 95000, "nvmlDeviceGetUUID": "GPU-1"})
+    guard = GuardedNvml(backend, timeout=0.5)
+    seen = []
+    assert guard.watched(_read_three, guard, seen) == ["GPU", "NotSupported", 95000, "GPU-1"]
+    assert seen == ["nvml-calls"] and guard.hung is None  # a slow call under the deadline is no hang
+    guard.shutdown()
+    assert backend.shut_down
+
+
+def test_a_hung_call_in_a_watched_reading_times_out_and_the_reading_ends_as_if_handed_over():
+    """The deadline holds per call: the reading is replayed on the caller's thread, answers made before the
+    hang as they were, the hung call and every later one Timeout, without asking NVML again."""
+    release = threading.Event()
+    backend = Scripted({"nvmlDeviceGetName": "GPU", "nvmlDeviceGetSerial": raising(Unreadable("NotSupported")),
+                        "nvmlDeviceGetPowerUsage": lambda h: release.wait(30), "nvmlDeviceGetUUID": "GPU-1"})
+    guard = GuardedNvml(backend, timeout=0.2)
+    seen = []
+    try:
+        started = time.monotonic()
+        assert guard.watched(_read_three, guard, seen) == ["GPU", "NotSupported", "Timeout", "Timeout"]
+        assert 0.2 <= time.monotonic() - started < 1.5
+        assert guard.hung == "nvmlDeviceGetPowerUsage" and seen == ["MainThread"]
+        assert backend.calls == ["nvmlDeviceGetName", "nvmlDeviceGetSerial", "nvmlDeviceGetPowerUsage"]
+    finally:
+        release.set()
+
+
 def test_calls_return_values_and_raise_reasons():
     backend = Scripted({"nvmlDeviceGetName": "NVIDIA H100 80GB HBM3",
                         "nvmlDeviceGetSerial": raising(Unreadable("NotSupported")),

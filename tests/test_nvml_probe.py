@@ -23,7 +23,7 @@ from fake_nvml import (
 
 from readycheck.facts import Unreadable
 from readycheck.facts.decode import clock_event_reasons
-from readycheck.facts.fields import GPU_FIELDS, NVIDIA_FIELDS, NVLINK_FIELDS
+from readycheck.facts.fields import FABRIC_FIELDS, GPU_FIELDS, NVIDIA_FIELDS, NVLINK_FIELDS
 from readycheck.probes import ProbeContext
 from readycheck.probes.nvml import probe
 
@@ -81,7 +81,7 @@ def test_every_field_is_present_with_a_reason_when_null(scenario, tmp_path):
         for link in gpu["nvlinks"] if isinstance(gpu["nvlinks"], list) else []:
             assert_accounted(link, NVLINK_FIELDS, f"{where}.nvlink{link['link']}")
         if gpu["fabric"] is not None:
-            assert_accounted(gpu["fabric"], ("state", "status", "clique_id"), f"{where}.fabric")
+            assert_accounted(gpu["fabric"], FABRIC_FIELDS, f"{where}.fabric")
     for pair in facts["topology"]:
         assert_accounted(pair, ("gpu_a", "gpu_b", "link"), f"pair {pair['gpu_a']}-{pair['gpu_b']}")
     # Every call went through the read-only fake (it fails the test on any Set/Reset call).
@@ -134,7 +134,8 @@ def test_hgx_h100_values_and_units(tmp_path):
     assert gpu0["retired_pages"] is None and gpu0["unavailable"]["retired_pages"] == "NotSupported"
     assert gpu0["remapped_rows"] == {"correctable": 0, "uncorrectable": 0, "pending": False, "failure": False,
                                      "unavailable": {}}
-    assert gpu0["fabric"] == {"state": "completed", "status": "success", "clique_id": 0, "unavailable": {}}
+    assert gpu0["fabric"] == {"state": "completed", "status": "success", "clique_id": 0, "health": [],
+                              "unavailable": {}}
     links = gpu0["nvlinks"]
     assert [link["link"] for link in links] == list(range(18))
     assert all(link["active"] and link["version"] == 4 and link["remote_device_type"] == "switch"
@@ -203,11 +204,11 @@ def test_rtx4090_workstation(tmp_path):
     assert gpu["persistence_mode"] is False
     assert gpu["nvlinks"] == [] and "nvlinks" not in gpu["unavailable"]
     assert gpu["fabric"] is None and gpu["unavailable"]["fabric"] == "NotSupported"
-    for name in ("ecc_mode_current", "ecc_mode_pending", "mig_mode_current", "serial", "temperature_memory_c",
-                 "temperature_memory_max_c"):
+    for name in ("mig_mode_current", "serial", "temperature_memory_c", "temperature_memory_max_c"):
         assert gpu[name] is None and gpu["unavailable"][name] == "NotSupported", name
+    assert (gpu["ecc_mode_current"], gpu["ecc_mode_pending"]) == (False, False)
     assert gpu["ecc_errors"] is None and gpu["unavailable"]["ecc_errors"] == "NotSupported"
-    assert gpu["remapped_rows"] is None and gpu["unavailable"]["remapped_rows"] == "NotSupported"
+    assert (gpu["remapped_rows"]["pending"], gpu["remapped_rows"]["failure"]) == (False, False)
     assert (gpu["temperature_shutdown_c"], gpu["temperature_slowdown_c"], gpu["temperature_gpu_max_c"]) == \
         (96, 93, 90)
     links = {(p["gpu_a"], p["gpu_b"]): p["link"] for p in facts["topology"]}
@@ -394,16 +395,33 @@ def test_thresholds_fall_back_to_the_legacy_call(tmp_path):
 
 def test_fabric_states(tmp_path):
     fake = hgx_h100_8gpu()
-    fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=2, status=27, cliqueId=0), gpu=0)
+    fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=2, status=0, cliqueId=0), gpu=0)
     fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=3, status=3, cliqueId=4), gpu=1)
     fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=0, status=0, cliqueId=0), gpu=2)
     facts, _ = collect(fake, tmp_path)
     fabric = [g["fabric"] for g in facts["gpus"][:3]]
-    assert fabric[0] == {"state": "in_progress", "status": "NotReady", "clique_id": None,
-                         "unavailable": {"clique_id": "NotReady"}}
-    assert fabric[1] == {"state": "completed", "status": "NotSupported", "clique_id": 4, "unavailable": {}}
-    assert fabric[2] == {"state": "not_supported", "status": None, "clique_id": None,
-                         "unavailable": {"status": "NotSupported", "clique_id": "NotSupported"}}
+    # An in-progress registration's status means nothing yet (nvml.h): null, as nvidia-smi's N/A.
+    assert fabric[0] == {"state": "in_progress", "status": None, "clique_id": None, "health": None,
+                         "unavailable": {"status": "NotReady", "clique_id": "NotReady", "health": "FunctionNotFound"}}
+    assert fabric[1] == {"state": "completed", "status": "NotSupported", "clique_id": 4, "health": None,
+                         "unavailable": {"health": "FunctionNotFound"}}
+    assert fabric[2] == {"state": "not_supported", "status": None, "clique_id": None, "health": None,
+                         "unavailable": {"status": "NotSupported", "clique_id": "NotSupported",
+                                         "health": "NotSupported"}}
+
+
+def test_fabric_health_names_each_fault_of_the_mask(tmp_path):
+    """nvmlGpuFabricInfo_v2's healthMask (nvml.h NVML_GPU_FABRIC_HEALTH_MASK_*): 0x1AA is all clear; a 2-bit
+    field of 1 is a fault, the incorrect-configuration nibble at bit 8 names one; 0 means no health reported."""
+    fake = hgx_h100_8gpu()
+    for gpu, mask in ((0, 0x1AA & ~0x30 | 0x10), (1, 0x1AA & ~0xF03 | 0x401), (2, 0)):
+        fake.set("nvmlDeviceGetGpuFabricInfoV", SimpleNamespace(state=3, status=0, cliqueId=0, healthMask=mask),
+                 gpu=gpu)
+    facts, _ = collect(fake, tmp_path)
+    health = [(g["fabric"]["health"], g["fabric"]["unavailable"].get("health")) for g in facts["gpus"][:4]]
+    assert health == [(["route_unhealthy"], None),
+                      (["degraded_bandwidth", "incorrect_configuration_no_partition"], None),
+                      (None, "NotSupported"), ([], None)]
 
 
 def test_odd_answers_become_reasons(tmp_path):

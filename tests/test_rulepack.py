@@ -65,6 +65,7 @@ DGX_A100 = "DGXA100 920-23687-2531-001"  # a real DGX A100's `dmidecode -t 1` Pr
     ("NVIDIA GeForce RTX 5090", 1, "X870E", "base", "GeForce RTX 5090 (RTX 5090, PCIe cards)"),
     ("NVIDIA RTX 6000 Ada Generation", 4, OEM, "base", "(RTX 6000 Ada, PCIe cards)"),
     ("Tesla T4", 1, OEM, "base", "a model readycheck does not know"),
+    ("NVIDIA GB300 NVL", 4, "P4975", "base", "a model readycheck does not know"),
 ])
 def test_pack_is_chosen_by_platform_and_says_why(gpu_name, count, product, pack, why):
     snapshot = with_all_gpus(hgx_h100(gpus=count), name=gpu_name)

@@ -9,7 +9,11 @@ without its NVLink peers.
 
 A GPU whose fabric state is not `completed` fails (Fabric Manager not
 running, still training, or stuck); a completed registration whose status is
-not `success` fails with the error NVML gave. GPUs that have no fabric state
+not `success` fails with the error NVML gave. A registered GPU whose fabric
+health (R550+, `nvidia-smi -q`: Fabric, Health) names a fault fails too: a
+route that is unhealthy or recovering, an access timeout recovery, degraded
+bandwidth (Summary: Limited Capacity), an incorrect configuration; a driver
+that reports no health is judged on state and status. GPUs that have no fabric state
 to report (NotSupported: PCIe parts, A100 and older NVSwitch systems) and GPUs
 without NVLink are skipped. A state that could not be read (a driver older
 than R550 lacks the query: FunctionNotFound) is `unknown`.
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from readycheck.checks.lib.fabric import per_nvlink_gpu
 from readycheck.checks.lib.gpus import skip_unsupported
-from readycheck.checks.lib.unread import lacks, missing
+from readycheck.checks.lib.unread import lacks, missing, reason
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "nvlink.fabric"
@@ -54,5 +58,15 @@ def _judge(gpu):
         return Finding(ID, FAIL, subject, observed, expected,
                        f"NVSwitch fabric registration completed with error {observed['status']}",
                        f"read `journalctl -u {UNIT}` for the NVSwitch or NVLink it names, fix it, then reboot")
+    health = fabric.get("health")
+    if health:
+        faults = ", ".join(h.replace("_", " ") for h in health)
+        return Finding(ID, FAIL, subject, {**observed, "health": health}, {**expected, "health": []},
+                       f"NVSwitch fabric registered, but its health says: {faults}",
+                       f"read Fabric, Health in `nvidia-smi -q` and `journalctl -u {UNIT}` for the NVLink or "
+                       "NVSwitch at fault; reset the GPU, and call the platform vendor if it stays")
+    said = ""  # a snapshot from before facts carried health, or a capture that shows none, says nothing of it
+    if "health" in fabric:
+        said = "; healthy" if health == [] else f"; health not reported ({reason(fabric, 'health')})"
     return Finding(ID, PASS, subject, observed, expected,
-                   f"fabric registration completed, success, clique {observed['clique_id']}")
+                   f"fabric registration completed, success, clique {observed['clique_id']}{said}")

@@ -1,6 +1,6 @@
 """Decoders every reader of the machine shares, so a probe and an importer turn the same text into the
 same fact: PCI bus ids, InfiniBand rates and state words, clock event bits, temperature thresholds
-given as T.Limit offsets, NVLink version enums.
+given as T.Limit offsets, NVLink version enums, NVLink fabric health masks.
 """
 
 from __future__ import annotations
@@ -88,3 +88,33 @@ def threshold_c(value: int | float, tlimit_c: int | float | None) -> int | float
 # nvmlNvlinkVersion_t -> NVLink major version (the enum counts 2.2 and 3.1 as their own values):
 # 1=1.0, 2=2.0, 3=2.2, 4=3.0, 5=3.1, 6=4.0, 7=5.0 (nvml.h); 8 is kept for the next generation.
 NVLINK_VERSIONS = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 5, 8: 6}
+
+
+# nvmlGpuFabricInfo_v2 healthMask: 2-bit fields (0 not supported, 1 true, 2 false) at these shifts, and a
+# 4-bit incorrect-configuration field at bit 8 (nvml.h NVML_GPU_FABRIC_HEALTH_MASK_*; nvidia-smi -q prints
+# them under Fabric, Health). Partition assignment (bit 12) and the Global Fabric Manager's state (bit 14)
+# describe a multi-node partition, not this GPU's health, and are left out.
+FABRIC_HEALTH_FLAGS = (
+    (0, "degraded_bandwidth"),
+    (2, "route_recovery"),
+    (4, "route_unhealthy"),
+    (6, "access_timeout_recovery"),
+)
+FABRIC_HEALTH_TRUE = 1
+FABRIC_INCORRECT_CONFIGURATION_SHIFT = 8
+FABRIC_INCORRECT_CONFIGURATIONS = {
+    2: "incorrect_sysguid", 3: "incorrect_chassis_sn", 4: "no_partition", 5: "insufficient_nvlinks",
+    6: "incompatible_gpu_fw", 7: "invalid_location", 8: "gpu_state_invalid",
+}
+
+
+def fabric_health(mask: int) -> list[str]:
+    """The fabric health faults a health mask sets, in nvidia-smi's order; [] for a healthy fabric.
+
+    An incorrect configuration shows as `incorrect_configuration_<what>` (`..._no_partition`); 0 (not
+    supported) and 1 (none) are no fault."""
+    faults = [name for shift, name in FABRIC_HEALTH_FLAGS if (mask >> shift) & 0x3 == FABRIC_HEALTH_TRUE]
+    config = (mask >> FABRIC_INCORRECT_CONFIGURATION_SHIFT) & 0xF
+    if config > 1:
+        faults.append("incorrect_configuration_" + FABRIC_INCORRECT_CONFIGURATIONS.get(config, f"unknown_{config}"))
+    return faults

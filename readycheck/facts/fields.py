@@ -43,6 +43,8 @@ REMAPPED_ROW_FIELDS = ("correctable", "uncorrectable", "pending", "failure")
 NVLINK_FIELDS = ("link", "active", "version", "remote_pci_bus_id", "remote_device_type",
                  "crc_errors", "replay_errors", "recovery_errors")
 NVLINK_ERROR_FIELDS = ("crc_errors", "replay_errors", "recovery_errors")
+# `health` is optional in the schema (it came after facts 1.0).
+FABRIC_FIELDS = ("state", "status", "clique_id", "health")
 
 # infiniband[].counters, from /sys/class/infiniband/<hca>/ports/<n>/counters/.
 IB_COUNTERS = ("symbol_error", "link_downed", "link_error_recovery", "port_rcv_errors")

@@ -85,6 +85,8 @@ GPU = _obj({
     }, reasons=False)},
     "fabric": _nullable_obj({"state": STR, "status": STR, "clique_id": INT}),
 })
+# fabric.health came after facts 1.0: optional, so snapshots and captures without it stay valid.
+GPU["properties"]["fabric"]["properties"]["health"] = {"type": ["array", "null"], "items": {"type": "string"}}
 
 HOST = _obj({
     **{f: STR for f in ("hostname", "os", "kernel", "arch", "cpu_model")},

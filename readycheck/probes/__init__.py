@@ -13,7 +13,6 @@ import datetime
 import importlib
 import subprocess
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -59,7 +58,6 @@ def run_command(argv: list[str], timeout: float) -> str:
     return done.stdout
 
 
-@dataclass
 class ProbeContext:
     """What a probe may use to read the machine.
 
@@ -69,13 +67,18 @@ class ProbeContext:
     live machine, so they run only when `root` is `/`. `nvml_backend` builds
     the NVML backend; tests inject a fake one. `bmc` is the BMC to read over
     Redfish (`--bmc*` options); None: look for a host interface in SMBIOS.
+    (A plain class: `dataclasses` imports `inspect`, which would be a tenth of
+    a collection's start-up.)
     """
 
-    root: Path = Path("/")
-    run: CommandRunner = run_command
-    nvml_backend: Callable[[], Any] | None = None
-    bmc: BmcTarget | None = None
-    errors: list[str] = field(default_factory=list)
+    def __init__(self, root: Path = Path("/"), run: CommandRunner = run_command,
+                 nvml_backend: Callable[[], Any] | None = None, bmc: BmcTarget | None = None,
+                 errors: list[str] | None = None):
+        self.root = root
+        self.run = run
+        self.nvml_backend = nvml_backend
+        self.bmc = bmc
+        self.errors: list[str] = [] if errors is None else errors
 
     def path(self, absolute: str) -> Path:
         return self.root / absolute.lstrip("/")
@@ -127,13 +130,15 @@ def merge_facts(snapshot: dict[str, Any], facts: dict[str, Any]) -> None:
             snapshot[key] = value
 
 
-def _fill(target: dict[str, Any], incoming: dict[str, Any]) -> None:
+def _fill(target: dict[str, Any], incoming: dict[str, Any], *, absent_only: bool = False) -> None:
+    """Fill `target`'s null and empty fields from `incoming`; with `absent_only`, only the fields no probe set
+    (the skeleton's defaults must not overwrite a probe's null: `nvml_error` null means NVML answered)."""
     for key, value in incoming.items():
         if key == "unavailable":
             continue
         if isinstance(target.get(key), dict) and isinstance(value, dict):
-            _fill(target[key], value)
-        elif target.get(key) in (None, {}, []):
+            _fill(target[key], value, absent_only=absent_only)
+        elif key not in target if absent_only else target.get(key) in (None, {}, []):
             target[key] = value
     if "unavailable" in target or "unavailable" in incoming:
         reasons = {**incoming.get("unavailable", {}), **target.get("unavailable", {})}
@@ -166,6 +171,6 @@ def collect(ctx_factory: Callable[[], ProbeContext], *, version: str,
         merge_facts(snapshot, facts)
         snapshot["probe_errors"].extend(errors)
     for key, defaults in skeleton.items():
-        _fill(snapshot[key], defaults)
+        _fill(snapshot[key], defaults, absent_only=True)
         snapshot[key]["unavailable"] = snapshot[key].pop("unavailable")
     return snapshot

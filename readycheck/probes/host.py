@@ -2,7 +2,7 @@
 
 Everything that lives in a file is read under `ctx.root` (procfs, sysfs,
 `/etc/os-release`), so a fake tree or an offline image gives the same answer as
-the live host. Live-only fallbacks (`socket.gethostname`, `os.uname`, psutil,
+the live host. Live-only fallbacks (`os.uname`, psutil,
 `ipmitool`) are used only when the root is `/` and the file is missing, so a
 fake tree is never mixed with facts from the machine running the tests.
 
@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from typing import Any, Callable
-
-import psutil
 
 from readycheck.facts import NO_PERMISSION, NOT_FOUND, NOT_IN_SOURCE, TIMEOUT, Record, Unreadable
 from readycheck.facts.fields import DMI_FIELDS
@@ -35,7 +32,8 @@ from readycheck.probes.sysfs import entries, read_int, read_text, read_value
 
 def probe(ctx: ProbeContext) -> dict[str, Any]:
     host = Record()
-    host.read("hostname", _live_fallback(ctx, "/proc/sys/kernel/hostname", socket.gethostname))
+    # os.uname's nodename is what gethostname(2) returns on Linux, without importing socket (slow to import).
+    host.read("hostname", _live_fallback(ctx, "/proc/sys/kernel/hostname", lambda: os.uname().nodename))
     host.read("os", _os_pretty_name, ctx)
     host.read("kernel", _live_fallback(ctx, "/proc/sys/kernel/osrelease", lambda: os.uname().release))
     cpuinfo = _cpuinfo(ctx)
@@ -144,12 +142,19 @@ def _cpu_fields(ctx: ProbeContext, host: Record, cpuinfo: list[dict[str, str]] |
     else:
         pairs = _sysfs_topology(ctx)  # many VMs and most Arm kernels omit the cpuinfo lines
     sockets = len({package for package, _ in pairs}) or None
-    cores = len(pairs) or (psutil.cpu_count(logical=False) if ctx.live else None)
+    cores = len(pairs) or (_live_core_count() if ctx.live else None)
     for field, value in (("cpu_sockets", sockets), ("cpu_cores", cores)):
         if value is None:
             host.missing(field, NOT_IN_SOURCE)
         else:
             host.set(field, value)
+
+
+def _live_core_count() -> int | None:
+    """psutil's count, imported only here: its import costs a collection more than the fallback is used."""
+    import psutil
+
+    return psutil.cpu_count(logical=False)
 
 
 def _sysfs_topology(ctx: ProbeContext) -> set[tuple[str, str]]:

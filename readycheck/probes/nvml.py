@@ -30,7 +30,9 @@ Readings a snapshot's user should know:
   NVLink major version (4 on H100), decoded from `nvmlNvlinkVersion_t`.
 - `fabric` is null with the reason where the driver lacks the call
   (`FunctionNotFound`; the `V` form needs R550+) or the GPU has no fabric
-  (`NotSupported`).
+  (`NotSupported`). `fabric.health` lists the faults of the `V` form's health
+  mask (`route_unhealthy`, ...; [] healthy); null with `NotSupported` where the
+  driver reports no health (mask 0), `FunctionNotFound` with only the v1 call.
 - `topology` `link` follows `nvidia-smi topo -m`: `NV<n>` with n the active
   links from a whose remote is b; through NVSwitch (no direct links), n is the
   smaller of the two GPUs' active links to a switch, so an HGX H100 shows NV18
@@ -41,12 +43,14 @@ Readings a snapshot's user should know:
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 from readycheck.facts import (
+    FUNCTION_NOT_FOUND,
     GPU_IS_LOST,
     NO_AFFINITY,
     NO_PERMISSION,
@@ -56,7 +60,7 @@ from readycheck.facts import (
     Record,
     Unreadable,
 )
-from readycheck.facts.decode import NVLINK_VERSIONS, clock_event_reasons, normal_bus_id, threshold_c
+from readycheck.facts.decode import NVLINK_VERSIONS, clock_event_reasons, fabric_health, normal_bus_id, threshold_c
 from readycheck.facts.fields import NVIDIA_VALUE_FIELDS
 from readycheck.probes import ProbeContext
 from readycheck.probes.nvml_backend import (
@@ -169,7 +173,8 @@ def probe(ctx: ProbeContext, *, call_timeout: float = CALL_TIMEOUT_S,
             nvidia.missing(name, exc.reason)
         return {"nvidia": nvidia.as_dict(), "gpus": [], "topology": []}
     try:
-        facts, gpus = _collect(ctx, nvml)
+        facts, gpus, errors = nvml.watched(_collect_alone, ctx, nvml)
+        ctx.errors.extend(errors)
     finally:
         try:
             nvml.shutdown()
@@ -229,6 +234,15 @@ def power_samples(gpu: _Gpu, since_us: int) -> list[tuple[int, float]]:
             return []
         raise
     return [(stamp, value / 1000) for stamp, value in found if stamp > since_us]
+
+
+def _collect_alone(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any], list[_Gpu], list[str]]:
+    """`_collect` with a context of its own, whose messages it returns: a watched reading runs a second
+    time after a hang (GuardedNvml.watched), and each run must report only once."""
+    own = copy.copy(ctx)
+    own.errors = []
+    facts, gpus = _collect(own, nvml)
+    return facts, gpus, own.errors
 
 
 def _collect(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any], list[_Gpu]]:
@@ -474,15 +488,26 @@ def _fabric(gpu: _Gpu) -> dict[str, Any]:
     info = gpu.call_first(FABRIC_FUNCTIONS)
     fabric = Record(state=FABRIC_STATES.get(info.state, f"unknown_{info.state}"))
     if info.state == FABRIC_STATE_NOT_SUPPORTED:
-        fabric.missing("status", NOT_SUPPORTED)
-        fabric.missing("clique_id", NOT_SUPPORTED)
+        for name in ("status", "clique_id", "health"):
+            fabric.missing(name, NOT_SUPPORTED)
         return fabric.as_dict()
-    fabric.set("status", "success" if info.status == 0 else nvml_error_word(info.status))
     if info.state == FABRIC_STATE_COMPLETED:
+        fabric.set("status", "success" if info.status == 0 else nvml_error_word(info.status))
         fabric.set("clique_id", info.cliqueId)
-    else:
-        fabric.missing("clique_id", "NotReady")  # assigned when registration completes
+    else:  # nvml.h: the status "must be checked only if" the state is completed; the clique comes with it
+        fabric.missing("status", "NotReady")
+        fabric.missing("clique_id", "NotReady")
+    fabric.read("health", _fabric_health, info)
     return fabric.as_dict()
+
+
+def _fabric_health(info: Any) -> list[str]:
+    mask = getattr(info, "healthMask", None)
+    if mask is None:
+        raise Unreadable(FUNCTION_NOT_FOUND, "nvmlDeviceGetGpuFabricInfo (v1) carries no health mask")
+    if mask == 0:
+        raise Unreadable(NOT_SUPPORTED, "the driver reports no fabric health (mask 0)")
+    return fabric_health(mask)
 
 
 def _topology(gpus: list[_Gpu], facts: list[dict[str, Any]]) -> list[dict[str, Any]]:

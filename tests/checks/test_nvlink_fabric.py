@@ -55,3 +55,20 @@ def test_a_completed_state_without_status_is_unknown():
     facts = with_gpu(hgx_h100(), 2, fabric={**CLEAN, "status": None, "unavailable": {"status": "Timeout"}})
     finding = run(facts)[2]
     assert finding.status == "unknown" and "status unavailable (Timeout)" in finding.message
+
+
+def test_a_registered_gpu_whose_fabric_health_names_a_fault_fails():
+    # nvidia-smi -q, Fabric, Health: "Route Unhealthy: True", Summary Unhealthy.
+    finding = run(with_gpu(hgx_h100(), 7, fabric={**CLEAN, "health": ["route_unhealthy"], "unavailable": {}}))[7]
+    assert (finding.subject, finding.status) == ("gpu7", "fail")
+    assert finding.message == "NVSwitch fabric registered, but its health says: route unhealthy"
+    assert finding.observed["health"] == ["route_unhealthy"] and finding.expected["health"] == []
+
+
+def test_health_clear_or_not_reported_passes_and_says_which():
+    healthy = run(with_gpu(hgx_h100(), 0, fabric={**CLEAN, "health": [], "unavailable": {}}))[0]
+    unreported = run(with_gpu(hgx_h100(), 0, fabric={**CLEAN, "health": None,
+                                                     "unavailable": {"health": "NotSupported"}}))[0]
+    assert (healthy.status, unreported.status) == ("pass", "pass")
+    assert healthy.message.endswith("; healthy")
+    assert unreported.message.endswith("; health not reported (NotSupported)")

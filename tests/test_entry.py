@@ -1,0 +1,53 @@
+"""The command's entry point: a plain `readycheck collect` runs without click; everything else goes to it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from probe_fakes import ROOTS
+
+from readycheck.entry import plain_collect
+
+BARE = str(ROOTS / "bare")
+
+
+@pytest.mark.parametrize("argv, options", [
+    (["collect"], {"output": None, "root": "/"}),
+    (["collect", "-o", "f.json"], {"output": "f.json", "root": "/"}),
+    (["collect", "--output=f.json", "--root", BARE], {"output": "f.json", "root": BARE}),
+    (["collect", "--root=/", "-o", "a", "--output", "b"], {"output": "b", "root": "/"}),  # the last one wins
+    (["collect", "--help"], None), (["collect", "-o"], None), (["collect", "-x"], None),
+    (["collect", "--root", "/nonexistent"], None), (["collect", "-o=f.json"], None),
+    (["check", "f.json"], None), ([], None),
+])
+def test_only_a_plain_collect_skips_click(argv, options):
+    assert plain_collect(argv) == options
+
+
+def test_collect_imports_neither_click_nor_psutil_nor_jinja2(tmp_path):
+    out = tmp_path / "facts.json"
+    code = (f"import sys; sys.argv = ['readycheck', 'collect', '--root', {BARE!r}, '-o', {str(out)!r}]\n"
+            "from readycheck.entry import main\ntry:\n    main()\nexcept SystemExit as exc:\n    print(exc.code)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('click', 'psutil', 'jinja2')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-2:] == ["0", "[]"], done.stderr
+    assert json.loads(out.read_text())["host"]["os"]
+
+
+def test_the_fast_path_and_click_write_the_same_snapshot_and_errors(tmp_path):
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "readycheck", *args], capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+
+    fast, slow = run("collect", "--root", BARE, "-o", "fast.json"), run("collect", "--root", BARE, "-ofast2.json")
+    assert (fast.returncode, slow.returncode) == (0, 0)
+    snapshots = [json.loads((tmp_path / name).read_text()) for name in ("fast.json", "fast2.json")]
+    for snapshot in snapshots:
+        snapshot.pop("collected_at")
+    assert snapshots[0] == snapshots[1]
+    cannot = run("collect", "--root", BARE, "-o", str(tmp_path / "no" / "such" / "dir.json"))
+    assert cannot.returncode == 2 and cannot.stderr.startswith("readycheck: ") and "cannot write" in cannot.stderr
+    assert len(cannot.stderr.splitlines()) == 1
