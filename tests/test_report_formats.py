@@ -139,7 +139,7 @@ def test_hostile_names_in_prom_are_escaped():
     from prometheus_client.parser import text_string_to_metric_families
 
     families = {f.name: f for f in text_string_to_metric_families(_hostile("prom"))}
-    assert {s.labels["node"] for s in families["readycheck_ready"].samples} == {HOSTILE_HOST}
+    assert {s.labels["Hostname"] for s in families["readycheck_ready"].samples} == {HOSTILE_HOST}
 
 
 def test_hostile_names_in_json_round_trip():
