@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from readycheck import __version__, checks
@@ -181,6 +182,8 @@ class Report:
     rack_findings: list[Finding] = field(default_factory=list)
     verdict: str = READY
     counts: dict[str, int] = field(default_factory=dict)  # every finding once: each node's own, then the racks'
+    # When the report was made (a ticket carries it; the facts' own collection time is per node).
+    generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
     def findings(self) -> list[Finding]:

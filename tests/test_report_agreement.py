@@ -116,10 +116,10 @@ def from_junit(out: str) -> Said:
     said = {}
     for suite in ET.fromstring(out.encode("utf-8")).iter("testsuite"):
         verdict = {p.get("name"): p.get("value") for p in suite.iter("property")}["verdict"]
-        failing = frozenset(case.get("classname") for case in suite.iter("testcase")
-                            if case.find("failure") is not None and case.get("classname") != "readycheck.verdict")
-        fails = sum(1 for case in suite.iter("testcase")
-                    if case.find("failure") is not None and case.get("classname") != "readycheck.verdict")
+        checks = [case.get("classname").removeprefix(f"{suite.get('name')}.") for case in suite.iter("testcase")
+                  if case.find("failure") is not None]  # classname: the node's name, a dot, the check id
+        failing = frozenset(check for check in checks if check != "readycheck.verdict")
+        fails = sum(1 for check in checks if check != "readycheck.verdict")
         said[suite.get("name")] = (verdict, fails, failing)
     return said
 
@@ -130,11 +130,11 @@ def from_prom(out: str) -> Said:
     families = {f.name: f for f in text_string_to_metric_families(out)}
     said = {}
     for sample in families["readycheck_ready"].samples:
-        name = sample.labels["node"]
+        name = sample.labels["Hostname"]
         fails = next(s.value for s in families["readycheck_findings"].samples
-                     if s.labels["node"] == name and s.labels["status"] == "fail")
+                     if s.labels["Hostname"] == name and s.labels["status"] == "fail")
         failing = frozenset(s.labels["check"] for s in families["readycheck_check_status"].samples
-                            if s.labels["node"] == name and s.labels["status"] == "fail")
+                            if s.labels["Hostname"] == name and s.value == 5)  # 5: fail
         said[name] = ("ready" if sample.value == 1 else "not-ready", int(fails), failing)
     return said
 

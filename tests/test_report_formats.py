@@ -2,8 +2,8 @@
 
 Golden files live in tests/data/golden/, one per format, rendered from examples/hgx-h100-faulty.json
 the way `readycheck check` judges it. Volatile bits are normalised: the rule pack's content hash
-(it changes with every edit to rules/) and the tool version. When a format or a check changes on
-purpose, regenerate them and review the diff:
+(it changes with every edit to rules/), the tool version and the report's generation time. When a
+format or a check changes on purpose, regenerate them and review the diff:
 
     READYCHECK_REGEN_GOLDEN=1 python -m pytest tests/test_report_formats.py
 
@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,7 @@ GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 REGEN = os.environ.get("READYCHECK_REGEN_GOLDEN") == "1"
 GOLDEN_HASH = "0" * 64
 GOLDEN_VERSION = "0.0.0+golden"
+GOLDEN_GENERATED = datetime(2026, 11, 27, 12, 30, tzinfo=timezone.utc)
 
 # Markup, quotes, an ampersand, Markdown and exposition-format specials, and a line break.
 HOSTILE_HOST = "<img src=x onerror=alert(1)>\"'&|*evil*`\\\n</td>"
@@ -48,10 +50,12 @@ HOSTILE_GPU = '<script>alert("gpu")</script>|`x`'
 
 
 def judged(*snapshots: dict, racks=()) -> Report:
-    """Judge snapshots as `readycheck check` does, with the pack's hash and the version made stable."""
+    """Judge snapshots as `readycheck check` does, with the pack's hash, the version and the report's
+    generation time made stable."""
     pack = dataclasses.replace(rulepack.choose(snapshots[0]), content_hash=GOLDEN_HASH)
     report = judge_snapshots(list(snapshots), pack, None)
     report.tool_version = GOLDEN_VERSION
+    report.generated_at = GOLDEN_GENERATED
     report.racks = list(racks)
     return report
 
@@ -123,7 +127,7 @@ def test_hostile_names_in_markdown_are_escaped():
     assert "\\<script\\>alert(\"gpu\")\\</script\\>\\|\\`x\\`" in out
     for line in out.splitlines():
         if line.startswith("|"):  # every table row keeps its columns: no pipe from the facts splits a cell
-            assert len(re.findall(r"(?<!\\)\|", line)) in (6, 7), line
+            assert len(re.findall(r"(?<!\\)\|", line)) in (6, 8), line
 
 
 def test_hostile_names_in_junit_are_escaped():
@@ -135,7 +139,7 @@ def test_hostile_names_in_prom_are_escaped():
     from prometheus_client.parser import text_string_to_metric_families
 
     families = {f.name: f for f in text_string_to_metric_families(_hostile("prom"))}
-    assert {s.labels["node"] for s in families["readycheck_ready"].samples} == {HOSTILE_HOST}
+    assert {s.labels["Hostname"] for s in families["readycheck_ready"].samples} == {HOSTILE_HOST}
 
 
 def test_hostile_names_in_json_round_trip():

@@ -1,4 +1,5 @@
-"""JUnit XML: valid against the Jenkins/Surefire schema (tests/data/junit.xsd), one suite per node."""
+"""JUnit XML: valid against Jenkins' published JUnit schema (the xUnit plugin's junit-10.xsd, copied with its
+origin in tests/data/jenkins/NOTICE.md), one suite per node, the node's name in every testcase's classname."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from readycheck.facts import load_snapshot
 from readycheck.findings import NOT_READY, READY, Finding
 from readycheck.report import render
 
-SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).resolve().parent / "data" / "junit.xsd")))
+SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).resolve().parent / "data" / "jenkins" / "junit-10.xsd")))
 
 
 def valid(out: str) -> ET.Element:
@@ -34,10 +35,15 @@ def test_passes_the_junit_schema(report):
 
 
 def test_the_schema_rejects_what_it_should():
-    """The check has teeth: a testcase without a name, or a count that is not a number, fails it."""
-    assert not SCHEMA.validate(etree.fromstring(b'<testsuites><testsuite name="n" tests="1">'
-                                                b'<testcase classname="c"/></testsuite></testsuites>'))
-    assert not SCHEMA.validate(etree.fromstring(b'<testsuites><testsuite name="n" tests="x"/></testsuites>'))
+    """The check has teeth: a testcase without a name, a suite without its failure count, or an element
+    Jenkins does not know fails it."""
+    suite = b'<testsuite name="n" tests="1" failures="0" errors="0">'
+    assert SCHEMA.validate(etree.fromstring(b"<testsuites>" + suite + b'<testcase name="t"/></testsuite></testsuites>'))
+    assert not SCHEMA.validate(etree.fromstring(b"<testsuites>" + suite + b'<testcase classname="c"/>'
+                                                b"</testsuite></testsuites>"))
+    assert not SCHEMA.validate(etree.fromstring(b'<testsuites><testsuite name="n" tests="1" errors="0"/></testsuites>'))
+    assert not SCHEMA.validate(etree.fromstring(b"<testsuites>" + suite + b'<testcase name="t"><warning/>'
+                                                b"</testcase></testsuite></testsuites>"))
 
 
 def test_one_suite_per_node_one_case_per_finding_and_the_verdict():
@@ -48,7 +54,7 @@ def test_one_suite_per_node_one_case_per_finding_and_the_verdict():
     for suite, node in zip(suites, report.nodes):
         cases = suite.findall("testcase")
         assert len(cases) == len(node.findings) + 1 == int(suite.get("tests"))
-        assert [(c.get("classname"), c.get("name")) for c in cases[:-1]] == [(f.check, f.subject)
+        assert [(c.get("classname"), c.get("name")) for c in cases[:-1]] == [(f"{node.node}.{f.check}", f.subject)
                                                                             for f in node.findings]
         assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
         assert int(suite.get("skipped")) == len(suite.findall("testcase/skipped"))
@@ -58,9 +64,10 @@ def test_one_suite_per_node_one_case_per_finding_and_the_verdict():
     healthy, faulty = suites
     assert healthy.findall("testcase")[-1].find("failure") is None
     verdict = faulty.findall("testcase")[-1]
-    assert verdict.get("classname") == "readycheck.verdict" and verdict.find("failure").get("type") == "not-ready"
+    assert verdict.get("classname") == "gpu-b07-04.readycheck.verdict"
+    assert verdict.find("failure").get("type") == "not-ready"
     assert "fail pcie.link gpu2" in verdict.find("failure").text
-    link = faulty.find("testcase[@classname='pcie.link'][@name='gpu2']/failure")
+    link = faulty.find("testcase[@classname='gpu-b07-04.pcie.link'][@name='gpu2']/failure")
     assert link.get("message") == "link trained at x8 of x16"
     assert "observed: width=8" in link.text and "remedy: reseat the GPU" in link.text
     assert int(root.get("failures")) == sum(int(s.get("failures")) for s in suites)
@@ -85,7 +92,7 @@ def test_each_status_maps_to_its_element():
     root = valid(render(_node(findings, NOT_READY), "junit"))
     suite = root.find("testsuite")
     assert suite.get("timestamp") is None  # an unparsable collection time is left out, not invented
-    cases = {c.get("classname"): c for c in suite.findall("testcase")}
+    cases = {c.get("classname").removeprefix("n1."): c for c in suite.findall("testcase")}
     assert cases["a.fail"].find("failure").get("type") == "fail"
     error = cases["a.error"].find("error")
     assert error.get("message") == "check raised KeyError: 'x'" and "remedy: report it" in error.text
@@ -100,8 +107,8 @@ def test_each_status_maps_to_its_element():
 def test_a_required_unknown_fails_the_verdict_case_only():
     findings = [Finding("a.unknown", "unknown", "gpu1", message="unread", required=True)]
     suite = valid(render(_node(findings, NOT_READY), "junit")).find("testsuite")
-    assert suite.find("testcase[@classname='a.unknown']/skipped") is not None
-    assert "unknown a.unknown gpu1" in suite.find("testcase[@classname='readycheck.verdict']/failure").text
+    assert suite.find("testcase[@classname='n1.a.unknown']/skipped") is not None
+    assert "unknown a.unknown gpu1" in suite.find("testcase[@classname='n1.readycheck.verdict']/failure").text
     ready = valid(render(_node([], READY), "junit")).find("testsuite")
     assert ready.find("testcase/failure") is None and ready.get("failures") == "0"
 
@@ -116,3 +123,20 @@ def test_markup_and_control_characters_are_escaped():
     assert failure.get("message") == "bad <b>\ufffd\ufffd[31m & \"quoted\""
     assert root.find("testsuite").get("name") == HOSTILE_HOST
     assert "<b>" not in out
+
+
+def test_in_a_fleet_every_testcase_is_its_own_and_names_its_node():
+    """Nodes judged alike say the same things: Jenkins keys a result by classname and name, so each
+    node's name is in its classname and no two testcases of the fleet share both."""
+    names = [f"gpu-{n:02d}" for n in range(5)]
+    snapshots = []
+    for name in names:
+        facts = load_snapshot(FAULTY)
+        facts["host"]["hostname"] = name
+        snapshots.append(facts)
+    root = valid(render(judged(*snapshots), "junit"))
+    keys = [(case.get("classname"), case.get("name")) for case in root.iter("testcase")]
+    assert len(keys) == len(set(keys)) == 5 * (len(judged(load_snapshot(FAULTY)).nodes[0].findings) + 1)
+    for suite, name in zip(root.findall("testsuite"), names):
+        assert suite.get("name") == name
+        assert all(case.get("classname").startswith(f"{name}.") for case in suite.findall("testcase"))

@@ -51,9 +51,10 @@ def test_markdown_has_the_gpu_table_pairs_nccl_and_ports(report):
 
 def test_junit_fails_the_perf_testcases(report):
     root = ET.fromstring(render(report, "junit"))
+    node = report.nodes[0].node  # each classname is <node>.<check>, so CI can tell which node failed
     failed = {(case.get("classname"), case.get("name")) for case in root.iter("testcase") if case.find("failure")
               is not None}
-    assert {("perf.pcie_bandwidth", "gpu3"), ("perf.nvlink_bandwidth", "gpu2-gpu5")} <= failed
+    assert {(f"{node}.perf.pcie_bandwidth", "gpu3"), (f"{node}.perf.nvlink_bandwidth", "gpu2-gpu5")} <= failed
 
 
 def test_prometheus_exposes_every_figure(report):

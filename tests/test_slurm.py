@@ -169,7 +169,7 @@ def test_reports_are_written_only_when_asked(fake_slurm, tmp_path):
     done = fake_slurm.health("--snapshot", FAULTY, "--node", "gpu-b07-04", "-f", "json", "-f", "prom", "-o", out)
     assert done.returncode == 1, done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["readycheck-report.json", "readycheck-report.prom"]
-    assert 'readycheck_ready{node="gpu-b07-04"} 0' in (out / "readycheck-report.prom").read_text()
+    assert 'readycheck_ready{Hostname="gpu-b07-04"} 0' in (out / "readycheck-report.prom").read_text()
 
 
 @pytest.mark.parametrize("args, env, message", [

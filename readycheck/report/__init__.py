@@ -8,6 +8,7 @@ extension it is written with; every module has `render(report) -> str`.
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
@@ -36,6 +37,15 @@ def plain(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
+
+
+# A command in a remedy or message, written between backticks (`nvidia-smi -r -i 6`); no backtick or line break inside.
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def timestamp(when: datetime) -> str:
+    """A UTC time as the reports print it: ISO 8601 to the second, `Z` for UTC."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def collected_at(facts: dict[str, Any]) -> datetime | None:

@@ -13,6 +13,7 @@ import json
 from typing import TextIO
 
 from readycheck.engine import Report
+from readycheck.report import timestamp
 
 SCHEMA_ID = "readycheck.report/1"
 
@@ -25,6 +26,7 @@ def write(report: Report, stream: TextIO) -> None:
     head = {
         "schema": SCHEMA_ID,
         "readycheck_version": report.tool_version,
+        "generated_at": timestamp(report.generated_at),
         "verdict": report.verdict,
         "fail_on": report.fail_on,
         "summary": report.summary(),

@@ -1,7 +1,9 @@
 """JUnit XML for CI systems (Jenkins, GitLab, GitHub Actions test reporters): a node is a test suite.
 
-One `<testsuite>` per node, one `<testcase>` per finding: `classname` is the check
-id and `name` the subject. `fail` becomes `<failure>` and `error` becomes
+One `<testsuite>` per node, one `<testcase>` per finding: `classname` is the node
+name and the check id (`gpu-b07-04.pcie.link`) and `name` the subject, so that a CI
+server that keys results by classname and name (Jenkins) keeps every node's results
+apart in a fleet. `fail` becomes `<failure>` and `error` becomes
 `<error>`, each with the message and the remedy; `skip` and `unknown` become
 `<skipped>` with the reason; a warning passes and says so in `<system-out>`.
 Because a required `unknown` (or, with `--fail-on warn`, a warning) makes a node
@@ -9,7 +11,8 @@ not ready without failing a testcase, each suite ends with one more testcase,
 `readycheck.verdict`, that fails when the engine called the node not ready, so
 a pipeline that gates on failures gates on the verdict.
 
-The layout is the common Jenkins/Surefire one (`tests/data/junit.xsd`). Text from
+The layout is the common Jenkins/Surefire one: the tests validate it against the schema
+Jenkins' xUnit plugin checks JUnit files with (`tests/data/jenkins/junit-10.xsd`). Text from
 the facts is escaped by the XML writer; characters XML 1.0 cannot carry at all
 (control characters) are replaced by U+FFFD.
 """
@@ -41,8 +44,8 @@ def _details(finding) -> str:
     return text("\n".join(lines))
 
 
-def _testcase(suite: ET.Element, classname: str, name: str) -> ET.Element:
-    return ET.SubElement(suite, "testcase", classname=text(classname), name=text(name), time="0")
+def _testcase(suite: ET.Element, node: str, check: str, name: str) -> ET.Element:
+    return ET.SubElement(suite, "testcase", classname=text(f"{node}.{check}"), name=text(name), time="0")
 
 
 def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
@@ -63,7 +66,7 @@ def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
                         ("collected_at", facts.get("collected_at"))):
         ET.SubElement(properties, "property", name=name, value=text(value))
     for finding in findings:
-        case = _testcase(suite, finding.check, finding.subject)
+        case = _testcase(suite, node.node, finding.check, finding.subject)
         if finding.status in (FAIL, ERROR):
             tag = "failure" if finding.status == FAIL else "error"
             ET.SubElement(case, tag, message=text(finding.message), type=finding.status).text = _details(finding)
@@ -72,7 +75,7 @@ def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
             ET.SubElement(case, "skipped", message=text(reason)).text = _details(finding)
         elif finding.status == WARN:
             ET.SubElement(case, "system-out").text = text(f"warning: {_details(finding)}")
-    case = _testcase(suite, VERDICT_CHECK, node.node)
+    case = _testcase(suite, node.node, VERDICT_CHECK, node.node)
     if not ready:
         blocking = [f"{f.status} {f.check} {f.subject}" for f in node.decision.blocking]
         ET.SubElement(case, "failure", message=text(f"{node.node} is not ready"), type="not-ready").text = text(

@@ -1,11 +1,17 @@
 """Prometheus text exposition for node_exporter's textfile collector (write it as `*.prom`).
 
-Every series carries the `node` it is about. Gauges:
+Every node series carries the node's name as `Hostname`, and every GPU series `gpu` (index), `UUID`,
+`pci_bus_id` and `modelName`: the label names NVIDIA's dcgm-exporter gives the same things (its
+default metrics template, internal/pkg/rendermetrics/render_metrics.go, releases 3.x to 4.5), so
+readycheck's series join DCGM's (`on(Hostname, UUID)`) and never collide with a scrape's own `node`
+or `instance` target labels. Gauges:
 
 - `readycheck_ready`: 1 when the engine called the node ready, else 0;
-- `readycheck_check_status{check, subject, status}`: one series per check and subject with its status in
-  the label, valued at the number of such findings (1; a check may say two things about one subject);
-  alert on `readycheck_check_status{status=~"fail|error"}`;
+- `readycheck_check_status{check}`: one series per check and node, valued at the check's worst status
+  on the node: 0 pass, 1 skip, 2 warn, 3 unknown, 4 error, 5 fail (`STATUS_VALUES`); alert on `>= 4`;
+- `readycheck_finding{check, subject, status}`: one series per finding that needs attention (fail,
+  error, unknown, warn; never pass or skip), valued at the number of such findings (1; a check may say
+  two things about one subject), with the GPU's labels when the subject is a GPU: which GPU or port;
 - `readycheck_findings{status}`: how many findings have each status;
 - `readycheck_facts_collected_timestamp_seconds`: when the judged facts were collected (the scan time);
 - `readycheck_info{version, rule_pack, rule_pack_sha256}`: 1, what judged the node;
@@ -25,9 +31,12 @@ from collections import Counter
 from typing import Any
 
 from readycheck.engine import Report
-from readycheck.findings import READY, STATUSES
+from readycheck.findings import PASS, READY, SKIP, STATUSES, gpu_subject
 from readycheck.report import collected_at
 from readycheck.report.perf import prom_series as perf_series
+
+# A check's status as a number, worst highest: STATUSES runs worst first (fail ... pass).
+STATUS_VALUES = {status: len(STATUSES) - 1 - rank for rank, status in enumerate(STATUSES)}
 
 GPU_READINGS = (
     ("readycheck_gpu_temperature_celsius", "temperature_gpu_c", "GPU temperature when the facts were collected."),
@@ -74,11 +83,17 @@ class Exposition:
         return "\n".join(lines) + "\n"
 
 
+def gpu_labels(gpu: dict[str, Any]) -> dict[str, Any]:
+    """dcgm-exporter's labels for one GPU; an imported `nvidia-smi -q -i N` may lack the index (empty)."""
+    return {"gpu": "" if gpu.get("index") is None else gpu["index"], "UUID": gpu.get("uuid") or "",
+            "pci_bus_id": gpu.get("pci_bus_id") or "", "modelName": gpu.get("name") or ""}
+
+
 def render(report: Report) -> str:
     out = Exposition()
     for node in report.nodes:
         facts = node.load_facts()
-        where = {"node": node.node}
+        where = {"Hostname": node.node}
         out.add("readycheck_ready", "1 when readycheck judged the node ready for production, else 0.", where,
                 node.verdict == READY)
         out.add("readycheck_info", "What judged the node: readycheck version and rule pack.",
@@ -91,23 +106,29 @@ def render(report: Report) -> str:
         counts = node.decision.counts
         for status in STATUSES:
             out.add("readycheck_findings", "Findings by status.", dict(where, status=status), counts[status])
-        said = Counter((f.check, f.subject, f.status) for f in node.decision.findings)
+        worst: dict[str, int] = {}
+        for f in node.decision.findings:
+            worst[f.check] = max(worst.get(f.check, 0), STATUS_VALUES[f.status])
+        for check, value in worst.items():
+            out.add("readycheck_check_status", "A check's worst status on the node: 0 pass, 1 skip, 2 warn, "
+                    "3 unknown, 4 error, 5 fail.", dict(where, check=check), value)
+        gpus = {gpu_subject(gpu): gpu_labels(gpu) for gpu in facts.get("gpus") or []}
+        said = Counter((f.check, f.subject, f.status) for f in node.decision.findings if f.status not in (PASS, SKIP))
         for (check, subject, status), count in said.items():
-            out.add("readycheck_check_status", "A check's status on one subject (the status label); the value "
-                    "counts such findings.", dict(where, check=check, subject=subject, status=status), count)
+            out.add("readycheck_finding", "A finding that needs attention (fail, error, unknown or warn) about one "
+                    "subject; the value counts such findings.",
+                    dict(where, check=check, subject=subject, status=status, **gpus.get(subject, {})), count)
+        for gpu in facts.get("gpus") or []:
+            for name, key, doc in GPU_READINGS:
+                if gpu.get(key) is not None:
+                    out.add(name, doc, dict(where, **gpu_labels(gpu)), gpu[key])
         bmc = facts.get("bmc") or {}
         if bmc.get("url") and bmc.get("tls"):
             out.add("readycheck_bmc_tls_verified", "1 when the BMC's facts came over HTTPS with its certificate "
                     "verified, 0 for --bmc-insecure (tls=\"insecure\") or plain HTTP (tls=\"none\").",
                     dict(where, url=bmc["url"], tls=bmc["tls"]), bmc["tls"] == "verified")
-        for gpu in facts.get("gpus") or []:
-            for name, key, doc in GPU_READINGS:
-                if gpu.get(key) is not None:
-                    index = "" if gpu.get("index") is None else gpu["index"]  # an imported `-q -i N` lacks it
-                    out.add(name, doc, dict(where, gpu=index, uuid=gpu.get("uuid") or ""), gpu[key])
         for name, doc, labels, value in perf_series(facts):
             out.add(name, doc, dict(where, **labels), value)
-
     for rack in report.racks:
         for name, attribute, doc in RACK_READINGS:
             value = getattr(rack, attribute)
