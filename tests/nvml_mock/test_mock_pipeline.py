@@ -10,12 +10,12 @@ Skipped without READYCHECK_TEST_NVML_MOCK (nvmlmock.py says how to build the moc
 from __future__ import annotations
 
 import json
-import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
 from nvmlmock import Profile, differences, load_profiles, needs_mock
+from prometheus_client.parser import text_string_to_metric_families
 
 from readycheck import rulepack
 from readycheck.facts.schema import validate
@@ -85,15 +85,17 @@ def test_every_report_format_says_the_same(runs, name):
     report = json.loads(run.report("json").read_text(encoding="utf-8"))
     failed = {(f["check"], f["subject"]) for f in report["findings"] if f["status"] == "fail"}
     junit = ET.parse(run.report("xml")).getroot()
-    assert {(case.get("classname"), case.get("name")) for case in junit.iter("testcase")
+    suites = list(junit.iter("testsuite"))
+    assert len(suites) == 1  # one node: its suite's name prefixes every classname, "<node>.<check>"
+    prefix = suites[0].get("name") + "."
+    assert {(case.get("classname").removeprefix(prefix), case.get("name")) for case in junit.iter("testcase")
             if any(fail.get("type") == "fail" for fail in case.iter("failure"))} == failed
     verdicts = {p.get("value") for p in junit.iter("property") if p.get("name") == "verdict"}
     assert verdicts == {report["verdict"]}
-    prom = run.report("prom").read_text(encoding="utf-8")
-    assert set(re.findall(r'readycheck_check_status\{node="[^"]*",check="([^"]+)",subject="([^"]+)",'
-                          r'status="fail"\} 1', prom)) == failed
-    assert re.search(rf'^readycheck_ready\{{node="[^"]*"\}} {1 if report["verdict"] == "ready" else 0}',
-                     prom, re.MULTILINE)
+    families = {f.name: f for f in text_string_to_metric_families(run.report("prom").read_text(encoding="utf-8"))}
+    assert {(s.labels["check"], s.labels["subject"]) for s in families["readycheck_finding"].samples
+            if s.labels["status"] == "fail"} == failed
+    assert [s.value for s in families["readycheck_ready"].samples] == [1.0 if report["verdict"] == "ready" else 0.0]
     words = report["verdict"].replace("-", " ").upper()
     for suffix in ("md", "html"):
         text = run.report(suffix).read_text(encoding="utf-8")
