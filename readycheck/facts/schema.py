@@ -138,6 +138,12 @@ NETWORK_INTERFACE = _obj({
     "driver": STR, "pci_bus_id": STR, "numa_node": INT,
 })
 
+XID_EVENT = _obj({"xid": {"type": "integer"}, "pci_bus_id": STR, "timestamp": STR, "message": {"type": "string"}},
+                 reasons=False)
+# Beyond facts v1 (readycheck/probes/xid.py): the MIG GPU and compute instance a line names; typed when
+# present but not required (older snapshots lack them).
+XID_EVENT["properties"].update(gpu_instance=COUNT, compute_instance=COUNT)
+
 LOAD: Schema = {**_obj({
     "backend": STR,
     "seconds": {"type": "number"},
@@ -168,8 +174,7 @@ FACTS_V1: Schema = {
         }, reasons="optional")),
         "infiniband": _arr(INFINIBAND_PORT),
         "network_interfaces": _arr(NETWORK_INTERFACE),
-        "xid_events": _arr(_obj({"xid": {"type": "integer"}, "pci_bus_id": STR, "timestamp": STR,
-                                 "message": {"type": "string"}}, reasons=False)),
+        "xid_events": _arr(XID_EVENT),
         "load": LOAD,
         "probe_errors": _arr(_obj({"probe": {"type": "string"}, "error": {"type": "string"}},
                                   reasons=False)),
