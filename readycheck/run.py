@@ -49,8 +49,9 @@ def _models(snapshot: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({(g.get("name") or "") for g in snapshot.get("gpus", [])} - {""}))
 
 
-def _pack_for(rules: rulepack.Pack | None, models: tuple[str, ...]) -> rulepack.Pack:
-    return rules if rules is not None else rulepack.choose_for_models(models)
+def _pack_for(rules: rulepack.Pack | None, models: tuple[str, ...],
+              overrides: rulepack.Overrides = ()) -> rulepack.Pack:
+    return rulepack.overridden(rules if rules is not None else rulepack.choose_for_models(models), overrides)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +62,7 @@ class _Setting:
     rules: str | None
     site: Site | None
     order: Order | None
+    overrides: rulepack.Overrides = ()
 
 
 _RUN: _Setting | None = None
@@ -75,7 +77,7 @@ def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, tuple[str, ...]]:
     """Read, validate and judge one file; return the result without its facts or pack."""
     snapshot = load_input(path)
     models = _models(snapshot)
-    result = judge(snapshot, _pack_for(resolve_rules(run.rules), models), run.site, order=run.order)
+    result = judge(snapshot, _pack_for(resolve_rules(run.rules), models, run.overrides), run.site, order=run.order)
     result.facts, result.pack, result.source = None, None, path
     return result, models
 
@@ -88,39 +90,43 @@ def _judge_job(path: str):
 
 
 def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on: str = FAIL,
-                workers: int | None = None, *, order: Order | None = None) -> Report:
+                workers: int | None = None, *, order: Order | None = None,
+                overrides: rulepack.Overrides = ()) -> Report:
     """Judge snapshot files; one file keeps its facts in memory, a fleet leaves them on disk."""
     pack = resolve_rules(rules)
     if len(paths) == 1:
-        return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order)
-    setting = _Setting(rules, site, order)
+        return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order,
+                               overrides=overrides)
+    setting = _Setting(rules, site, order, overrides)
     workers = workers or os.cpu_count() or 1
     if len(paths) < PARALLEL_FROM or workers == 1:
         _start_worker(setting)
-        nodes = _collect(map(_judge_job, paths), pack)
+        nodes = _collect(map(_judge_job, paths), pack, overrides)
     else:
         with multiprocessing.get_context("fork").Pool(workers, _start_worker, (setting,)) as pool:
-            nodes = _collect(pool.imap(_judge_job, paths, chunksize=CHUNK), pack)
+            nodes = _collect(pool.imap(_judge_job, paths, chunksize=CHUNK), pack, overrides)
     return _finish(nodes, pack, site, fail_on)
 
 
-def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
+def _collect(outcomes, pack: rulepack.Pack | None, overrides: rulepack.Overrides) -> list[NodeResult]:
     nodes = []
     for outcome in outcomes:
         if isinstance(outcome, Exception):
             raise outcome
         result, models = outcome
-        result.pack = _pack_for(pack, models)
+        result.pack = _pack_for(pack, models, overrides)
         nodes.append(result)
     return nodes
 
 
 def judge_snapshots(snapshots: list[dict[str, Any]], pack: rulepack.Pack | None, site: Site | None,
-                    fail_on: str = FAIL, sources: list[str] | None = None, *, order: Order | None = None) -> Report:
-    """Judge snapshots held in memory (a scan, a single file): the facts stay with the result."""
+                    fail_on: str = FAIL, sources: list[str] | None = None, *, order: Order | None = None,
+                    overrides: rulepack.Overrides = ()) -> Report:
+    """Judge snapshots held in memory (a scan, a single file): the facts stay with the result.
+    `overrides`: settings given on the command line, over every node's pack."""
     nodes = []
     for i, snapshot in enumerate(snapshots):
-        result = judge(snapshot, _pack_for(pack, _models(snapshot)), site, order=order)
+        result = judge(snapshot, _pack_for(pack, _models(snapshot), overrides), site, order=order)
         result.source = sources[i] if sources else None
         nodes.append(result)
     return _finish(nodes, pack, site, fail_on)
