@@ -144,16 +144,19 @@ def with_all_gpus(snapshot: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 def _pcie_platform(snapshot: dict[str, Any], *, name: str, memory_mib: int, power_w: float, gen: int,
                    ecc: bool) -> dict[str, Any]:
-    """A PCIe-card node: no NVLink, no NVSwitch fabric, no Fabric Manager, pairs over the host bridge."""
+    """A PCIe-card node: no NVLink, no NVSwitch fabric, no Fabric Manager, pairs over the host bridge; GDDR
+    memory without a temperature sensor ("Memory Current Temp: N/A" on a real L40S)."""
     for gpu in snapshot["gpus"]:
         gpu.update(name=name, memory_total_mib=memory_mib, power_limit_w=power_w, power_limit_default_w=power_w,
                    power_limit_max_w=power_w, pcie_link_gen_current=gen, pcie_link_gen_max=gen,
-                   pcie_link_gen_gpu_max=gen, nvlinks=None, fabric=None, remapped_rows=None)
-        gpu["unavailable"].update(nvlinks="NotSupported", fabric="NotSupported", remapped_rows="NotSupported")
+                   pcie_link_gen_gpu_max=gen, nvlinks=None, fabric=None, temperature_memory_c=None,
+                   temperature_memory_max_c=None)
+        gpu["unavailable"].update(nvlinks="NotSupported", fabric="NotSupported", temperature_memory_c="NotSupported",
+                                  temperature_memory_max_c="NotSupported")
         if not ecc:
-            gpu.update(ecc_mode_current=None, ecc_mode_pending=None, ecc_errors=None)
+            gpu.update(ecc_mode_current=None, ecc_mode_pending=None, ecc_errors=None, remapped_rows=None)
             gpu["unavailable"].update(ecc_mode_current="NotSupported", ecc_mode_pending="NotSupported",
-                                      ecc_errors="NotSupported")
+                                      ecc_errors="NotSupported", remapped_rows="NotSupported")
     snapshot["topology"] = [dict(t, link="SYS") for t in snapshot["topology"]]
     snapshot["nvidia"]["fabricmanager"] = {"installed": False, "active": False, "version": None}
     snapshot["nvidia"]["kernel_modules"]["nvidia_peermem"] = None
@@ -244,5 +247,7 @@ def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", *
         else:
             _PACKS[key] = rulepack.load(pack)
     resolved = _PACKS[key]
+    from readycheck.checks.lib.expects import declared
+
     return engine_run_check(check_id, snapshot, resolved.checks[check_id], snapshot["host"].get("hostname") or "",
-                            {"platform": resolved.platform})
+                            {"platform": resolved.platform, "features": declared(resolved.checks)})

@@ -184,7 +184,8 @@ def test_throttling_under_load_fails_and_power_cap_does_not():
 def test_thermal_margin_under_load():
     result = findings(load_thermal_margin, loaded(temperature_gpu_c=86, temperature_memory_c=93))
     assert result["gpu0"].status == "fail"
-    assert "3 °C below slowdown" in result["gpu0"].message and "2 °C below its 95 °C max" in result["gpu0"].message
+    assert "gpu_margin_c 3 °C < 5" in result["gpu0"].message and "memory_margin_c 2 °C < 5" in result["gpu0"].message
+    assert "GPU peaked at 86 °C, slowdown at 89 °C" in result["gpu0"].message
 
 
 def test_sustained_clock_is_the_median_of_the_second_half():

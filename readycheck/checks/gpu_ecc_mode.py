@@ -9,29 +9,39 @@ for a few percent more memory or bandwidth.
 ECC off now fails. An ECC change takes effect only at the next reboot or GPU
 reset, so the pending mode is judged as well: on now but off after the
 reboot warns; off now and on after the reboot still fails (the GPU runs
-without ECC until then). GPUs without ECC (GeForce) report `NotSupported`
-and are skipped.
+without ECC until then); off now fails even when the pending mode is unread.
+
+NotSupported: GPUs without ECC (most GeForce) report it and are skipped
+where the pack does not require ECC; on a pack that does (it runs this
+check expecting ECC on), NotSupported hides what the platform has and is
+`unknown`. MIG does not change the ECC mode, which is read per GPU.
 """
 
 from __future__ import annotations
 
-from readycheck.checks.lib.gpus import per_gpu_feature
-from readycheck.findings import FAIL, PASS, WARN, Finding, gpu_subject
+from readycheck.checks.lib.gpus import per_gpu_feature, unsupported
+from readycheck.checks.lib.unread import READ_BY_HAND, missing
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject
 
 ID = "gpu.ecc_mode"
 SETTINGS: dict = {}
+NEEDS = ("features",)
 
 EXPECTED = {"current": True, "pending": True}
 
 
-def check(facts, settings):
-    yield from per_gpu_feature(ID, facts, ("ecc_mode_current", "ecc_mode_pending"), _judge)
+def check(facts, settings, features=None):
+    yield from per_gpu_feature(ID, facts, ("ecc_mode_current",), _judge,
+                               lambda gpu: unsupported(ID, gpu, "ecc_mode_current", features))
 
 
 def _judge(gpu):
     subject = gpu_subject(gpu)
-    observed = {"current": gpu["ecc_mode_current"], "pending": gpu["ecc_mode_pending"]}
+    observed = {"current": gpu["ecc_mode_current"], "pending": gpu.get("ecc_mode_pending")}
     reboot = f"reboot the node (or reset the GPU: nvidia-smi -r -i {gpu['index']}) to apply it"
+    if observed["current"] and observed["pending"] is None:
+        return Finding(ID, UNKNOWN, subject, observed, EXPECTED,
+                       f"ECC is on now; {missing(gpu, 'ecc_mode_pending')}", READ_BY_HAND)
     if not observed["current"]:
         if observed["pending"]:
             return Finding(ID, FAIL, subject, observed, EXPECTED,

@@ -34,16 +34,23 @@ def check(facts, settings, platform=None, site=None):
     load = facts["load"]
     chassis = [c["power_w"] for c in load.get("chassis") or [] if c.get("power_w") is not None]
     totals: dict[float, float] = defaultdict(float)
-    for samples in per_gpu.values():
+    read: dict[float, set] = defaultdict(set)
+    for index, samples in per_gpu.items():
         for item in samples:
             if item.get("power_draw_w") is not None:
                 totals[round(item["t"], 1)] += item["power_draw_w"]
+                read[round(item["t"], 1)].add(index)
+    # An instant at which a GPU's draw was not read sums less than the node drew: only whole instants count,
+    # unless even a partial sum is over a limit (then the fault is certain).
+    whole = {t: watts for t, watts in totals.items() if read[t] == set(per_gpu)}
     if chassis:
         peak_w, source = max(chassis), "Chassis (BMC reading)"
     elif totals:
-        peak_w = max(totals.values())
+        peak_w = max(whole.values()) if whole else max(totals.values())
         source = (f"GPUs together (GPU readings only, CPUs and fans not included: BMC reading "
                   f"{load.get('chassis_unavailable') or 'not taken'})")
+        if not whole:
+            source += f"; at no sampling instant was every GPU's draw read (read: {_unread_gpus(per_gpu)})"
     else:
         yield Finding(ID, UNKNOWN, "host", message="no power reading during the load phase",
                       remedy="read `nvidia-smi -q -d POWER` under load")
@@ -65,5 +72,15 @@ def check(facts, settings, platform=None, site=None):
     message = f"{source} peaked at {peak_w:.0f} W"
     if over:
         yield Finding(ID, FAIL, "host", f"{peak_w:.0f} W", expected, f"{message}, above {'; '.join(over)}", REMEDY)
+    elif not chassis and not whole:
+        yield Finding(ID, UNKNOWN, "host", f"{peak_w:.0f} W", expected, message,
+                      "read `nvidia-smi -q -d POWER` under load, or let readycheck read the BMC (ipmitool, as root)")
     else:
         yield Finding(ID, PASS, "host", f"{peak_w:.0f} W", expected, message)
+
+
+def _unread_gpus(per_gpu):
+    """Which GPUs' draw was never read, in words."""
+    unread = [f"gpu{index}" for index, samples in sorted(per_gpu.items())
+              if all(item.get("power_draw_w") is None for item in samples)]
+    return f"no draw from {' '.join(unread)}" if unread else "each GPU at other instants"

@@ -26,12 +26,13 @@ SETTINGS = {
     "max_replay_errors": Setting("int", 0, "replays on one link above which its GPU fails"),
     "max_recovery_errors": Setting("int", 0, "recoveries (retrainings) on one link above which its GPU fails"),
 }
+NEEDS = ("features",)
 
 COUNTERS = {"crc_errors": "CRC", "replay_errors": "replay", "recovery_errors": "recovery"}
 READ_ERRORS = "read them with `nvidia-smi nvlink -e` as root and re-run readycheck as root"
 
 
-def check(facts, settings):
+def check(facts, settings, features=None):
     limits = {name: settings[f"max_{name}"] for name in COUNTERS}
 
     def judge(gpu):
@@ -63,4 +64,4 @@ def check(facts, settings):
                        f"{totals['crc_errors']} CRC, {totals['replay_errors']} replay, "
                        f"{totals['recovery_errors']} recovery errors on {len(gpu['nvlinks'])} links")
 
-    yield from per_nvlink_gpu(ID, facts, judge)
+    yield from per_nvlink_gpu(ID, facts, judge, features)

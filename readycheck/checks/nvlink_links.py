@@ -10,14 +10,18 @@ stays down is a GPU, baseboard or NVSwitch fault for the vendor.
 A GPU with fewer active links than `expected_links` fails, naming the
 inactive links; more active links than expected fails too (the rule pack does
 not match the platform). With `expected_version` set, an active link at
-another NVLink version fails. GPUs without NVLink (PCIe parts such as L40S
-and RTX 4090: NVML answers NotSupported or lists no link) are skipped, not
-failed. Links that could not be read are `unknown`.
+another NVLink version fails. With `expected_links` set the platform has
+NVLink, so a GPU that reports none (NotSupported, or no link listed: a PCIe
+part in an SXM platform, a GPU the driver cannot see the links of) fails;
+without it the check is skipped (PCIe parts such as L40S and RTX 4090). A GPU
+in MIG mode answers no NVLink query: `unknown`. Links whose state could not
+be read are `unknown`, unless the links that are read already fall short.
 """
 
 from __future__ import annotations
 
 from readycheck.checks import Setting
+from readycheck.checks.lib.expects import NVLINK
 from readycheck.checks.lib.fabric import per_nvlink_gpu
 from readycheck.checks.lib.settings import not_configured
 from readycheck.checks.lib.unread import READ_BY_HAND, missing
@@ -46,14 +50,18 @@ def check(facts, settings):
         subject = gpu_subject(gpu)
         links = gpu["nvlinks"]
         active = [link for link in links if link["active"]]
-        inactive = [link["link"] for link in links if not link["active"]]
+        inactive = [link["link"] for link in links if link["active"] is False]
+        unread = [f"link {link['link']}: {missing(link, 'active')}" for link in links if link["active"] is None]
         observed = {"active": len(active), "links": len(links), "inactive": inactive,
                     "versions": sorted({link["version"] for link in active if link["version"] is not None})}
         expected = {"active": wanted, "version": version}
-        if len(active) < wanted:
+        if len(active) + len(unread) < wanted:
             down = f" (inactive: {', '.join(map(str, inactive))})" if inactive else ""
+            also = f"; also unread: {'; '.join(unread)}" if unread else ""
             return Finding(ID, FAIL, subject, observed, expected,
-                           f"{len(active)} of {wanted} NVLinks active{down}", RESET)
+                           f"{len(active)} of {wanted} NVLinks active{down}{also}", RESET)
+        if unread:
+            return Finding(ID, UNKNOWN, subject, observed, expected, "; ".join(unread), READ_BY_HAND)
         if len(active) > wanted:
             return Finding(ID, FAIL, subject, observed, expected,
                            f"{len(active)} active NVLinks, the platform has {wanted}", WRONG_PACK)
@@ -70,4 +78,4 @@ def check(facts, settings):
         at = f" at NVLink {version}" if version is not None else ""
         return Finding(ID, PASS, subject, observed, expected, f"{len(active)} NVLinks active{at}")
 
-    yield from per_nvlink_gpu(ID, facts, judge)
+    yield from per_nvlink_gpu(ID, facts, judge, frozenset({NVLINK}), FAIL)

@@ -26,7 +26,8 @@ Readings a snapshot's user should know:
 - `nvlinks` is `[]` for a GPU without NVLink (every link index answers
   NotSupported or InvalidArgument, NVML's way of saying "no such link"), and
   null with the reason when the link state could not be read otherwise (lost
-  GPU, timeout): a partial list would under-count links. `version` is the
+  GPU, timeout): a partial list would under-count links. A MIG-enabled GPU
+  answers every NVLink query NotSupported: null with the reason `MigMode`. `version` is the
   NVLink major version (4 on H100), decoded from `nvmlNvlinkVersion_t`.
 - `fabric` is null with the reason where the driver lacks the call
   (`FunctionNotFound`; the `V` form needs R550+) or the GPU has no fabric
@@ -48,6 +49,7 @@ from typing import Any, Callable
 
 from readycheck.facts import (
     GPU_IS_LOST,
+    MIG_MODE,
     NO_AFFINITY,
     NO_PERMISSION,
     NOT_FOUND,
@@ -255,7 +257,9 @@ def _read_gpu(ctx: ProbeContext, gpu: _Gpu) -> dict[str, Any]:
     _clocks(g, gpu)
     _pcie(g, gpu)
     _memory_health(g, gpu)
-    g.read("nvlinks", _nvlinks, gpu)
+    if g.read("nvlinks", _nvlinks, gpu) == [] and g.values.get("mig_mode_current"):
+        g.missing("nvlinks", MIG_MODE)  # NVML answers no NVLink query on a MIG-enabled GPU ("Nvlink queries are
+        #                                 not supported for Devices in MIG mode"): not the same as no NVLink
     g.read("fabric", _fabric, gpu)
     return g.as_dict()
 

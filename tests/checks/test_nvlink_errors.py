@@ -52,8 +52,21 @@ def test_an_unread_counter_is_unknown_unless_another_fails():
 
 
 def test_pcie_parts_are_skipped():
-    findings = run(platform("rtx4090-workstation"))
+    findings = list(run_check(ID, platform("rtx4090-workstation"), "rtx4090-workstation"))
     assert {f.status for f in findings} == {"skip"} and "RTX 4090 has no NVLink" in findings[0].message
+
+
+def test_a_gpu_that_reports_no_nvlink_on_an_nvlink_platform_is_unknown():
+    for facts in (with_gpu(hgx_h100(), 4, nvlinks=None), with_gpu(hgx_h100(), 4, nvlinks=[])):
+        finding = run(facts)[4]
+        assert finding.status == "unknown" and "platform's GPUs have NVLink" in finding.message
+
+
+def test_a_gpu_in_mig_mode_answers_no_nvlink_query_unknown():
+    # nvidia-smi nvlink -s on a MIG GPU: "Nvlink queries are not supported for Devices in MIG mode"
+    # (tests/data/captures/nvlink-s_H100-80GB-HBM3_MIG-mode-unsupported.txt); NVML answers every link NotSupported.
+    finding = run(with_gpu(hgx_h100(), 4, nvlinks=[], mig_mode_current=True))[4]
+    assert finding.status == "unknown" and "MIG mode" in finding.message and "-mig 0" in finding.remedy
 
 
 def test_unread_links_are_unknown():

@@ -44,3 +44,8 @@ def no_sample(check_id: str, index: int) -> Finding:
 def peak(samples: list[dict], field: str) -> float | None:
     values = [s[field] for s in samples if s.get(field) is not None]
     return max(values) if values else None
+
+
+def unsampled(samples: list[dict], field: str) -> str:
+    """Why no sample of one GPU holds `field`: the reason its last sample gives, or "not sampled"."""
+    return ((samples[-1].get("unavailable") or {}).get(field) if samples else None) or "not sampled"
