@@ -209,6 +209,34 @@ def platform(pack: str) -> dict[str, Any]:
     raise KeyError(pack)
 
 
+def under_load(snapshot: dict[str, Any], seconds: float = 300.0, samples: int = 10) -> dict[str, Any]:
+    """`snapshot` after a healthy load phase of `seconds`: each GPU sampled `samples` times near its power
+    limit, warm, at 90 % of its maximum SM clock, power-capped, its PCIe link at its maximum; its error
+    counters read at the start and the end, unchanged (`load.counters`, as readycheck/load/runner.py writes)."""
+    loaded = copy.deepcopy(snapshot)
+    gpus = loaded["gpus"]
+    step = seconds / samples
+    loaded["load"] = {
+        "backend": "builtin", "seconds": seconds, "interval_s": step, "elapsed_s": seconds, "status": "completed",
+        "samples": [{"t": round(n * step, 3), "gpu": gpu["index"], "power_draw_w": 0.98 * gpu["power_limit_w"],
+                     "temperature_gpu_c": 70, "temperature_memory_c": 72,
+                     "clocks_sm_mhz": round(0.9 * gpu["clocks_max_sm_mhz"]), "clocks_event_reasons": ["sw_power_cap"],
+                     "pcie_link_gen_current": gpu["pcie_link_gen_max"],
+                     "pcie_link_width_current": gpu["pcie_link_width_max"], "unavailable": {}}
+                    for n in range(samples) for gpu in gpus],
+        "counters": {when: [{"t": t, "gpu": gpu["index"], "pcie_replay_counter": gpu["pcie_replay_counter"],
+                             "nvlinks": None if gpu["nvlinks"] is None else [
+                                 {"link": link["link"], **{name: link[name] for name in
+                                                           ("crc_errors", "replay_errors", "recovery_errors")},
+                                  "unavailable": {}} for link in gpu["nvlinks"]],
+                             "unavailable": {} if gpu["nvlinks"] is not None else {"nvlinks": "NotSupported"}}
+                            for gpu in gpus]
+                     for when, t in (("start", 0.0), ("end", seconds))},
+        "chassis": [], "chassis_unavailable": "NotFound: ipmitool", "errors": [],
+    }
+    return loaded
+
+
 def judged_node(snapshot: dict[str, Any], pack, **options: Any):
     """One node judged as `readycheck check` judges it (node checks, fleet checks, the engine's decision)."""
     from readycheck.run import judge_snapshots

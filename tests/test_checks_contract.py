@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from factsbuilder import hgx_h100, judged_node, platform, with_all_gpus
+from factsbuilder import hgx_h100, judged_node, platform, under_load, with_all_gpus
 
 from readycheck import checks, rulepack
 from readycheck.checks.lib import expects
@@ -142,37 +142,35 @@ def _recorded(facts: dict, seen: set) -> dict:
     facts["gpus"] = gpus
     if facts.get("load"):
         facts["load"]["samples"] = [_Recording(s, "sample", seen) for s in facts["load"]["samples"]]
+        for when, counters in facts["load"]["counters"].items():
+            for item in counters:
+                if isinstance(item.get("nvlinks"), list):
+                    item["nvlinks"] = [_Recording(link, "counted_link", seen) for link in item["nvlinks"]]
+            facts["load"]["counters"][when] = [_Recording(item, "counters", seen) for item in counters]
     return facts
 
 
 def _not_supported(facts: dict, read: str) -> dict:
-    """`facts` with the field `read` (`gpu.<f>`, `link.<f>`, `sample.<f>`) NotSupported on GPU `SUBJECT`."""
+    """`facts` with the field `read` (`gpu.<f>`, `link.<f>`, `sample.<f>`, `counters.<f>`, `counted_link.<f>`)
+    NotSupported on GPU `SUBJECT`."""
     scope, field = read.split(".", 1)
     facts = copy.deepcopy(facts)
     gpu = facts["gpus"][SUBJECT]
+    counters = [item for items in (facts.get("load") or {}).get("counters", {}).values() for item in items
+                if item["gpu"] == SUBJECT]
     if scope == "gpu":
         objects = [gpu]
     elif scope == "link":
         objects = gpu["nvlinks"] or []
+    elif scope == "counters":
+        objects = counters
+    elif scope == "counted_link":
+        objects = [link for item in counters for link in item.get("nvlinks") or []]
     else:
         objects = [s for s in facts["load"]["samples"] if s["gpu"] == SUBJECT]
     for obj in objects:
         obj[field] = None
         obj.setdefault("unavailable", {})[field] = NOT_SUPPORTED
-    return facts
-
-
-def _with_load(facts: dict) -> dict:
-    """`facts` after a healthy load phase: every GPU near its limit, warm, at speed, its counters steady."""
-    facts = copy.deepcopy(facts)
-    samples = [{"t": float(t), "gpu": gpu["index"], "power_draw_w": 0.98 * gpu["power_limit_w"],
-                "temperature_gpu_c": 70, "temperature_memory_c": 72,
-                "clocks_sm_mhz": 0.9 * gpu["clocks_max_sm_mhz"], "clocks_event_reasons": ["sw_power_cap"],
-                "pcie_link_gen_current": gpu["pcie_link_gen_max"],
-                "pcie_link_width_current": gpu["pcie_link_width_max"], "unavailable": {}}
-               for t in range(10) for gpu in facts["gpus"]]
-    facts["load"] = {"backend": "builtin", "seconds": 10, "interval_s": 1.0, "elapsed_s": 10.0,
-                     "status": "completed", "samples": samples, "errors": []}
     return facts
 
 
@@ -183,6 +181,8 @@ NOTE_ONLY = {
     ("driver.fabricmanager", "link.remote_device_type"): "as gpu.nvlinks",
     ("health.retired_pages", "gpu.remapped_rows"): "shows the GPU remaps rows; health.remapped_rows judges them",
     ("driver.version", "gpu.name"): "names the GPU model in the message",
+    ("pcie.replays", "sample.pcie_link_gen_current"): "sets DCGM's limit; unread, DCGM's older 8 a minute applies",
+    ("pcie.replays", "sample.pcie_link_width_current"): "as sample.pcie_link_gen_current",
     ("pcie.link", "gpu.pcie_link_gen_current"): "drops at idle to save power (nvidia-smi documentation): reported "
                                                 "at idle; the loaded link is judged from the load phase's samples",
 }
@@ -208,11 +208,12 @@ def _violations(check_id: str, run, facts: dict, features: frozenset) -> list[st
     return found
 
 
+@pytest.mark.parametrize("loaded", [False, True], ids=["idle", "under-load"])
 @pytest.mark.parametrize("pack", rulepack.builtin_names())
-def test_not_supported_on_a_feature_the_pack_expects_never_passes_or_skips(pack):
+def test_not_supported_on_a_feature_the_pack_expects_never_passes_or_skips(pack, loaded):
     resolved = rulepack.load(pack)
     features = expects.declared(resolved.checks)
-    facts = _with_load(platform(pack))
+    facts = under_load(platform(pack)) if loaded else platform(pack)
     context = {"platform": resolved.platform, "features": features, "site": None, "order": None}
     violations = []
     for check_id in resolved.enabled():
@@ -234,7 +235,7 @@ def test_the_not_supported_test_can_fail():
         status = SKIP if gpu.get("remapped_rows") is None else PASS
         return [Finding("fake.rows", status, f"gpu{SUBJECT}", message="lenient")]
 
-    facts = _with_load(hgx_h100())
+    facts = under_load(hgx_h100())
     assert _violations("fake.rows", lenient, facts, frozenset({expects.ROW_REMAPPING})) == [
         "fake.rows gpu.remapped_rows NotSupported: skip on gpu3: lenient"]
     assert _violations("fake.rows", lenient, facts, frozenset()) == []

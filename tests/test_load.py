@@ -14,6 +14,7 @@ from factsbuilder import hgx_h100
 from machine import needs_no_gpu
 
 from readycheck.checks import load_clocks, load_node_power, load_power_reached, load_thermal_margin, load_throttle
+from readycheck.facts.schema import validate
 from readycheck.load import backends, runner
 from readycheck.load.backends import Backend, Running
 from readycheck.probes import ProbeContext
@@ -49,6 +50,27 @@ def test_a_completed_run_samples_every_gpu_every_interval(fake_backend):
     assert len(per_gpu) >= 4 and all(s["power_draw_w"] == 689.0 for s in per_gpu)
     assert per_gpu[0]["clocks_event_reasons"] == ["gpu_idle"] and per_gpu[0]["temperature_gpu_c"] is not None
     assert [s["t"] for s in per_gpu] == sorted(s["t"] for s in per_gpu)
+
+
+def test_the_counters_are_read_as_the_burn_starts_and_after_it_stops(fake_backend):
+    """The PCIe replay counter and each NVLink's error counters at both ends, and the link in every sample."""
+    nvml = fake_nvml.hgx_h100_8gpu()
+    replays = iter(range(100, 200))
+    nvml.set("nvmlDeviceGetPcieReplayCounter", lambda: next(replays), gpu=5)
+    crc = iter(range(0, 1000, 7))  # NVML_NVLINK_ERROR_DL_CRC_FLIT = 2
+    nvml.set("nvmlDeviceGetNvLinkErrorCounter", lambda link, counter: next(crc) if (link, counter) == (3, 2) else 0,
+             gpu=5)
+    load = run_load(nvml)
+    start, end = load["counters"]["start"][5], load["counters"]["end"][5]
+    assert start["gpu"] == end["gpu"] == 5 and start["t"] < end["t"] <= load["elapsed_s"] + 0.1
+    assert end["pcie_replay_counter"] > start["pcie_replay_counter"] >= 100
+    assert len(start["nvlinks"]) == 18 and end["nvlinks"][3]["crc_errors"] > start["nvlinks"][3]["crc_errors"]
+    assert {link["replay_errors"] for link in end["nvlinks"]} == {0}
+    sample = next(s for s in load["samples"] if s["gpu"] == 5)
+    assert (sample["pcie_link_gen_current"], sample["pcie_link_width_current"]) == (5, 16)
+    facts = hgx_h100()
+    facts["load"] = load
+    assert validate(facts) == []
 
 
 def test_a_backend_that_dies_is_recorded_with_its_last_words(fake_backend):
@@ -163,6 +185,22 @@ def test_a_gpu_that_cannot_reach_its_limit_fails():
     result = findings(load_power_reached, facts)
     assert result["gpu4"].status == "fail" and "65% of its 700 W limit" in result["gpu4"].message
     assert result["gpu3"].status == "pass"
+
+
+def test_a_gpu_at_its_maximum_clock_without_throttling_is_workload_limited_and_passes():
+    # 89 % of a 700 W limit at 1980 MHz, the H100's maximum SM clock, no clock event reason: nothing held it back.
+    facts = loaded(power_draw_w=623.0, clocks_sm_mhz=1980, clocks_event_reasons=[])
+    result = findings(load_power_reached, facts)
+    assert result["gpu2"].status == "pass" and "89% of its 700 W limit" in result["gpu2"].message
+    assert "the workload, not the power delivery" in result["gpu2"].message
+
+
+@pytest.mark.parametrize("change", [{"clocks_sm_mhz": 1755, "clocks_event_reasons": []},
+                                    {"clocks_sm_mhz": 1980, "clocks_event_reasons": ["hw_power_brake_slowdown"]},
+                                    {"clocks_sm_mhz": 1980, "clocks_event_reasons": None}])
+def test_a_gpu_below_its_share_that_was_held_back_or_unread_still_fails(change):
+    result = findings(load_power_reached, loaded(power_draw_w=623.0, **change))
+    assert result["gpu2"].status == "fail"
 
 
 def test_a_failed_backend_fails_power_reached_on_host():

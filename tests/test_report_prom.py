@@ -40,7 +40,7 @@ def test_the_faulty_node():
     assert [s.labels["status"] for s in checks.samples if s.labels["check"] == "pcie.link"].count("fail") == 1
     counts = {s.labels["status"]: s.value for s in families["readycheck_findings"].samples}
     # examples/hgx-h100-faulty.json under hgx-h100, as the Markdown golden file's count line says too
-    assert counts == {"fail": 6.0, "error": 0.0, "unknown": 1.0, "warn": 0.0, "skip": 20.0, "pass": 152.0}
+    assert counts == {"fail": 6.0, "error": 0.0, "unknown": 1.0, "warn": 0.0, "skip": 20.0, "pass": 160.0}
     assert len(families["readycheck_gpu_temperature_celsius"].samples) == 8
     assert values(families["readycheck_gpu_temperature_celsius"], gpu="0") == [31.0]
     assert values(families["readycheck_gpu_slowdown_temperature_celsius"], gpu="0") == [89.0]

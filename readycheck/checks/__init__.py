@@ -47,6 +47,7 @@ REGISTRY: dict[str, str] = {
     "thermal.margin": "thermal_margin",
     "power.limit": "power_limit",
     "pcie.link": "pcie_link",
+    "pcie.replays": "pcie_replays",
     "thermal.inlet": "thermal_inlet",
     "power.psu_redundancy": "power_psu_redundancy",
     "power.rack_budget": "power_rack_budget",

@@ -2,7 +2,10 @@
 
 The result is the facts' `load` object (facts v1): `backend`, `seconds`
 (asked for), `interval_s`, `samples` (`t` in seconds from the start, `gpu`,
-power, temperatures, SM clock, clock event reasons), `errors`, plus
+power, temperatures, SM clock, clock event reasons, PCIe link generation and
+width), `errors`, plus `counters` (`start` and `end`: per GPU, `t`, the PCIe
+replay counter and each NVLink's error counters, read as the burn starts and
+after it stops, so the checks judge what the load added), plus
 `chassis` (`t`, `power_w`: the BMC's reading of the whole node, where
 readable; `chassis_unavailable` says why not), and
 `elapsed_s` and `status`: "completed", "interrupted" (Ctrl-C),
@@ -37,7 +40,7 @@ def run(ctx: ProbeContext, seconds: int, backend_name: str = "auto", interval: f
     """Burn for `seconds` while sampling every `interval`; never raises for a missing backend or GPU."""
     load: dict[str, Any] = {"backend": None, "seconds": seconds, "interval_s": interval, "elapsed_s": 0.0,
                             "status": "unavailable", "reason": None, "samples": [], "chassis": [],
-                            "chassis_unavailable": None, "errors": []}
+                            "chassis_unavailable": None, "counters": {"start": [], "end": []}, "errors": []}
     try:
         backend = choose(backend_name)
         load["backend"] = backend.name
@@ -66,6 +69,12 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPo
     began = time.monotonic()
     stop = threading.Event()
     samples: list[dict[str, Any]] = load["samples"]
+
+    def read_counters(when: str) -> None:
+        t = round(time.monotonic() - began, 3)
+        load["counters"][when] = [{"t": t, **nvml_probe.counters(gpu)} for gpu in gpus]
+
+    read_counters("start")
 
     def sampler() -> None:
         while not stop.is_set():
@@ -103,5 +112,6 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPo
         stop.set()
         thread.join(interval + 10)
         running.stop()
+        read_counters("end")
         load["elapsed_s"] = round(time.monotonic() - began, 1)
         load["chassis_unavailable"] = chassis.unavailable

@@ -207,7 +207,8 @@ def session(ctx: ProbeContext, call_timeout: float = CALL_TIMEOUT_S) -> Iterator
 
 
 def sample(gpu: _Gpu) -> dict[str, Any]:
-    """What the load phase reads from one GPU every interval (facts v1 `load.samples[]`, less `t`)."""
+    """What the load phase reads from one GPU every interval (facts v1 `load.samples[]`, less `t`); the PCIe
+    link's generation and width too, which the driver may lower while the GPU is idle."""
     s = Record(gpu=gpu.index)
     s.read("power_draw_w", _per_thousand, gpu, "nvmlDeviceGetPowerUsage")
     s.read("temperature_gpu_c", gpu.call_first, TEMPERATURE_FUNCTIONS, NVML_TEMPERATURE_GPU)
@@ -215,7 +216,19 @@ def sample(gpu: _Gpu) -> dict[str, Any]:
                                                    FI_MEMORY_TEMP))
     s.read("clocks_sm_mhz", gpu.call, "nvmlDeviceGetClockInfo", NVML_CLOCK_SM)
     s.read("clocks_event_reasons", lambda: clock_event_reasons(gpu.call_first(CLOCK_EVENT_FUNCTIONS)))
+    s.read("pcie_link_gen_current", gpu.call, "nvmlDeviceGetCurrPcieLinkGeneration")
+    s.read("pcie_link_width_current", gpu.call, "nvmlDeviceGetCurrPcieLinkWidth")
     return s.as_dict()
+
+
+def counters(gpu: _Gpu) -> dict[str, Any]:
+    """The error counters the load phase reads from one GPU at its start and its end (facts `load.counters`,
+    less `t`): the PCIe replay counter and each NVLink's CRC, replay and recovery counts. Both count since
+    the driver loaded, so the difference is what the load phase added."""
+    c = Record(gpu=gpu.index)
+    c.read("pcie_replay_counter", gpu.call, "nvmlDeviceGetPcieReplayCounter")
+    c.read("nvlinks", _nvlink_errors, gpu)
+    return c.as_dict()
 
 
 def _collect(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any], list[_Gpu]]:
@@ -437,24 +450,42 @@ def _memory_health(g: Record, gpu: _Gpu) -> None:
     g.set_group("remapped_rows", remapped)
 
 
-def _nvlinks(gpu: _Gpu) -> list[dict[str, Any]]:
-    links = []
+def _link_states(gpu: _Gpu) -> Iterator[tuple[int, int]]:
+    """(link, state) for each NVLink the GPU has; NotSupported or InvalidArgument for a link index is
+    NVML's way of saying there is no such link."""
     for link in range(NVLINK_MAX_LINKS):
         try:
-            state = gpu.call("nvmlDeviceGetNvLinkState", link)
+            yield link, gpu.call("nvmlDeviceGetNvLinkState", link)
         except Unreadable as exc:
-            if exc.reason in (NOT_SUPPORTED, INVALID_ARGUMENT):
-                continue  # no such link on this GPU
-            raise
+            if exc.reason not in (NOT_SUPPORTED, INVALID_ARGUMENT):
+                raise
+
+
+def _read_link_errors(rec: Record, gpu: _Gpu, link: int) -> None:
+    for name, counter in (("crc_errors", NVLINK_ERROR_CRC_FLIT), ("replay_errors", NVLINK_ERROR_REPLAY),
+                          ("recovery_errors", NVLINK_ERROR_RECOVERY)):
+        rec.read(name, gpu.call, "nvmlDeviceGetNvLinkErrorCounter", link, counter)
+
+
+def _nvlinks(gpu: _Gpu) -> list[dict[str, Any]]:
+    links = []
+    for link, state in _link_states(gpu):
         rec = Record(link=link, active=state == NVML_FEATURE_ENABLED)
         rec.read("version", _decode, NVLINK_VERSIONS, gpu.call, "nvmlDeviceGetNvLinkVersion", link)
         rec.read("remote_pci_bus_id",
                  lambda link=link: normal_bus_id(gpu.call("nvmlDeviceGetNvLinkRemotePciInfo", link).busId))
         rec.read("remote_device_type", _decode, NVLINK_DEVICE_TYPES, gpu.call,
                  "nvmlDeviceGetNvLinkRemoteDeviceType", link)
-        for name, counter in (("crc_errors", NVLINK_ERROR_CRC_FLIT), ("replay_errors", NVLINK_ERROR_REPLAY),
-                              ("recovery_errors", NVLINK_ERROR_RECOVERY)):
-            rec.read(name, gpu.call, "nvmlDeviceGetNvLinkErrorCounter", link, counter)
+        _read_link_errors(rec, gpu, link)
+        links.append(rec.as_dict())
+    return links
+
+
+def _nvlink_errors(gpu: _Gpu) -> list[dict[str, Any]]:
+    links = []
+    for link, _ in _link_states(gpu):
+        rec = Record(link=link)
+        _read_link_errors(rec, gpu, link)
         links.append(rec.as_dict())
     return links
 
