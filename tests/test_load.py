@@ -281,6 +281,21 @@ def test_without_ipmitool_the_chassis_reason_is_kept_and_asked_once(fake_backend
     assert len(asked) == 1
 
 
+def test_node_power_from_gpu_readings_with_a_gpu_unread_is_unknown_unless_already_over():
+    facts = loaded()
+    for sample in facts["load"]["samples"]:
+        if sample["gpu"] == 3:
+            sample["power_draw_w"] = None
+            sample["unavailable"] = {"power_draw_w": "NotSupported"}
+    result = findings(load_node_power, facts, platform={"nameplate_max_w": 10200}, site=None)
+    assert result["host"].status == "unknown" and "no draw from gpu3" in result["host"].message
+    for sample in facts["load"]["samples"]:
+        if sample["gpu"] != 3:
+            sample["power_draw_w"] = 1500.0  # 7 x 1,500 W: over 10.2 kW without gpu3
+    result = findings(load_node_power, facts, platform={"nameplate_max_w": 10200}, site=None)
+    assert result["host"].status == "fail" and "10500 W" in result["host"].message
+
+
 def test_node_power_prefers_the_chassis_reading():
     facts = loaded()
     facts["load"]["chassis"] = [{"t": 1.0, "power_w": 10480.0}]

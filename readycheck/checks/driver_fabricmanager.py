@@ -62,6 +62,9 @@ def _judge(fm, driver, nvidia):
         return (FAIL, f"Fabric Manager is not running{why}",
                 f"{install}; `systemctl enable --now {UNIT}`" if mismatch
                 else f"`systemctl enable --now {UNIT}`, and read `journalctl -u {UNIT}` if it stops again")
+    if mismatch:  # a fault whether or not the service state could be read
+        return (FAIL, f"Fabric Manager {fm['version']} differs from driver {driver}: it will not start again "
+                f"({LOG_WORDS})", f"{install}, then `systemctl restart {UNIT}`")
     for field in ("installed", "active", "version"):
         if fm[field] is None:
             why = reason(nvidia, f"fabricmanager.{field}")
@@ -69,9 +72,6 @@ def _judge(fm, driver, nvidia):
                     f"check `systemctl status {UNIT}` and `nv-fabricmanager --version` by hand")
     if driver is None:
         return UNKNOWN, missing(nvidia, "driver_version"), "read the driver version with `nvidia-smi` by hand"
-    if mismatch:
-        return (FAIL, f"Fabric Manager {fm['version']} differs from driver {driver}: it will not start again "
-                f"({LOG_WORDS})", f"{install}, then `systemctl restart {UNIT}`")
     return PASS, f"Fabric Manager {driver} is running", ""
 
 

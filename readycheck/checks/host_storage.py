@@ -86,19 +86,21 @@ def _link(drive):
     name = drive["name"]
     why = missing(drive, *LINK_FIELDS)
     observed = {field.replace("pcie_link_", ""): drive.get(field) for field in LINK_FIELDS}
+    width, width_max = drive.get("pcie_link_width_current"), drive.get("pcie_link_width_max")
+    gen, gen_max = drive.get("pcie_link_gen_current"), drive.get("pcie_link_gen_max")
+    expected = f"x{width_max} Gen{gen_max}"
+    # A link short in what was read is a fault even when the rest of the link is unread.
+    problems = [f"link trained at x{width} of x{width_max}"] if None not in (width, width_max) and \
+        width < width_max else []
+    if None not in (gen, gen_max) and gen < gen_max:
+        problems.append(f"link at Gen{gen} of Gen{gen_max}")
+    if problems:
+        return Finding(ID, FAIL, name, observed, expected, f"{drive.get('model') or 'NVMe drive'}: "
+                       + "; ".join(problems) + (f" (also {why})" if why else ""), RESEAT)
     if why:
         unsupported = all(lacks(drive, field) for field in LINK_FIELDS if drive.get(field) is None)
         return Finding(ID, SKIP if unsupported else UNKNOWN, name, observed, "full PCIe width and generation", why,
                        "" if unsupported else "read the link by hand (`lspci -vv`: LnkSta against LnkCap)")
-    width, width_max = drive["pcie_link_width_current"], drive["pcie_link_width_max"]
-    gen, gen_max = drive["pcie_link_gen_current"], drive["pcie_link_gen_max"]
-    expected = f"x{width_max} Gen{gen_max}"
-    problems = [f"link trained at x{width} of x{width_max}"] if width < width_max else []
-    if gen < gen_max:
-        problems.append(f"link at Gen{gen} of Gen{gen_max}")
-    if problems:
-        return Finding(ID, FAIL, name, observed, expected, f"{drive.get('model') or 'NVMe drive'}: "
-                       + "; ".join(problems), RESEAT)
     return Finding(ID, PASS, name, observed, expected, f"x{width} Gen{gen}, {_tb(drive['size_bytes'])}"
                    if drive.get("size_bytes") else f"x{width} Gen{gen}")
 

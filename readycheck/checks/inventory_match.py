@@ -58,12 +58,15 @@ def check(facts, settings, order=None):
         yield _nvme(facts, items.get("nvme_count"), items.get("nvme_size_tb"))
 
 
-def _finding(key, ok, observed, expected, message, unread=""):
-    """One item of the checklist: `unknown` when a fact it needs was unread, else pass or fail."""
-    if unread:
+def _finding(key, ok, observed, expected, message, unread="", definite=False):
+    """One item of the checklist: `unknown` when a fact it needs was unread, unless what was read already
+    differs from the order (`definite`), else pass or fail."""
+    if unread and not (definite and not ok):
         return Finding(ID, UNKNOWN, f"order:{key}", observed, expected, unread,
                        "read it by hand, or re-run readycheck as root")
-    return Finding(ID, PASS if ok else FAIL, f"order:{key}", observed, expected, message, "" if ok else REMEDY)
+    also = f" (also unread: {unread})" if unread else ""
+    return Finding(ID, PASS if ok else FAIL, f"order:{key}", observed, expected, message + also,
+                   "" if ok else REMEDY)
 
 
 def _says(text, ok, wanted):
@@ -104,9 +107,11 @@ def _gpus_unread(facts):
 
 def _gpu_model(facts, wanted):
     names = {gpu_subject(g): g.get("name") for g in facts["gpus"]}
-    wrong = [f"{subject} {name}" for subject, name in names.items() if not contains(name, wanted)]
+    wrong = [f"{subject} {name}" for subject, name in names.items() if name is not None and not contains(name, wanted)]
+    unread = _gpus_unread(facts) or "; ".join(f"{gpu_subject(g)} {missing(g, 'name')}" for g in facts["gpus"]
+                                              if g.get("name") is None)
     return _finding("gpu_model", not wrong, sorted(set(names.values()), key=str), wanted,
-                    f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(names)} x {wanted}", _gpus_unread(facts))
+                    f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(names)} x {wanted}", unread, definite=True)
 
 
 def _gpu_count(facts, wanted):
@@ -128,7 +133,7 @@ def _serials(key, parts, where, wanted, unread):
     problems = ([f"on the order, not found: {', '.join(absent)}"] if absent else []) + \
                ([f"found, not on the order: {', '.join(extra)}"] if extra else [])
     return _finding(key, not problems, sorted(found), sorted(wanted),
-                    "; ".join(problems) or f"all {len(wanted)} serials found", "" if extra else unread)
+                    "; ".join(problems) or f"all {len(wanted)} serials found", unread, definite=bool(extra))
 
 
 def _gpu_serials(facts, wanted):
@@ -171,10 +176,12 @@ def _hca_count(facts, wanted):
 
 def _hca_model(facts, wanted):
     hcas = _hcas(facts)
-    wrong = [f"{device} {kind}" for device, kind in hcas.items() if not contains(kind, wanted)]
+    wrong = [f"{device} {kind}" for device, kind in hcas.items() if kind is not None and not contains(kind, wanted)]
+    unread = _ib_unread(facts) or ("" if hcas else "no InfiniBand HCA in the facts") or \
+        ", ".join(f"{device} hca_type unread" for device, kind in hcas.items() if kind is None)
     return _finding("hca_model", not wrong, sorted(set(hcas.values()), key=str), wanted,
-                    f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(hcas)} x {wanted}",
-                    _ib_unread(facts) or ("" if hcas else "no InfiniBand HCA in the facts"))
+                    f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(hcas)} x {wanted}", unread,
+                    definite=True)
 
 
 def _nvme(facts, count, size_tb):
