@@ -1,7 +1,8 @@
 """What every registered check promises, tested over all of them at once.
 
 - Its id matches its module (`area.name` lives in `area_name.py`) and its module's `ID`.
-- Its documentation starts with the id, and its settings are described by SETTINGS only (the rule-pack
+- Its documentation starts with the id, says what it does with NotSupported and with MIG, and its settings
+  are described by SETTINGS only (the rule-pack
   table `readycheck checks ID` prints is generated from it, so no hand-written paragraph can drift).
 - Every default passes its own type.
 - An empty snapshot (nothing collected) never makes a check raise.
@@ -38,6 +39,7 @@ def test_id_module_and_documentation(check_id):
     doc = (module.__doc__ or "").strip()
     assert doc.startswith(f"{check_id}: ")
     assert "\nSettings:" not in doc, "settings are documented in SETTINGS; the rule-pack table is generated"
+    assert "NotSupported" in doc and "MIG" in doc, "say what the check does with NotSupported and with MIG"
     generated = checks.documentation(check_id)
     for name, setting in module.SETTINGS.items():
         assert f"{name} ({setting.kind})" in generated and setting.doc in generated

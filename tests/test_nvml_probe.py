@@ -152,6 +152,9 @@ def test_a_mig_gpu_whose_links_answer_not_supported_has_unread_links_not_none(tm
     assert gpu["mig_mode_current"] is True
     assert gpu["nvlinks"] is None and gpu["unavailable"]["nvlinks"] == "MigMode"
     assert len(facts["gpus"][1]["nvlinks"]) == 18
+    pairs = {(p["gpu_a"], p["gpu_b"]): p for p in facts["topology"]}
+    assert pairs[(1, 2)]["link"] is None and pairs[(1, 2)]["unavailable"] == {"link": "MigMode"}  # not a PCIe path
+    assert pairs[(0, 1)]["link"] == "NV18"
 
 
 def test_hgx_topology_is_nv18_for_every_pair_through_nvswitch(tmp_path):

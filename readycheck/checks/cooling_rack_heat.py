@@ -9,6 +9,8 @@ room falls behind, usually minutes into the first long job. Above
 (x 3412.14 per kW). A rack without `air_cooling_kw` in the site file, or
 whose worst case is unknown, is `unknown`. Without `--site` every node
 reports `skip`. Subject: `rack:<name>`.
+
+NotSupported and MIG do not apply: it reads the site file and each node's worst-case draw.
 """
 
 from __future__ import annotations

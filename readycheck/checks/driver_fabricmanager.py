@@ -14,6 +14,10 @@ running, or not at the driver's version; a state it could not read is
 `unknown`. Elsewhere (PCIe GPUs, bridged pairs) it is skipped. GPUs whose
 fabric registration is not "completed" are named in the message; judging them
 is left to the per-GPU fabric check.
+
+NotSupported: a GPU that reports no NVLink has no link to an NVSwitch, so only the pack's
+`expected` makes the check apply. MIG: a GPU in MIG mode answers no NVLink query, so on a
+MIG node Fabric Manager is judged where the pack expects it.
 """
 
 from __future__ import annotations

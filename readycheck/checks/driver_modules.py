@@ -9,6 +9,8 @@ declares a version other than the driver's: the stale module left loaded
 after a driver upgrade without a reboot. nvidia_fs and gdrdrv carry their own
 version numbers and are not compared. A module whose presence could not be
 read is `unknown`.
+
+NotSupported and MIG do not apply: the modules are read from the kernel.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ fails; more fails too (wrong pack, or a node that is not what was ordered).
 
 For an imported capture, the count is the driver's "Attached GPUs" from its
 header, so a capture of one GPU (`nvidia-smi -q -i 0`) still counts the node.
+
+NotSupported does not apply. MIG: NVML counts physical GPUs, not MIG devices, so a MIG node
+counts its GPUs as any other.
 """
 
 from __future__ import annotations

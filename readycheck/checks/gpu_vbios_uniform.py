@@ -12,6 +12,9 @@ single GPU passes: there is nothing to compare.
 
 The check does not say which version is right: compare with the platform
 vendor's current firmware bundle.
+
+GPUs that already differ fail even when another GPU's version is unread; otherwise an
+unread version (NotSupported included) is `unknown`. MIG does not change the VBIOS.
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ are listed, not judged. Events the log gave no date for are judged. A pack
 may list codes in `fatal` (they fail whatever the catalogue says) or
 `ignore` (left out). When the log could not be read (it can need root) the
 check is `unknown`, not a pass.
+
+NotSupported does not apply: the events come from the kernel log.
 """
 
 from __future__ import annotations

@@ -19,6 +19,10 @@ a dataset or scratch mount that is absent or full fails the first job.
 Drives or mounts that could not be read are `unknown`, never a pass.
 
 A pack clears an inherited figure with an empty list or 0.
+
+A drive whose link cannot report (every link value NotSupported, as for a drive behind
+no PCIe link) is skipped; a link short in what was read fails even when the rest is unread.
+MIG does not apply.
 """
 
 from __future__ import annotations

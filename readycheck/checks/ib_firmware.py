@@ -14,6 +14,9 @@ it should have one).
 
 The check does not say which version is right: compare with the platform
 vendor's current firmware bundle.
+
+HCAs that already differ fail even when another HCA's firmware is unread; otherwise an unread
+version is `unknown`. NotSupported and MIG do not apply: the versions come from sysfs.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ Ports left out get a `skip` naming why. A value that could not be read is
 
 A node with no HCA at all fails when the pack expects compute ports and is
 skipped, saying so, when it expects none.
+
+NotSupported and MIG do not apply: the ports are read from sysfs.
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ the HCA items when the InfiniBand probe failed or the facts carry no
 InfiniBand data (an import without `ibstat`), never "0 HCAs".
 
 The order file (`--order`) says what to compare.
+
+A part that differs from the order fails even when another is unread; otherwise an unread
+fact (NotSupported included) is `unknown`. MIG: NVML lists physical GPUs, as the order does.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ reading`, sampled with the GPUs) where it could be read; otherwise the sum of
 the GPUs' readings at each sampling instant, which leaves out the CPUs and
 fans, and the finding says so and why. Without a load phase this check is
 `skip`.
+
+A GPU whose draw was not read (NotSupported included) makes the GPU-sum reading `unknown`,
+unless the GPUs read already exceed a limit. MIG does not change the draw, the whole GPU's.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ the expected one fails too: the site's power budget (breakers, PSUs, cooling)
 was computed at the expected limit. The expected limit is `expected_w` when
 the pack sets it, else the GPU's own default limit; a difference within
 `tolerance_w` passes. A limit that could not be read is `unknown`.
+
+A limit that could not be read (NotSupported included: every data-center GPU reports it) is
+`unknown`. MIG does not change the limit, which is the whole GPU's.
 """
 
 from __future__ import annotations

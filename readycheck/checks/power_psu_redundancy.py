@@ -10,6 +10,8 @@ maximum, else the GPUs' enforced limits plus the platform overhead).
 
 No PSU facts (no ipmitool, not root, a BMC that hides them) is `unknown`;
 the base pack marks this check optional for that reason.
+
+NotSupported and MIG do not apply: the PSUs are read from the BMC.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ fewer snapshots than it will hold (`node_count`, or the literal names in its
 `nodes`) is projected at the judged nodes' mean, and the finding says so. A
 node whose worst case is unknown makes its rack `unknown`. Without `--site`
 every node reports `skip`. Subject: `rack:<name>`.
+
+NotSupported and MIG do not apply: it reads the site file and each node's worst-case draw.
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ from readycheck.facts import (
     MIG_MODE,
     NO_AFFINITY,
     NO_PERMISSION,
+    NOT_COLLECTED,
     NOT_FOUND,
     NOT_SUPPORTED,
     TIMEOUT,
@@ -511,8 +512,11 @@ def _topology(gpus: list[_Gpu], facts: list[dict[str, Any]]) -> list[dict[str, A
     for a, b in itertools.combinations(range(len(gpus)), 2):
         pair = Record(gpu_a=a, gpu_b=b)
         links = nvlink_count(facts[a], facts[b], gpu_bus_ids)
+        unread = next((f for f in (facts[a], facts[b]) if f["nvlinks"] is None), None)
         if links:
             pair.set("link", f"NV{links}")
+        elif unread is not None:  # links not read (MIG mode, a lost GPU): the PCIe path would under-state the pair
+            pair.missing("link", unread["unavailable"].get("nvlinks", NOT_COLLECTED))
         else:
             pair.read("link", _pcie_path, gpus[a], gpus[b])
         pairs.append(pair.as_dict())
