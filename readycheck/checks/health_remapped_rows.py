@@ -9,7 +9,9 @@ remaps are reported, not failed.
 
 NotSupported: GPUs without row remapping (pre-Ampere, and most GeForce)
 report it and are skipped, unless the pack says the platform's GPUs remap
-rows (`supported = true`): then it is `unknown`. A GPU in MIG mode is always
+rows (`supported = true`), or requires ECC while the GPU reports no page
+retirement either (an ECC GPU repairs its memory one way or the other): then
+it is `unknown`. A GPU in MIG mode is always
 `unknown` when NVML says NotSupported, whatever the pack: NVML cannot read the
 remapped rows of a MIG-enabled GPU with active instances (nvml.h,
 nvmlDeviceGetRemappedRows), and MIG GPUs all remap rows. Read them as root
@@ -21,6 +23,7 @@ is unread; otherwise an unread counter is `unknown`.
 from __future__ import annotations
 
 from readycheck.checks import Setting
+from readycheck.checks.lib import expects
 from readycheck.checks.lib.gpus import no_gpus, unsupported
 from readycheck.checks.lib.unread import reason
 from readycheck.facts import NOT_SUPPORTED
@@ -56,6 +59,11 @@ def _judge(gpu, limit, features):
             return Finding(ID, UNKNOWN, subject, message="remapped rows unavailable (NotSupported): NVML cannot read "
                            "them on a MIG-enabled GPU with active instances",
                            remedy=MIG_ROWS.format(index=gpu["index"]))
+        if why == NOT_SUPPORTED and not expects.has(features, expects.ROW_REMAPPING) and \
+                expects.has(features, expects.ECC) and gpu.get("retired_pages") is None:
+            return Finding(ID, UNKNOWN, subject, message="remapped rows unavailable (NotSupported), but the platform's "
+                           "GPUs have ECC memory and this one reports no page retirement either: it repairs its memory "
+                           "one way or the other", remedy=READ_ROWS)
         if why == NOT_SUPPORTED:
             return unsupported(ID, gpu, "remapped_rows", features, READ_ROWS)
         return Finding(ID, UNKNOWN, subject, message=f"remapped rows unavailable ({why})", remedy=READ_ROWS)

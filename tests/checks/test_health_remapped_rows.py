@@ -35,7 +35,17 @@ def test_not_supported_is_unknown_where_the_pack_says_the_gpus_remap_rows_and_sk
     facts = with_gpu(hgx_h100(gpus=2), 1, remapped_rows=None)
     assert [f.status for f in run(facts)] == ["pass", "unknown"]
     assert "row remapping" in run(facts)[1].message
-    assert [f.status for f in run(facts, "base")] == ["pass", "skip"]
+    assert [f.status for f in run(facts, "rtx4090-workstation")] == ["pass", "skip"]  # requires no ECC
+
+
+def test_on_an_ecc_pack_a_gpu_that_neither_remaps_rows_nor_retires_pages_is_unknown():
+    # base requires ECC and says nothing of row remapping: a V100 (page retirement, no remapper) is skipped,
+    # a GPU that reports neither is unknown.
+    v100 = with_gpu(hgx_h100(gpus=2), 1, remapped_rows=None,
+                    retired_pages={"single_bit": 0, "double_bit": 0, "pending": False})
+    assert [f.status for f in run(v100, "base")] == ["pass", "skip"]
+    finding = run(with_gpu(hgx_h100(gpus=2), 1, remapped_rows=None), "base")[1]
+    assert finding.status == "unknown" and "no page retirement either" in finding.message
 
 
 def test_a_failure_or_pending_remap_fails_even_when_another_counter_is_unread():

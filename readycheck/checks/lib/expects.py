@@ -12,6 +12,7 @@ there is one place for each:
 |---------------------|------------------------------------------------------|-----------------------------------------|
 | `ecc`               | ecc_mode_current, ecc_mode_pending, ecc_errors       | gpu.ecc_mode enabled, `expected` true   |
 | `row_remapping`     | remapped_rows                                        | health.remapped_rows `supported = true` |
+|                     |   (and on a pack with `ecc`, a GPU that retires no pages either: health.remapped_rows)      |
 | `page_retirement`   | retired_pages                                        | `ecc` without `row_remapping`           |
 | `nvlink`            | nvlinks                                              | nvlink.links `expected_links` above 0   |
 | `nvswitch_fabric`   | fabric                                               | nvlink.fabric `supported = true`        |
