@@ -112,6 +112,20 @@ def test_xid_since_lists_the_xids_before_it_without_judging_them():
     assert [(f["subject"], f["status"]) for f in xid] == [("gpu6", "fail")]
 
 
+def test_an_hgx_h100_whose_ecc_remapped_rows_and_fabric_read_not_supported_exits_1(tmp_path):
+    snapshot = json.loads(HEALTHY.read_text())
+    for gpu in snapshot["gpus"]:
+        for field in ("ecc_mode_current", "ecc_mode_pending", "ecc_errors", "remapped_rows", "fabric"):
+            gpu[field] = None
+            gpu["unavailable"][field] = "NotSupported"
+    path = tmp_path / "not-supported.json"
+    path.write_text(json.dumps(snapshot))
+    done = readycheck("check", path)
+    assert done.returncode == 1 and "NOT READY" in done.stdout
+    for check in ("gpu.ecc_mode", "health.ecc_errors", "health.remapped_rows", "nvlink.fabric"):
+        assert f"UNKNOWN {check} gpu0" in " ".join(done.stdout.split()), check
+
+
 def test_bad_flag_exits_2():
     assert readycheck("check", HEALTHY, "--fail-on", "maybe").returncode == 2
 
