@@ -41,7 +41,7 @@ def test_the_faulty_node():
     counts = {s.labels["status"]: s.value for s in families["readycheck_findings"].samples}
     # examples/hgx-h100-faulty.json under dgx-h100 (its DMI names a DGX H100), as the Markdown golden file's count
     # line says too
-    assert counts == {"fail": 6.0, "error": 0.0, "unknown": 1.0, "warn": 0.0, "skip": 27.0, "pass": 151.0}
+    assert counts == {"fail": 6.0, "error": 0.0, "unknown": 1.0, "warn": 0.0, "skip": 27.0, "pass": 159.0}
     assert len(families["readycheck_gpu_temperature_celsius"].samples) == 8
     assert values(families["readycheck_gpu_temperature_celsius"], gpu="0") == [31.0]
     assert values(families["readycheck_gpu_slowdown_temperature_celsius"], gpu="0") == [89.0]
