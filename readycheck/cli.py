@@ -117,7 +117,22 @@ def _judge_options(func):
                         help="Order file (TOML or CSV) to compare the node with, item by item (inventory.match).")(func)
     func = click.option("-r", "--rules", metavar="PACK|FILE",
                         help="Built-in rule pack name or a pack file (default: chosen from the GPU model).")(func)
+    func = click.option("--xid-since", metavar="TIME|HOURSh",
+                        help="Judge only Xids logged from this time on (RFC 3339, e.g. 2026-11-27T08:00:00Z) or "
+                             "this many hours before collection (e.g. 24h), such as since the GPU reset; older "
+                             "ones are listed, not judged (health.xid since).")(func)
     return func
+
+
+def _overrides(xid_since: str | None) -> tuple:
+    """The settings the command line gives over the pack's, checked as a pack's are (exit 2 naming the option)."""
+    if not xid_since:
+        return ()
+    from readycheck import rulepack
+
+    overrides = (("health.xid", "since", xid_since, "--xid-since"),)
+    rulepack.overridden(rulepack.load(rulepack.FALLBACK_PACK), overrides)
+    return overrides
 
 
 def _report(report, formats: tuple[str, ...], output: str | None) -> int:
@@ -159,7 +174,7 @@ def _order(path: str | None):
 @click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT|DIR...")
 @_judge_options
 def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...], output: str | None,
-          fail_on: str, site: str | None, order: str | None) -> int:
+          fail_on: str, site: str | None, order: str | None, xid_since: str | None) -> int:
     """Judge facts snapshots (from `collect`, another node, an archive; a directory stands for its
     *.json files) against a rule pack, and each rack against the site file. A capture (see
     `readycheck import`) is imported on the fly, one file per node.
@@ -167,7 +182,8 @@ def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...
     Exit 0 ready, 1 not ready, 2 bad input, 3 internal error."""
     from readycheck.run import judge_files, snapshot_paths
 
-    report = judge_files(snapshot_paths(list(snapshots)), rules, _site(site), fail_on, order=_order(order))
+    report = judge_files(snapshot_paths(list(snapshots)), rules, _site(site), fail_on, order=_order(order),
+                         overrides=_overrides(xid_since))
     return _report(report, formats, output)
 
 
@@ -191,9 +207,9 @@ def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...
 @click.option("--perf-seconds", metavar="N", type=click.FloatRange(min=10), default=150.0, show_default=True,
               help="Time budget of the whole --perf run; each test stops at its share of it.")
 def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None,
-         order: str | None, load_seconds: int | None, load_backend: str, load_interval: float,
-         storage_test: str | None, storage_seconds: float, storage_max_gib: float, bmc_url: str | None,
-         bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None, perf: bool,
+         order: str | None, xid_since: str | None, load_seconds: int | None, load_backend: str,
+         load_interval: float, storage_test: str | None, storage_seconds: float, storage_max_gib: float,
+         bmc_url: str | None, bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None, perf: bool,
          perf_seconds: float) -> int:
     """Collect facts on this machine and judge them: `collect` and `check` in one step.
 
@@ -208,6 +224,7 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
 
     site_file, order_file = _site(site), _order(order)  # bad input stops the scan before any probe runs
     target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
+    overrides = _overrides(xid_since)
     pack = resolve_rules(rules)
     snapshot = run_probes(lambda: ProbeContext(bmc=target), version=__version__)
     if storage_test:
@@ -228,7 +245,8 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
         with TerminalProgress(sys.stderr) as progress:
             snapshot["load"] = run_load(ProbeContext(bmc=_read_bmc(target, snapshot)), load_seconds, load_backend,
                                         load_interval, progress)
-    return _report(judge_snapshots([snapshot], pack, site_file, fail_on, order=order_file), formats, output)
+    return _report(judge_snapshots([snapshot], pack, site_file, fail_on, order=order_file, overrides=overrides),
+                   formats, output)
 
 
 def _read_bmc(target, snapshot):
@@ -248,8 +266,8 @@ def _read_bmc(target, snapshot):
 @click.option("--snapshot", metavar="FILE", help="Judge this snapshot (from `collect`) instead of scanning.")
 @click.option("--dry-run", is_flag=True, help="Print the scontrol command instead of running it.")
 def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None, fail_on: str, site: str | None,
-                 order: str | None, node: str | None, snapshot: str | None, dry_run: bool, bmc_url: str | None,
-                 bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None) -> int:
+                 order: str | None, xid_since: str | None, node: str | None, snapshot: str | None, dry_run: bool,
+                 bmc_url: str | None, bmc_ca: str | None, bmc_insecure: bool, bmc_credentials: str | None) -> int:
     """Judge this node for Slurm (HealthCheckProgram, prolog, epilog) and drain or resume it.
 
     A node that is not ready is drained with reason "readycheck: <first failing check>"; a node
@@ -261,7 +279,8 @@ def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None
     if snapshot and bmc_url:
         raise InputError("--bmc reads the live BMC; it does not go with --snapshot")
     target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
-    report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order), bmc=target)
+    report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order), _overrides(xid_since),
+                              bmc=target)
     said = slurm.tell_slurm(report, node or slurm.this_node(), dry_run)
     if formats:
         return_code = _report(report, formats, output)

@@ -13,9 +13,9 @@ Two scopes of check: node checks (`check(facts, settings)`) see one snapshot;
 fleet checks (`SCOPE = "fleet"`, `check_fleet(fleet, settings)`) see every
 node of the run and the site's racks, after the node checks. A check that
 needs the site file, the pack's `[platform]` figures, the order file
-(`--order`) or the pack's resolved check tables (another check's settings,
-such as gpu.ecc_mode's `expected`) names them in `NEEDS` (`site`, `platform`,
-`order`, `checks`) and receives them as keyword arguments. A fleet check may define
+(`--order`) or the features the pack says the platform has (`features`, see
+readycheck.checks.lib.expects) names them in `NEEDS` (`site`, `platform`,
+`order`, `features`) and receives them as keyword arguments. A fleet check may define
 `extract(facts)`: its result is kept per node, so the facts themselves need not
 stay in memory for a fleet of thousands.
 """
@@ -30,6 +30,7 @@ from typing import Any
 
 from readycheck import __version__, checks
 from readycheck.budget import NodeDraw, RackBudget, node_worst_case, rack_budget
+from readycheck.checks.lib import expects
 from readycheck.findings import ERROR, FAIL, NOT_READY, READY, STATUSES, WARN, Finding, worst_first
 from readycheck.order import Order
 from readycheck.rulepack import Pack
@@ -160,7 +161,7 @@ def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, ord
     rack = site.rack_of(node) if site else None
     result = NodeResult(node=node, facts=snapshot, pack=pack, draw=node_worst_case(snapshot, pack.platform),
                         rack=rack.name if rack else None, load_status=(snapshot.get("load") or {}).get("status"))
-    context = {"site": site, "platform": pack.platform, "order": order, "checks": pack.checks}
+    context = {"site": site, "platform": pack.platform, "order": order, "features": expects.declared(pack.checks)}
     for check_id in pack.enabled():
         module = checks.load(check_id)
         if _scope(check_id) == "fleet":

@@ -275,6 +275,23 @@ def load(spec: str) -> Pack:
     )
 
 
+# Settings given on the command line (`--xid-since`): (check id, key, value, the option that gave it).
+Overrides = tuple[tuple[str, str, Any, str], ...]
+
+
+def overridden(pack: Pack, overrides: Overrides) -> Pack:
+    """`pack` with command-line settings over its own, each checked as a pack's would be (an InputError
+    names the option); the pack itself is shared and left as it is."""
+    if not overrides:
+        return pack
+    tables = dict(pack.checks)
+    for check_id, key, value, option in overrides:
+        _validate(option, {"checks": {check_id: {key: value}}})
+        tables[check_id] = {**tables[check_id], key: value}
+        _check_rules(option, check_id, tables[check_id])
+    return dataclasses.replace(pack, checks=tables)
+
+
 @functools.cache
 def _builtin(name: str) -> Pack:
     return load(name)

@@ -45,8 +45,9 @@ def snapshot_paths(arguments: list[str]) -> list[str]:
     return paths
 
 
-def _pack_for(rules: rulepack.Pack | None, platform: rulepack.Platform) -> rulepack.Pack:
-    return rules if rules is not None else rulepack.choose_for(platform)
+def _pack_for(rules: rulepack.Pack | None, platform: rulepack.Platform,
+              overrides: rulepack.Overrides = ()) -> rulepack.Pack:
+    return rulepack.overridden(rules if rules is not None else rulepack.choose_for(platform), overrides)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +58,7 @@ class _Setting:
     rules: str | None
     site: Site | None
     order: Order | None
+    overrides: rulepack.Overrides = ()
 
 
 _RUN: _Setting | None = None
@@ -71,7 +73,7 @@ def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, rulepack.Platform
     """Read, validate and judge one file; return the result without its facts or pack."""
     snapshot = load_input(path)
     platform = rulepack.platform_of(snapshot)
-    result = judge(snapshot, _pack_for(resolve_rules(run.rules), platform), run.site, order=run.order)
+    result = judge(snapshot, _pack_for(resolve_rules(run.rules), platform, run.overrides), run.site, order=run.order)
     result.facts, result.pack, result.source = None, None, path
     return result, platform
 
@@ -84,39 +86,43 @@ def _judge_job(path: str):
 
 
 def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on: str = FAIL,
-                workers: int | None = None, *, order: Order | None = None) -> Report:
+                workers: int | None = None, *, order: Order | None = None,
+                overrides: rulepack.Overrides = ()) -> Report:
     """Judge snapshot files; one file keeps its facts in memory, a fleet leaves them on disk."""
     pack = resolve_rules(rules)
     if len(paths) == 1:
-        return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order)
-    setting = _Setting(rules, site, order)
+        return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order,
+                               overrides=overrides)
+    setting = _Setting(rules, site, order, overrides)
     workers = workers or os.cpu_count() or 1
     if len(paths) < PARALLEL_FROM or workers == 1:
         _start_worker(setting)
-        nodes = _collect(map(_judge_job, paths), pack)
+        nodes = _collect(map(_judge_job, paths), pack, overrides)
     else:
         with multiprocessing.get_context("fork").Pool(workers, _start_worker, (setting,)) as pool:
-            nodes = _collect(pool.imap(_judge_job, paths, chunksize=CHUNK), pack)
+            nodes = _collect(pool.imap(_judge_job, paths, chunksize=CHUNK), pack, overrides)
     return _finish(nodes, pack, site, fail_on)
 
 
-def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
+def _collect(outcomes, pack: rulepack.Pack | None, overrides: rulepack.Overrides) -> list[NodeResult]:
     nodes = []
     for outcome in outcomes:
         if isinstance(outcome, Exception):
             raise outcome
         result, platform = outcome
-        result.pack = _pack_for(pack, platform)
+        result.pack = _pack_for(pack, platform, overrides)
         nodes.append(result)
     return nodes
 
 
 def judge_snapshots(snapshots: list[dict[str, Any]], pack: rulepack.Pack | None, site: Site | None,
-                    fail_on: str = FAIL, sources: list[str] | None = None, *, order: Order | None = None) -> Report:
-    """Judge snapshots held in memory (a scan, a single file): the facts stay with the result."""
+                    fail_on: str = FAIL, sources: list[str] | None = None, *, order: Order | None = None,
+                    overrides: rulepack.Overrides = ()) -> Report:
+    """Judge snapshots held in memory (a scan, a single file): the facts stay with the result.
+    `overrides`: settings given on the command line, over every node's pack."""
     nodes = []
     for i, snapshot in enumerate(snapshots):
-        result = judge(snapshot, _pack_for(pack, rulepack.platform_of(snapshot)), site, order=order)
+        result = judge(snapshot, _pack_for(pack, rulepack.platform_of(snapshot), overrides), site, order=order)
         result.source = sources[i] if sources else None
         nodes.append(result)
     return _finish(nodes, pack, site, fail_on)

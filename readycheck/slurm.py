@@ -94,17 +94,19 @@ def scontrol(argv: list[str]) -> str:
 
 
 def judge_node(snapshot: str | None, rules: str | None, site: Site | None, fail_on: str,
-               order: Order | None = None, bmc: BmcTarget | None = None) -> Report:
-    """Judge the given snapshot file, or scan this machine with the probes' time bounded."""
+               order: Order | None = None, overrides: tuple = (), bmc: BmcTarget | None = None) -> Report:
+    """Judge the given snapshot file, or scan this machine with the probes' time bounded; `overrides`:
+    settings given on the command line (see readycheck.rulepack.overridden)."""
     from readycheck.importers import load_input
     from readycheck.probes import ProbeContext, collect
     from readycheck.run import judge_snapshots, resolve_rules
 
     pack = resolve_rules(rules)
     if snapshot:
-        return judge_snapshots([load_input(snapshot)], pack, site, fail_on, sources=[snapshot], order=order)
+        return judge_snapshots([load_input(snapshot)], pack, site, fail_on, sources=[snapshot], order=order,
+                               overrides=overrides)
     facts = collect(lambda: ProbeContext(bmc=bmc), version=__version__, timeout=PROBE_TIMEOUT_S)
-    return judge_snapshots([facts], pack, site, fail_on, order=order)
+    return judge_snapshots([facts], pack, site, fail_on, order=order, overrides=overrides)
 
 
 def blocking(report: Report) -> tuple[Finding, ...]:

@@ -145,16 +145,19 @@ def with_all_gpus(snapshot: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 def _pcie_platform(snapshot: dict[str, Any], *, name: str, memory_mib: int, power_w: float, gen: int,
                    ecc: bool) -> dict[str, Any]:
-    """A PCIe-card node: no NVLink, no NVSwitch fabric, no Fabric Manager, pairs over the host bridge."""
+    """A PCIe-card node: no NVLink, no NVSwitch fabric, no Fabric Manager, pairs over the host bridge; GDDR
+    memory without a temperature sensor ("Memory Current Temp: N/A" on a real L40S)."""
     for gpu in snapshot["gpus"]:
         gpu.update(name=name, memory_total_mib=memory_mib, power_limit_w=power_w, power_limit_default_w=power_w,
                    power_limit_max_w=power_w, pcie_link_gen_current=gen, pcie_link_gen_max=gen,
-                   pcie_link_gen_gpu_max=gen, nvlinks=None, fabric=None, remapped_rows=None)
-        gpu["unavailable"].update(nvlinks="NotSupported", fabric="NotSupported", remapped_rows="NotSupported")
+                   pcie_link_gen_gpu_max=gen, nvlinks=None, fabric=None, temperature_memory_c=None,
+                   temperature_memory_max_c=None)
+        gpu["unavailable"].update(nvlinks="NotSupported", fabric="NotSupported", temperature_memory_c="NotSupported",
+                                  temperature_memory_max_c="NotSupported")
         if not ecc:
-            gpu.update(ecc_mode_current=None, ecc_mode_pending=None, ecc_errors=None)
+            gpu.update(ecc_mode_current=None, ecc_mode_pending=None, ecc_errors=None, remapped_rows=None)
             gpu["unavailable"].update(ecc_mode_current="NotSupported", ecc_mode_pending="NotSupported",
-                                      ecc_errors="NotSupported")
+                                      ecc_errors="NotSupported", remapped_rows="NotSupported")
     snapshot["topology"] = [dict(t, link="SYS") for t in snapshot["topology"]]
     snapshot["nvidia"]["fabricmanager"] = {"installed": False, "active": False, "version": None}
     snapshot["nvidia"]["kernel_modules"]["nvidia_peermem"] = None
@@ -232,9 +235,11 @@ def platform(pack: str) -> dict[str, Any]:
         name, memory, power = {"h100-nvl": ("NVIDIA H100 NVL", 95830, 310.0),
                                "h200-nvl": ("NVIDIA H200 NVL", 143771, 600.0)}[pack]
         snapshot = _pcie_platform(hgx_h100(gpus=4), name=name, memory_mib=memory, power_w=power, gen=5, ecc=True)
-        for gpu in snapshot["gpus"]:  # Hopper cards remap rows (tests/data/captures/nvidia-smi-q_2xH100-NVL_...)
-            gpu["remapped_rows"] = {"correctable": 0, "uncorrectable": 0, "pending": False, "failure": False}
-            gpu["unavailable"].pop("remapped_rows")
+        for gpu in snapshot["gpus"]:  # HBM with a sensor: Memory Current Temp 40 C in the real capture
+            #                            tests/data/captures/nvidia-smi-q_2xH100-NVL_driver550.54.14_minor-4-5.txt
+            gpu.update(temperature_memory_c=40, temperature_memory_max_c=95)
+            for field in ("temperature_memory_c", "temperature_memory_max_c"):
+                gpu["unavailable"].pop(field)
         return _bridged_pairs(snapshot, links=12)
     if pack == "l40s":
         return _pcie_platform(hgx_h100(), name="NVIDIA L40S", memory_mib=46068, power_w=350.0, gen=4, ecc=True)
@@ -242,6 +247,34 @@ def platform(pack: str) -> dict[str, Any]:
         return _pcie_platform(hgx_h100(gpus=4), name="NVIDIA GeForce RTX 4090", memory_mib=24564, power_w=450.0,
                               gen=4, ecc=False)
     raise KeyError(pack)
+
+
+def under_load(snapshot: dict[str, Any], seconds: float = 300.0, samples: int = 10) -> dict[str, Any]:
+    """`snapshot` after a healthy load phase of `seconds`: each GPU sampled `samples` times near its power
+    limit, warm, at 90 % of its maximum SM clock, power-capped, its PCIe link at its maximum; its error
+    counters read at the start and the end, unchanged (`load.counters`, as readycheck/load/runner.py writes)."""
+    loaded = copy.deepcopy(snapshot)
+    gpus = loaded["gpus"]
+    step = seconds / samples
+    loaded["load"] = {
+        "backend": "builtin", "seconds": seconds, "interval_s": step, "elapsed_s": seconds, "status": "completed",
+        "samples": [{"t": round(n * step, 3), "gpu": gpu["index"], "power_draw_w": 0.98 * gpu["power_limit_w"],
+                     "temperature_gpu_c": 70, "temperature_memory_c": 72,
+                     "clocks_sm_mhz": round(0.9 * gpu["clocks_max_sm_mhz"]), "clocks_event_reasons": ["sw_power_cap"],
+                     "pcie_link_gen_current": gpu["pcie_link_gen_max"],
+                     "pcie_link_width_current": gpu["pcie_link_width_max"], "unavailable": {}}
+                    for n in range(samples) for gpu in gpus],
+        "counters": {when: [{"t": t, "gpu": gpu["index"], "pcie_replay_counter": gpu["pcie_replay_counter"],
+                             "nvlinks": None if gpu["nvlinks"] is None else [
+                                 {"link": link["link"], **{name: link[name] for name in
+                                                           ("crc_errors", "replay_errors", "recovery_errors")},
+                                  "unavailable": {}} for link in gpu["nvlinks"]],
+                             "unavailable": {} if gpu["nvlinks"] is not None else {"nvlinks": "NotSupported"}}
+                            for gpu in gpus]
+                     for when, t in (("start", 0.0), ("end", seconds))},
+        "chassis": [], "chassis_unavailable": "NotFound: ipmitool", "errors": [],
+    }
+    return loaded
 
 
 def judged_node(snapshot: dict[str, Any], pack, **options: Any):
@@ -264,6 +297,7 @@ def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", p
     from pathlib import Path
 
     from readycheck import rulepack
+    from readycheck.checks.lib.expects import declared
     from readycheck.engine import run_check as engine_run_check
 
     table = rulepack.load(pack).checks[check_id]
@@ -288,4 +322,4 @@ def run_check(check_id: str, snapshot: dict[str, Any], pack: str = "hgx-h100", p
     resolved = _PACKS[key]
     return engine_run_check(check_id, snapshot, resolved.checks[check_id], snapshot["host"].get("hostname") or "",
                             {"platform": resolved.platform if platform is None else platform,
-                             "checks": resolved.checks, "order": order, "site": site})
+                             "features": declared(resolved.checks), "order": order, "site": site})

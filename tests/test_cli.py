@@ -89,6 +89,8 @@ def test_markdown_escapes_a_hostile_hostname(tmp_path):
     (["check", "HEALTHY", "--rules", "hgx-h999"], "rule pack 'hgx-h999': no such built-in pack"),
     (["check", "HEALTHY", "--rules", "bad.toml"], "bad.toml: check 'gpu.count': key 'expected' must be int"),
     (["checks", "gpu.cout"], "no check 'gpu.cout'"),
+    (["check", "HEALTHY", "--xid-since", "yesterday"], "--xid-since: check 'health.xid': since 'yesterday'"),
+    (["slurm-health", "--snapshot", "HEALTHY", "--dry-run", "--xid-since", "1d"], "--xid-since"),
 ])
 def test_input_errors_exit_2_with_one_line(tmp_path, args, message):
     (tmp_path / "truncated.json").write_text(HEALTHY.read_text()[:500])
@@ -97,6 +99,31 @@ def test_input_errors_exit_2_with_one_line(tmp_path, args, message):
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_xid_since_lists_the_xids_before_it_without_judging_them():
+    # The faulty example's Xid 79 on gpu6 was logged at 11:58:02Z, two minutes before collection.
+    done = readycheck("check", FAULTY, "--xid-since", "2026-11-27T11:59:00Z", "--format", "json")
+    xid = [f for f in json.loads(done.stdout)["findings"] if f["check"] == "health.xid"]
+    assert [(f["subject"], f["status"]) for f in xid] == [("gpu6", "pass")]
+    assert "not judged: Xid 79" in xid[0]["message"]
+    done = readycheck("check", FAULTY, "--xid-since", "1h", "--format", "json")
+    xid = [f for f in json.loads(done.stdout)["findings"] if f["check"] == "health.xid"]
+    assert [(f["subject"], f["status"]) for f in xid] == [("gpu6", "fail")]
+
+
+def test_an_hgx_h100_whose_ecc_remapped_rows_and_fabric_read_not_supported_exits_1(tmp_path):
+    snapshot = json.loads(HEALTHY.read_text())
+    for gpu in snapshot["gpus"]:
+        for field in ("ecc_mode_current", "ecc_mode_pending", "ecc_errors", "remapped_rows", "fabric"):
+            gpu[field] = None
+            gpu["unavailable"][field] = "NotSupported"
+    path = tmp_path / "not-supported.json"
+    path.write_text(json.dumps(snapshot))
+    done = readycheck("check", path)
+    assert done.returncode == 1 and "NOT READY" in done.stdout
+    for check in ("gpu.ecc_mode", "health.ecc_errors", "health.remapped_rows", "nvlink.fabric"):
+        assert f"UNKNOWN {check} gpu0" in " ".join(done.stdout.split()), check
 
 
 def test_bad_flag_exits_2():

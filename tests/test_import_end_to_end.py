@@ -105,7 +105,8 @@ def test_gpu_count_and_the_order_count_a_q_i_capture_alike(ordered, status):
 
 def test_a_gpu_whose_nvlinks_are_all_inactive_fails_nvlink_links_and_a_pcie_part_skips():
     """`nvidia-smi nvlink -s` (driver 610.57.04) on an RTX 2080 SUPER with no bridge: "all links are
-    inActive", so 0 active links, not an unreadable file; on the RTX 4080 SUPER (no NVLink): skip."""
+    inActive", so 0 active links, not an unreadable file; on the RTX 4080 SUPER (no NVLink): skip where the
+    pack does not say the platform has NVLink, fail where it does (`expected_links`)."""
     facts = import_files([CAPTURES / "nvlink-s_RTX2080SUPER_driver610.57.04_all-links-inActive.txt"])
     [finding] = run_check(nvlink_links.ID, facts, "base", expected_links=4)
     assert (finding.subject, finding.status, finding.observed["active"]) == ("gpu0", "fail", 0)
@@ -113,8 +114,10 @@ def test_a_gpu_whose_nvlinks_are_all_inactive_fails_nvlink_links_and_a_pcie_part
     [errors] = run_check(nvlink_errors.ID, facts, "base", max_crc_errors=0)
     assert errors.status == "unknown" and "AllLinksInactive" in errors.message
     facts = import_files([CAPTURES / "nvlink-s_RTX4080SUPER_driver595.71.05_no-NVLink.txt"])
+    [errors] = run_check(nvlink_errors.ID, facts, "base")
+    assert errors.status == "skip" and "no NVLink" in errors.message
     [finding] = run_check(nvlink_links.ID, facts, "base", expected_links=4)
-    assert finding.status == "skip"
+    assert finding.status == "fail" and "reports no NVLink" in finding.message
 
 
 # A site whose H100 nodes run a RoCE v2 compute fabric at 400 Gb/s: one setting names the fabric's link layer

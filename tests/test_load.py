@@ -14,6 +14,7 @@ from factsbuilder import hgx_h100
 from machine import needs_no_gpu
 
 from readycheck.checks import load_clocks, load_node_power, load_power_reached, load_thermal_margin, load_throttle
+from readycheck.facts.schema import validate
 from readycheck.load import backends, runner
 from readycheck.load.backends import Backend, Running
 from readycheck.probes import ProbeContext
@@ -49,6 +50,27 @@ def test_a_completed_run_samples_every_gpu_every_interval(fake_backend):
     assert len(per_gpu) >= 4 and all(s["power_draw_w"] == 689.0 for s in per_gpu)
     assert per_gpu[0]["clocks_event_reasons"] == ["gpu_idle"] and per_gpu[0]["temperature_gpu_c"] is not None
     assert [s["t"] for s in per_gpu] == sorted(s["t"] for s in per_gpu)
+
+
+def test_the_counters_are_read_as_the_burn_starts_and_after_it_stops(fake_backend):
+    """The PCIe replay counter and each NVLink's error counters at both ends, and the link in every sample."""
+    nvml = fake_nvml.hgx_h100_8gpu()
+    replays = iter(range(100, 200))
+    nvml.set("nvmlDeviceGetPcieReplayCounter", lambda: next(replays), gpu=5)
+    crc = iter(range(0, 1000, 7))  # NVML_NVLINK_ERROR_DL_CRC_FLIT = 2
+    nvml.set("nvmlDeviceGetNvLinkErrorCounter", lambda link, counter: next(crc) if (link, counter) == (3, 2) else 0,
+             gpu=5)
+    load = run_load(nvml)
+    start, end = load["counters"]["start"][5], load["counters"]["end"][5]
+    assert start["gpu"] == end["gpu"] == 5 and start["t"] < end["t"] <= load["elapsed_s"] + 0.1
+    assert end["pcie_replay_counter"] > start["pcie_replay_counter"] >= 100
+    assert len(start["nvlinks"]) == 18 and end["nvlinks"][3]["crc_errors"] > start["nvlinks"][3]["crc_errors"]
+    assert {link["replay_errors"] for link in end["nvlinks"]} == {0}
+    sample = next(s for s in load["samples"] if s["gpu"] == 5)
+    assert (sample["pcie_link_gen_current"], sample["pcie_link_width_current"]) == (5, 16)
+    facts = hgx_h100()
+    facts["load"] = load
+    assert validate(facts) == []
 
 
 def test_a_backend_that_dies_is_recorded_with_its_last_words(fake_backend):
@@ -165,6 +187,22 @@ def test_a_gpu_that_cannot_reach_its_limit_fails():
     assert result["gpu3"].status == "pass"
 
 
+def test_a_gpu_at_its_maximum_clock_without_throttling_is_workload_limited_and_passes():
+    # 89 % of a 700 W limit at 1980 MHz, the H100's maximum SM clock, no clock event reason: nothing held it back.
+    facts = loaded(power_draw_w=623.0, clocks_sm_mhz=1980, clocks_event_reasons=[])
+    result = findings(load_power_reached, facts)
+    assert result["gpu2"].status == "pass" and "89% of its 700 W limit" in result["gpu2"].message
+    assert "the workload, not the power delivery" in result["gpu2"].message
+
+
+@pytest.mark.parametrize("change", [{"clocks_sm_mhz": 1755, "clocks_event_reasons": []},
+                                    {"clocks_sm_mhz": 1980, "clocks_event_reasons": ["hw_power_brake_slowdown"]},
+                                    {"clocks_sm_mhz": 1980, "clocks_event_reasons": None}])
+def test_a_gpu_below_its_share_that_was_held_back_or_unread_still_fails(change):
+    result = findings(load_power_reached, loaded(power_draw_w=623.0, **change))
+    assert result["gpu2"].status == "fail"
+
+
 def test_a_failed_backend_fails_power_reached_on_host():
     facts = loaded(status="backend_failed")
     facts["load"]["errors"] = ["gpu_burn exited with status 1 after 12 s: FAULTY GPU"]
@@ -184,7 +222,8 @@ def test_throttling_under_load_fails_and_power_cap_does_not():
 def test_thermal_margin_under_load():
     result = findings(load_thermal_margin, loaded(temperature_gpu_c=86, temperature_memory_c=93))
     assert result["gpu0"].status == "fail"
-    assert "3 °C below slowdown" in result["gpu0"].message and "2 °C below its 95 °C max" in result["gpu0"].message
+    assert "gpu_margin_c 3 °C < 5" in result["gpu0"].message and "memory_margin_c 2 °C < 5" in result["gpu0"].message
+    assert "GPU peaked at 86 °C, slowdown at 89 °C" in result["gpu0"].message
 
 
 def test_sustained_clock_is_the_median_of_the_second_half():
@@ -240,6 +279,21 @@ def test_without_ipmitool_the_chassis_reason_is_kept_and_asked_once(fake_backend
     load = runner.run(ctx, 0.4, interval=0.1, start=child("import time; time.sleep(0.4)"))
     assert load["chassis"] == [] and load["chassis_unavailable"].startswith("NotFound")
     assert len(asked) == 1
+
+
+def test_node_power_from_gpu_readings_with_a_gpu_unread_is_unknown_unless_already_over():
+    facts = loaded()
+    for sample in facts["load"]["samples"]:
+        if sample["gpu"] == 3:
+            sample["power_draw_w"] = None
+            sample["unavailable"] = {"power_draw_w": "NotSupported"}
+    result = findings(load_node_power, facts, platform={"nameplate_max_w": 10200}, site=None)
+    assert result["host"].status == "unknown" and "no draw from gpu3" in result["host"].message
+    for sample in facts["load"]["samples"]:
+        if sample["gpu"] != 3:
+            sample["power_draw_w"] = 1500.0  # 7 x 1,500 W: over 10.2 kW without gpu3
+    result = findings(load_node_power, facts, platform={"nameplate_max_w": 10200}, site=None)
+    assert result["host"].status == "fail" and "10500 W" in result["host"].message
 
 
 def test_node_power_prefers_the_chassis_reading():

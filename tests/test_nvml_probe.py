@@ -143,6 +143,21 @@ def test_hgx_h100_values_and_units(tmp_path):
     assert links[1]["remote_pci_bus_id"] == "00000000:06:00.0"
 
 
+def test_a_mig_gpu_whose_links_answer_not_supported_has_unread_links_not_none(tmp_path):
+    # nvidia-smi nvlink -s on a MIG GPU: "Nvlink queries are not supported for Devices in MIG mode"
+    # (tests/data/captures/nvlink-s_H100-80GB-HBM3_MIG-mode-unsupported.txt).
+    fake = hgx_h100_8gpu().set("nvmlDeviceGetMigMode", [1, 1], gpu=2).set(
+        "nvmlDeviceGetNvLinkState", per_arg({}), gpu=2)
+    facts, _ = collect(fake, tmp_path)
+    gpu = facts["gpus"][2]
+    assert gpu["mig_mode_current"] is True
+    assert gpu["nvlinks"] is None and gpu["unavailable"]["nvlinks"] == "MigMode"
+    assert len(facts["gpus"][1]["nvlinks"]) == 18
+    pairs = {(p["gpu_a"], p["gpu_b"]): p for p in facts["topology"]}
+    assert pairs[(1, 2)]["link"] is None and pairs[(1, 2)]["unavailable"] == {"link": "MigMode"}  # not a PCIe path
+    assert pairs[(0, 1)]["link"] == "NV18"
+
+
 def test_hgx_topology_is_nv18_for_every_pair_through_nvswitch(tmp_path):
     facts, _ = collect(hgx_h100_8gpu(), tmp_path)
     pairs = facts["topology"]

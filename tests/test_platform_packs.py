@@ -35,8 +35,14 @@ def apply_pending_remaps(snapshot):
 
 
 def enable_ecc(snapshot):
+    # ECC on (nvidia-smi -e 1, then a reboot): the driver then counts ECC errors, none on a healthy GPU (the
+    # capture's N/A counters are those of ECC off, which on a platform that runs ECC are unknown, not skipped).
     for gpu in snapshot["gpus"]:
-        gpu.update(ecc_mode_current=True, ecc_mode_pending=True)
+        gpu.update(ecc_mode_current=True, ecc_mode_pending=True,
+                   ecc_errors=dict.fromkeys(("volatile_corrected", "volatile_uncorrected", "aggregate_corrected",
+                                             "aggregate_uncorrected"), 0))
+        gpu["ecc_errors"]["unavailable"] = {}
+        gpu["unavailable"].pop("ecc_errors", None)
 
 
 def enable_persistence(snapshot):
@@ -133,8 +139,8 @@ def test_baseboard_packs_set_no_host_figures_and_the_dgx_pack_adds_the_dgxs():
 
 
 def test_other_checks_read_whether_the_platform_runs_ecc():
-    from readycheck.checks.lib.ecc import ecc_expected
+    from readycheck.checks.lib.expects import ECC, declared
 
-    assert ecc_expected(rulepack.load("hgx-h100").checks) is True
-    assert ecc_expected(rulepack.load("rtx4090-workstation").checks) is None  # "any"
-    assert ecc_expected(None) is True  # no pack: ECC expected, as gpu.ecc_mode's default
+    assert ECC in declared(rulepack.load("hgx-h100").checks)
+    assert ECC not in declared(rulepack.load("rtx4090-workstation").checks)  # "any": ECC on or off
+    assert ECC in declared(None)  # no pack: ECC expected, as gpu.ecc_mode's default

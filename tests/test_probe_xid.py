@@ -30,8 +30,8 @@ LINE_79 = "NVRM: Xid (PCI:0000:18:00): 79, pid='<unknown>', name=<unknown>, GPU 
 def test_timestamps(line, expected):
     assert parse_timestamp(line) == expected
     (event,) = parse_xid_events(line)
-    assert event == {"xid": 79, "pci_bus_id": "0000:18:00", "timestamp": expected,
-                     "message": "pid='<unknown>', name=<unknown>, GPU has fallen off the bus."}
+    assert event == {"xid": 79, "pci_bus_id": "0000:18:00", "gpu_instance": None, "compute_instance": None,
+                     "timestamp": expected, "message": "pid='<unknown>', name=<unknown>, GPU has fallen off the bus."}
 
 
 @pytest.mark.parametrize("line, xid, bus, message", [
@@ -45,6 +45,30 @@ def test_timestamps(line, expected):
 def test_line_variants(line, xid, bus, message):
     (event,) = parse_xid_events(f"[  812.113] {line}\n")
     assert (event["xid"], event["pci_bus_id"], event["message"]) == (xid, bus, message)
+
+
+# MIG-enabled GPUs: the driver adds the GPU instance, and the compute instance where it knows it, inside the
+# parentheses (format strings in NVIDIA open-gpu-kernel-modules src/nvidia/src/kernel/gpu/rc/kernel_rc.c:
+# "NVRM: Xid (PCI:%04x:%02x:%02x GPU-I:%02u GPU-CI:%02u): %d, pid=%s, name=%s, %s").
+@pytest.mark.parametrize("line, xid, bus, instance, compute, message", [
+    # NVIDIA's own example: GPU memory error management guide, User Visible Statistics, "Contained error with MIG
+    # enabled" (https://docs.nvidia.com/deploy/a100-gpu-mem-error-mgmt/user-visible-statistics.html).
+    ("NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No",
+     94, "0000:01:00", 5, None, "pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No"),
+    # The same guide's uncontained line (shown there without attribution) in the driver's GPU-instance form.
+    ("NVRM: Xid (PCI:0000:01:00 GPU-I:05): 95, pid=7062, Uncontained: LTC TAG (0x2, 0x1). RST: Yes, D-RST: No",
+     95, "0000:01:00", 5, None, "pid=7062, Uncontained: LTC TAG (0x2, 0x1). RST: Yes, D-RST: No"),
+    # The GPU and compute instance form, with the driver's defaults for an unknown process.
+    ("NVRM: Xid (PCI:0000:3b:00 GPU-I:01 GPU-CI:02): 13, pid='<unknown>', name=<unknown>, Graphics Exception: "
+     "ESR 0x50dd30=0x40000", 13, "0000:3b:00", 1, 2, "pid='<unknown>', name=<unknown>, Graphics Exception: "
+     "ESR 0x50dd30=0x40000"),
+])
+def test_mig_forms(line, xid, bus, instance, compute, message):
+    stamped = f"2026-11-27T11:58:02+0000 gpu-b07-03 kernel: {line}"
+    (event,) = parse_xid_events(f"[  812.113] {line}\n{stamped}\n")[1:]
+    assert event == {"xid": xid, "pci_bus_id": bus, "gpu_instance": instance, "compute_instance": compute,
+                     "timestamp": "2026-11-27T11:58:02+00:00", "message": message}
+    assert len(parse_xid_events(f"[  812.113] {line}\n")) == 1  # the dmesg form too
 
 
 def test_other_nvrm_lines_are_not_events():

@@ -247,16 +247,17 @@ def test_a_fleet_lists_every_serial_once_and_what_reads_the_same_once():
 
 
 def test_a_fleet_draws_load_series_for_nodes_whose_load_checks_did_not_pass_only():
-    def loaded(name: str, watts: float) -> dict:
+    def loaded(name: str, watts: float, clock_mhz: float = 1980) -> dict:
         facts = hgx_h100(gpus=2)
         facts["host"]["hostname"] = name
         facts["load"] = {"backend": "test", "seconds": 10, "interval_s": 1, "errors": [], "status": "completed",
                          "samples": [{"t": t, "gpu": g, "power_draw_w": watts, "temperature_gpu_c": 60,
-                                      "temperature_memory_c": 70, "clocks_sm_mhz": 1980, "clocks_event_reasons": []}
+                                      "temperature_memory_c": 70, "clocks_sm_mhz": clock_mhz, "clocks_event_reasons": []}
                                      for t in range(11) for g in range(2)]}
         return facts
 
-    report = judged(loaded("full-power", 690.0), loaded("low-power", 100.0))
+    # low-power: 100 W of 700 W below its maximum clock, so not limited by the workload: load.power_reached fails
+    report = judged(loaded("full-power", 690.0), loaded("low-power", 100.0, clock_mhz=1100))
     load_failed = {n.node for n in report.nodes if any(f.check.startswith("load.") and f.status == "fail"
                                                        for f in n.decision.findings)}
     assert load_failed == {"low-power"}

@@ -55,7 +55,7 @@ def test_the_faulty_node():
     counts = {s.labels["status"]: s.value for s in families["readycheck_findings"].samples}
     # examples/hgx-h100-faulty.json under dgx-h100 (its DMI names a DGX H100), as the Markdown golden file's count
     # line says too
-    assert counts == {"fail": 6.0, "error": 0.0, "unknown": 1.0, "warn": 0.0, "skip": 27.0, "pass": 151.0}
+    assert counts == {"fail": 6.0, "error": 0.0, "unknown": 1.0, "warn": 0.0, "skip": 27.0, "pass": 159.0}
     assert len(families["readycheck_gpu_temperature_celsius"].samples) == 8
     assert values(families["readycheck_gpu_temperature_celsius"], gpu="0") == [31.0]
     assert values(families["readycheck_gpu_temperature_celsius"], UUID=gpu2["uuid"]) == [31.0]
@@ -65,7 +65,9 @@ def test_the_faulty_node():
     info = families["readycheck_info"].samples[0].labels
     assert info["rule_pack"] == "dgx-h100" and info["rule_pack_sha256"] == "0" * 64
     assert not any(name.startswith("readycheck_rack") for name in families)
-    assert len(out.splitlines()) < 120  # was 177 status series alone
+    # one status series per check (not per finding: 199 findings were 177 series before), the value the status
+    checks = {f.check for f in report.nodes[0].decision.findings}
+    assert len(families["readycheck_check_status"].samples) == len(checks)
 
 
 def test_status_values_rank_worst_highest():

@@ -1,7 +1,7 @@
 """Rule packs: built-in packs load and fit their platform; bad packs fail with the file, check and key named."""
 
 import pytest
-from factsbuilder import hgx_h100, judged_node, platform, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, judged_node, platform, under_load, with_all_gpus, with_gpu
 
 from readycheck import rulepack
 from readycheck.errors import InputError
@@ -14,11 +14,12 @@ def test_every_builtin_pack_is_listed():
     assert rulepack.builtin_names() == BUILTIN
 
 
+@pytest.mark.parametrize("loaded", [False, True], ids=["idle", "under-load"])
 @pytest.mark.parametrize("name", BUILTIN)
-def test_builtin_pack_loads_and_a_healthy_node_of_its_platform_is_ready(name):
+def test_builtin_pack_loads_and_a_healthy_node_of_its_platform_is_ready(name, loaded):
     pack = rulepack.load(name)
     assert pack.chain[0] == f"builtin:{name}" and pack.chain[-1] == "builtin:base"
-    result = judged_node(platform(name), pack)
+    result = judged_node(under_load(platform(name)) if loaded else platform(name), pack)
     blocking = [f for f in result.findings if f.blocks_readiness]
     assert result.verdict == "ready", blocking
 

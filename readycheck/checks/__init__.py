@@ -10,7 +10,9 @@ Each check is one module here (yamllint's rules are the model) with:
   machine, the clock or the network;
 - optionally `validate(settings)`: raises ValueError (naming the key) for settings
   that pass their types but break the check's own rules; the pack loader calls it,
-  so a pack's mistake stops the run at load (exit 2), not as an odd finding later.
+  so a pack's mistake stops the run at load (exit 2), not as an odd finding later;
+- optionally `documentation_extra()`: more documentation generated from the data the
+  check judges by (health.xid prints NVIDIA's Xid catalogue), after the settings.
 
 The registry below is explicit so the list of checks is greppable and a typo
 in a rule pack is caught by name.
@@ -45,6 +47,7 @@ REGISTRY: dict[str, str] = {
     "thermal.margin": "thermal_margin",
     "power.limit": "power_limit",
     "pcie.link": "pcie_link",
+    "pcie.replays": "pcie_replays",
     "thermal.inlet": "thermal_inlet",
     "power.psu_redundancy": "power_psu_redundancy",
     "bmc.tls": "bmc_tls",
@@ -108,6 +111,9 @@ def documentation(check_id: str) -> str:
         lines.append(f"  {name + ' (' + setting.kind + ')':28} {setting.doc} (default {default})")
     if not module.SETTINGS:
         lines.append("  (no settings of its own)")
+    extra = getattr(module, "documentation_extra", None)
+    if extra is not None:
+        lines += ["", extra()]
     return "\n".join(lines) + "\n"
 
 

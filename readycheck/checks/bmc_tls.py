@@ -10,6 +10,8 @@ anything on the network path could have answered for the BMC) warns, and so
 does plain `http://` (nothing authenticated, credentials sent in clear), so
 that every report format says it. No BMC read over Redfish (none given or
 found, or nothing read from it) is `skip`.
+
+NotSupported and MIG do not apply: the check judges how the BMC's facts were read.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ room falls behind, usually minutes into the first long job. Above
 whose worst case is unknown, is `unknown`, as is a rack within its cooling
 whose worst case counts only the GPUs (see power.rack_budget). Without `--site`
 every node reports `skip`. Subject: `rack:<name>`.
+
+NotSupported and MIG do not apply: it reads the site file and each node's worst-case draw.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ newest CUDA version it supports (`nvmlSystemGetCudaDriverVersion_v2`, the
 lowest Linux driver that supports that CUDA version (NVIDIA release notes).
 A version that could not be read (no libcuda) is `unknown`; without `min` the
 check is skipped.
+
+NotSupported and MIG do not apply: a CUDA version the driver did not give is `unknown`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ running, or not at the driver's version; a state it could not read is
 `unknown`. Elsewhere (PCIe GPUs, bridged pairs) it is skipped. GPUs whose
 fabric registration is not "completed" are named in the message; judging them
 is left to the per-GPU fabric check.
+
+NotSupported: a GPU that reports no NVLink has no link to an NVSwitch, so only the pack's
+`expected` makes the check apply. MIG: a GPU in MIG mode answers no NVLink query, so on a
+MIG node Fabric Manager is judged where the pack expects it.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def _judge(fm, driver, nvidia):
         return (FAIL, f"Fabric Manager is not running{why}",
                 f"{install}; `systemctl enable --now {UNIT}`" if mismatch
                 else f"`systemctl enable --now {UNIT}`, and read `journalctl -u {UNIT}` if it stops again")
+    if mismatch:  # a fault whether or not the service state could be read
+        return (FAIL, f"Fabric Manager {fm['version']} differs from driver {driver}: it will not start again "
+                f"({LOG_WORDS})", f"{install}, then `systemctl restart {UNIT}`")
     for field in ("installed", "active", "version"):
         if fm[field] is None:
             why = reason(nvidia, f"fabricmanager.{field}")
@@ -69,9 +76,6 @@ def _judge(fm, driver, nvidia):
                     f"check `systemctl status {UNIT}` and `nv-fabricmanager --version` by hand")
     if driver is None:
         return UNKNOWN, missing(nvidia, "driver_version"), "read the driver version with `nvidia-smi` by hand"
-    if mismatch:
-        return (FAIL, f"Fabric Manager {fm['version']} differs from driver {driver}: it will not start again "
-                f"({LOG_WORDS})", f"{install}, then `systemctl restart {UNIT}`")
     return PASS, f"Fabric Manager {driver} is running", ""
 
 

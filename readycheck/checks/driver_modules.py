@@ -20,6 +20,8 @@ https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator
 The driver's module type is `nvidia.kernel_module_type` (from
 /proc/driver/nvidia/version), the kernel `host.kernel`. Neither path fails;
 without peermem, a module type or kernel that could not be read is `unknown`.
+
+NotSupported and MIG do not apply: the modules are read from the kernel.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ recommends the nvidia-persistenced daemon, which keeps the GPUs initialised,
 over the legacy `nvidia-smi -pm 1`. This check fails for each GPU whose
 persistence mode differs from `expected`; the message says whether
 nvidia-persistenced is running. A mode that could not be read is `unknown`.
+
+A persistence mode that could not be read (NotSupported included: every data-center GPU
+has it) is `unknown`. MIG does not change it, which is the whole GPU's.
 """
 
 from __future__ import annotations

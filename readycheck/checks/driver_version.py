@@ -16,6 +16,8 @@ version of 570.133.20 or later"); Hopper H100/H800/H200/H20 and Ada
 L40S/RTX 4090 525.60.13, the first production branch with full Hopper and Ada
 support (CUDA 12.0, approximate: earlier drivers knew some SKUs); Ampere A100
 450.80.02 (R450, the driver A100 launched with, CUDA 11.0).
+
+NotSupported and MIG do not apply: a driver version NVML did not give is `unknown`.
 """
 
 from __future__ import annotations

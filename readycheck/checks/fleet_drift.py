@@ -12,6 +12,8 @@ has a majority (two nodes, two versions) every node involved is warned, since
 which one is right cannot be told. A value not read on a node (null) is not a
 version: that node is `unknown` for it, and the others are compared without it.
 With a single snapshot the check is skipped.
+
+NotSupported and MIG: a value not read on a node, for whatever reason, is `unknown` as above.
 """
 
 from __future__ import annotations

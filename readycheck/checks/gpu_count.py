@@ -8,6 +8,9 @@ For an imported capture, the count is the driver's "Attached GPUs" from its
 header, so a capture of one GPU (`nvidia-smi -q -i 0`) still counts the node
 (the count inventory.match compares with the order, too: one function,
 `readycheck.facts.views.gpu_count`).
+
+NotSupported does not apply. MIG: NVML counts physical GPUs, not MIG devices, so a MIG node
+counts its GPUs as any other.
 """
 
 from __future__ import annotations

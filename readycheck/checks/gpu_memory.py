@@ -8,6 +8,9 @@ not be read is `unknown`.
 
 NVML reports a little less than the marketing size (an H100 80 GB shows
 81559 MiB), so set `min_mib` somewhat below the nominal size.
+
+NotSupported is `unknown` too (every GPU reports its memory). MIG: NVML reports the whole
+GPU's memory, not a MIG device's share.
 """
 
 from __future__ import annotations

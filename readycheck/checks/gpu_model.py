@@ -13,6 +13,9 @@ A node that mixes models fails too, even when each model is on the list:
 the most common GPU name on the node is taken as the node's model (on a tie,
 the name of the lowest-indexed GPU) and the odd GPUs fail. A GPU whose name
 could not be read is `unknown`.
+
+A name that could not be read (NotSupported included) is `unknown`. MIG: NVML names the
+physical GPU, not its MIG devices.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ single GPU passes: there is nothing to compare.
 
 The check does not say which version is right: compare with the platform
 vendor's current firmware bundle.
+
+GPUs that already differ fail even when another GPU's version is unread; otherwise an
+unread version (NotSupported included) is `unknown`. MIG does not change the VBIOS.
 """
 
 from __future__ import annotations
@@ -31,16 +34,17 @@ def check(facts, settings):
         yield no_gpus(ID, facts)
         return
     unread = {gpu_subject(gpu): why for gpu in gpus if (why := missing(gpu, "name", "vbios_version"))}
-    if unread:
-        yield Finding(ID, UNKNOWN, "host", observed=list(unread),
-                      message="; ".join(f"{subject}: {why}" for subject, why in unread.items()),
-                      remedy=READ_BY_HAND)
-        return
-    mixed, uniform = versions_by((gpu["name"], gpu["vbios_version"], gpu_subject(gpu)) for gpu in gpus)
-    if mixed:
+    mixed, uniform = versions_by((gpu["name"], gpu["vbios_version"], gpu_subject(gpu)) for gpu in gpus
+                                 if gpu_subject(gpu) not in unread)
+    unread_words = "; ".join(f"{subject}: {why}" for subject, why in unread.items())
+    if mixed:  # the GPUs read already differ: a fault, whatever the unread ones run
         yield Finding(ID, FAIL, "host", observed=mixed, expected="one VBIOS version per GPU model",
-                      message="; ".join(f"{name}: {spread(versions)}" for name, versions in mixed.items()),
+                      message="; ".join(f"{name}: {spread(versions)}" for name, versions in mixed.items())
+                      + (f" (also unread: {unread_words})" if unread else ""),
                       remedy="flash the odd GPUs with the platform vendor's firmware bundle so all match")
+        return
+    if unread:
+        yield Finding(ID, UNKNOWN, "host", observed=list(unread), message=unread_words, remedy=READ_BY_HAND)
         return
     note = " (a single GPU: nothing to compare)" if len(gpus) == 1 else ""
     yield Finding(ID, PASS, "host", observed=uniform, expected="one VBIOS version per GPU model",

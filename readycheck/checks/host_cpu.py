@@ -8,6 +8,8 @@ physical cores (`cpu_cores`, all sockets) divided by the number of GPUs must
 reach `min_cores_per_gpu`. A value that could not be read is `unknown`.
 
 A pack clears an inherited figure with an empty list or 0; with none set the check is skipped.
+
+NotSupported and MIG do not apply: the host's CPUs are read from the kernel.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ reserve, so set `min_mib` a few percent below the installed size. A value
 that could not be read is `unknown`.
 
 A pack clears an inherited figure with 0; with neither figure the check is skipped.
+
+NotSupported and MIG do not apply: the host's memory is read from the kernel.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ a dataset or scratch mount that is absent or full fails the first job.
 Drives or mounts that could not be read are `unknown`, never a pass.
 
 A pack clears an inherited figure with an empty list or 0.
+
+A drive whose link cannot report (every link value NotSupported, as for a drive behind
+no PCIe link) is skipped; a link short in what was read fails even when the rest is unread.
+MIG does not apply.
 """
 
 from __future__ import annotations
@@ -93,13 +97,21 @@ def _link(drive):
     name = drive["name"]
     why = missing(drive, *LINK_FIELDS)
     observed = {field.replace("pcie_link_", ""): drive.get(field) for field in LINK_FIELDS + PORT_FIELDS}
+    width, gen = drive.get("pcie_link_width_current"), drive.get("pcie_link_gen_current")
+    width_max, gen_max = _reachable(drive)
+    expected = f"x{width_max or drive.get('pcie_link_width_max')} Gen{gen_max or drive.get('pcie_link_gen_max')}"
+    # A link short in what was read is a fault even when the rest of the link is unread.
+    problems = [f"link trained at x{width} of x{width_max}"] if None not in (width, width_max) and \
+        width < width_max else []
+    if None not in (gen, gen_max) and gen < gen_max:
+        problems.append(f"link at Gen{gen} of Gen{gen_max}")
+    if problems:
+        return Finding(ID, FAIL, name, observed, expected, f"{drive.get('model') or 'NVMe drive'}: "
+                       + "; ".join(problems) + (f" (also {why})" if why else ""), RESEAT)
     if why:
         unsupported = all(lacks(drive, field) for field in LINK_FIELDS if drive.get(field) is None)
         return Finding(ID, SKIP if unsupported else UNKNOWN, name, observed, "full PCIe width and generation", why,
                        "" if unsupported else "read the link by hand (`lspci -vv`: LnkSta against LnkCap)")
-    width, gen = drive["pcie_link_width_current"], drive["pcie_link_gen_current"]
-    width_max, gen_max = _reachable(drive)
-    expected = f"x{width_max or drive['pcie_link_width_max']} Gen{gen_max or drive['pcie_link_gen_max']}"
     if width_max is None:  # the port's maximum was not read: only the drive's own can be compared
         if (width, gen) == (drive["pcie_link_width_max"], drive["pcie_link_gen_max"]):
             return Finding(ID, PASS, name, observed, expected, _running(drive))
@@ -107,12 +119,6 @@ def _link(drive):
                        f"x{width} Gen{gen}, below the drive's own x{drive['pcie_link_width_max']} "
                        f"Gen{drive['pcie_link_gen_max']}; {missing(drive, *PORT_FIELDS)}, so whether the slot "
                        "allows more is not known", "compare the port's LnkCap with the drive's (`lspci -vv`)")
-    problems = [f"link trained at x{width} of x{width_max}"] if width < width_max else []
-    if gen < gen_max:
-        problems.append(f"link at Gen{gen} of Gen{gen_max}")
-    if problems:
-        return Finding(ID, FAIL, name, observed, expected, f"{drive.get('model') or 'NVMe drive'}: "
-                       + "; ".join(problems), RESEAT)
     capped = [f"{kind} x{drive[f'pcie_link_width_{k}']} Gen{drive[f'pcie_link_gen_{k}']}"
               for kind, k in (("the drive can do", "max"), ("its slot", "port_max"))
               if drive.get(f"pcie_link_gen_{k}") is not None]
@@ -124,14 +130,14 @@ def _link(drive):
 def _reachable(drive):
     """(width, gen) the link can train at: the lower of the drive's and its upstream port's maxima; the
     drive's alone where it has no upstream port, or where the snapshot predates the port's fields (as
-    readycheck judged it then); (None, None) when the port's were not read."""
-    own = (drive["pcie_link_width_max"], drive["pcie_link_gen_max"])
+    readycheck judged it then); (None, None) when the port's were not read. A maximum not read is None."""
+    own = (drive.get("pcie_link_width_max"), drive.get("pcie_link_gen_max"))
     if all(field not in drive or reason(drive, field, None) == NO_PORT for field in PORT_FIELDS):
         return own
     port = (drive.get("pcie_link_width_port_max"), drive.get("pcie_link_gen_port_max"))
     if None in port:
         return None, None
-    return min(own[0], port[0]), min(own[1], port[1])
+    return tuple(None if mine is None else min(mine, theirs) for mine, theirs in zip(own, port))
 
 
 def _running(drive):

@@ -9,6 +9,8 @@ filesystem, at the storage network. The test reads with one stream, and pages
 the kernel kept cached make it optimistic: set the expectation for what one
 reader gets. A test that read nothing (an empty PATH, unreadable files) is
 `unknown`; no test at all is `skip`.
+
+NotSupported and MIG do not apply: the read test times the host's storage.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ Every port is judged, compute or not (a storage port with errors is a problem
 too). A port with a counter above its threshold fails, naming the counts; a
 counter that could not be read makes the port `unknown`. A node with no HCA
 is skipped, saying so (ib.ports judges whether it should have one).
+
+NotSupported and MIG do not apply: the counters come from sysfs.
 """
 
 from __future__ import annotations

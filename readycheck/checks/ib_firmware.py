@@ -14,6 +14,9 @@ it should have one).
 
 The check does not say which version is right: compare with the platform
 vendor's current firmware bundle.
+
+HCAs that already differ fail even when another HCA's firmware is unread; otherwise an unread
+version is `unknown`. NotSupported and MIG do not apply: the versions come from sysfs.
 """
 
 from __future__ import annotations
@@ -37,17 +40,19 @@ def check(facts, settings):
     for port in facts["infiniband"]:
         hcas.setdefault(port["device"], port)  # the ports of one HCA share its firmware
     unread = {device: why for device, port in hcas.items() if (why := missing(port, "board_id", "fw_version"))}
-    if unread:
-        yield Finding(ID, UNKNOWN, "host", observed=list(unread),
-                      message="; ".join(f"{device}: {why}" for device, why in unread.items()), remedy=READ_PORTS)
-        return
-    mixed, uniform = versions_by((port["board_id"], port["fw_version"], device) for device, port in hcas.items())
+    mixed, uniform = versions_by((port["board_id"], port["fw_version"], device) for device, port in hcas.items()
+                                 if device not in unread)
     expected = "one firmware version per board id"
-    if mixed:
+    unread_words = "; ".join(f"{device}: {why}" for device, why in unread.items())
+    if mixed:  # the HCAs read already differ: a fault, whatever the unread ones run
         yield Finding(ID, FAIL, "host", mixed, expected,
-                      "; ".join(f"{board}: {spread(versions)}" for board, versions in mixed.items()),
+                      "; ".join(f"{board}: {spread(versions)}" for board, versions in mixed.items())
+                      + (f" (also unread: {unread_words})" if unread else ""),
                       "flash the odd HCAs with the vendor's firmware bundle (`mlxfwmanager -u`) so all match, "
                       "then reboot")
+        return
+    if unread:
+        yield Finding(ID, UNKNOWN, "host", observed=list(unread), message=unread_words, remedy=READ_PORTS)
         return
     counts = Counter(port["board_id"] for port in hcas.values())
     yield Finding(ID, PASS, "host", uniform, expected,

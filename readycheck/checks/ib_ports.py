@@ -27,6 +27,8 @@ wrong and something needed was not read.
 
 A node with no HCA at all fails when the pack expects compute ports and is
 skipped, saying so, when it expects none.
+
+NotSupported and MIG do not apply: the ports are read from sysfs.
 """
 
 from __future__ import annotations

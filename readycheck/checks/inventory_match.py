@@ -27,6 +27,9 @@ the HCA items when the InfiniBand probe failed or the facts carry no
 InfiniBand data (an import without `ibstat`), never "0 HCAs".
 
 The order file (`--order`) says what to compare.
+
+A part that differs from the order fails even when another is unread; otherwise an unread
+fact (NotSupported included) is `unknown`. MIG: NVML lists physical GPUs, as the order does.
 """
 
 from __future__ import annotations
@@ -79,12 +82,15 @@ def _parts(facts):
     }
 
 
-def _finding(key, ok, observed, expected, message, unread=""):
-    """One item of the checklist: `unknown` when a fact it needs was unread, else pass or fail."""
-    if unread:
+def _finding(key, ok, observed, expected, message, unread="", definite=False):
+    """One item of the checklist: `unknown` when a fact it needs was unread, unless what was read already
+    differs from the order (`definite`), else pass or fail."""
+    if unread and not (definite and not ok):
         return Finding(ID, UNKNOWN, f"order:{key}", observed, expected, unread,
                        "read it by hand, or re-run readycheck as root")
-    return Finding(ID, PASS if ok else FAIL, f"order:{key}", observed, expected, message, "" if ok else REMEDY)
+    also = f" (also unread: {unread})" if unread else ""
+    return Finding(ID, PASS if ok else FAIL, f"order:{key}", observed, expected, message + also,
+                   "" if ok else REMEDY)
 
 
 def _says(text, ok, wanted):
@@ -115,10 +121,14 @@ def _every(kind):
     def judge(key, facts, parts, wanted):
         found, unread = parts[kind]
         names = {subject: part.get("name") for subject, part in found.items()}
-        wrong = [f"{subject} {name}" for subject, name in names.items() if not contains(name, wanted)]
-        unread = unread or ("" if names else f"no {kind[:-1].upper()} in the facts")
+        wrong = [f"{subject} {name}" for subject, name in names.items()
+                 if name is not None and not contains(name, wanted)]
+        unread = unread or ("" if names else f"no {kind[:-1].upper()} in the facts") or \
+            "; ".join(f"{subject} {missing(part, 'name')}" for subject, part in found.items()
+                      if part.get("name") is None)
         return _finding(key, not wrong, sorted(set(names.values()), key=str), wanted,
-                        f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(names)} x {wanted}", unread)
+                        f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(names)} x {wanted}", unread,
+                        definite=True)
     return judge
 
 
@@ -148,7 +158,7 @@ def _serials(kind):
         problems = ([f"on the order, not found: {', '.join(absent)}"] if absent else []) + \
                    ([f"found, not on the order: {', '.join(extra)}"] if extra else [])
         return _finding(key, not problems, sorted(found), sorted(wanted),
-                        "; ".join(problems) or f"all {len(wanted)} serials found", "" if extra else unread)
+                        "; ".join(problems) or f"all {len(wanted)} serials found", unread, definite=bool(extra))
     return judge
 
 

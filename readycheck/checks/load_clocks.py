@@ -6,6 +6,9 @@ there, after the GPU has warmed up) and must be at least `min_share` of the
 GPU's maximum SM clock. A GPU well below its peers at the same power is
 usually cooled worse or has a power-delivery fault. Without a load phase this
 check is `skip`.
+
+A clock that could not be read (NotSupported included) is `unknown`. MIG: the load phase
+burns whole GPUs; a GPU it could not sample is `unknown`.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ node's transient peak (the GPUs' highest coincident sum over aligned windows, pl
 healthy PSUs' summed capacity (from the BMC, where it gives them) and, with a site file, the node's
 share of its rack's budget. A transient above either fails; with neither known the finding reports
 the peak. Without a load phase this check is `skip`.
+
+A GPU whose draw was not read (NotSupported included) makes the GPU-sum reading `unknown`,
+unless the GPUs read already exceed a limit. MIG does not change the draw, the whole GPU's.
 """
 
 from __future__ import annotations
@@ -43,17 +46,24 @@ def check(facts, settings, platform=None, site=None):
     load = facts["load"]
     chassis = [c["power_w"] for c in load.get("chassis") or [] if c.get("power_w") is not None]
     totals: dict[float, float] = defaultdict(float)
-    for samples in per_gpu.values():
+    read: dict[float, set] = defaultdict(set)
+    for index, samples in per_gpu.items():
         for item in samples:
             if item.get("power_draw_w") is not None:
                 totals[round(item["t"], 1)] += item["power_draw_w"]
+                read[round(item["t"], 1)].add(index)
+    # An instant at which a GPU's draw was not read sums less than the node drew: only whole instants count,
+    # unless even a partial sum is over a limit (then the fault is certain).
+    whole = {t: watts for t, watts in totals.items() if read[t] == set(per_gpu)}
     if chassis:
         over = " over Redfish" if load.get("chassis_source") == "redfish" else ""
         peak_w, source = max(chassis), f"Chassis (BMC reading{over})"
     elif totals:
-        peak_w = max(totals.values())
+        peak_w = max(whole.values()) if whole else max(totals.values())
         source = (f"GPUs together (GPU readings only, CPUs and fans not included: BMC reading "
                   f"{load.get('chassis_unavailable') or 'not taken'})")
+        if not whole:
+            source += f"; at no sampling instant was every GPU's draw read (read: {_unread_gpus(per_gpu)})"
     else:
         yield Finding(ID, UNKNOWN, "host", message="no power reading during the load phase",
                       remedy="read `nvidia-smi -q -d POWER` under load")
@@ -83,6 +93,10 @@ def check(facts, settings, platform=None, site=None):
         expected += f"; transient: {spike.expected}" if spike.expected else ""
     if over or (spike is not None and spike.over):
         yield Finding(ID, FAIL, "host", observed, expected, message, REMEDY)
+    elif not chassis and not whole:
+        yield Finding(ID, UNKNOWN, "host", observed, expected, message,
+                      "read `nvidia-smi -q -d POWER` under load, or let readycheck read the BMC (ipmitool as root, "
+                      "or --bmc)")
     else:
         yield Finding(ID, PASS, "host", observed, expected, message)
 
@@ -118,3 +132,10 @@ def _transient(load, facts, platform, rack_share: tuple[float, str] | None) -> T
     elif not limits:
         said += ", no PSU capacity or rack budget to hold it against"
     return Transient(watts, said, "; ".join(words for _, words in limits), bool(over))
+
+
+def _unread_gpus(per_gpu):
+    """Which GPUs' draw was never read, in words."""
+    unread = [f"gpu{index}" for index, samples in sorted(per_gpu.items())
+              if all(item.get("power_draw_w") is None for item in samples)]
+    return f"no draw from {' '.join(unread)}" if unread else "each GPU at other instants"

@@ -6,6 +6,9 @@ hardware slowdown, hardware thermal slowdown, the power brake or software
 thermal slowdown fails the GPU, naming the reasons seen and in how many
 samples. `sw_power_cap` is expected at full load (the GPU is at its limit) and
 passes. Without a load phase this check is `skip`.
+
+Reasons that could not be read (NotSupported included) are `unknown`. MIG does not change
+them, which are the whole GPU's.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ when the network probe itself failed.
 
 The speed and MTU apply to every named interface: a site whose interfaces differ judges the one
 that matters most.
+
+NotSupported and MIG do not apply: the interfaces are read from the kernel.
 """
 
 from __future__ import annotations

@@ -9,39 +9,51 @@ without its NVLink peers.
 
 A GPU whose fabric state is not `completed` fails (Fabric Manager not
 running, still training, or stuck); a completed registration whose status is
-not `success` fails with the error NVML gave. A registered GPU whose fabric
-health (R550+, `nvidia-smi -q`: Fabric, Health) names a fault fails too: a
-route that is unhealthy or recovering, an access timeout recovery, degraded
-bandwidth (Summary: Limited Capacity), an incorrect configuration; a driver
-that reports no health is judged on state and status. GPUs that have no fabric state
-to report (NotSupported: PCIe parts, A100 and older NVSwitch systems) and GPUs
-without NVLink are skipped. A state that could not be read (a driver older
-than R550 lacks the query: FunctionNotFound) is `unknown`.
+not `success` fails with the error NVML gave, and a state that is not
+`completed` fails even when the status is unread. A registered GPU whose
+fabric health (R550+, `nvidia-smi -q`: Fabric, Health) names a fault fails
+too: a route that is unhealthy or recovering, an access timeout recovery,
+degraded bandwidth (Summary: Limited Capacity), an incorrect configuration; a
+driver that reports no health is judged on state and status. A state that
+could not be read (a driver older than R550 lacks the query:
+FunctionNotFound) is `unknown`.
+
+NotSupported: GPUs that have no fabric state to report (PCIe parts, bridged
+pairs, A100 and older NVSwitch systems) and GPUs without NVLink are skipped,
+unless the pack says the platform's GPUs register with an NVSwitch fabric
+(`supported = true`, HGX and DGX Hopper and newer) or have NVLink: then it is
+`unknown`. MIG does not hide the fabric state (a MIG-enabled H100 reports
+"Completed"), but a GPU in MIG mode answers no NVLink query: `unknown`.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
+from readycheck.checks import Setting
 from readycheck.checks.lib.fabric import per_nvlink_gpu
-from readycheck.checks.lib.gpus import skip_unsupported
+from readycheck.checks.lib.gpus import unsupported
 from readycheck.checks.lib.unread import lacks, missing, reason
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
 
 ID = "nvlink.fabric"
-SETTINGS: dict = {}
+SETTINGS = {"supported": Setting("bool", False, "the platform's GPUs register with an NVSwitch fabric (HGX and DGX "
+                                                "Hopper and newer): NotSupported is then unknown, not skip")}
+NEEDS = ("features",)
 
 UNIT = "nvidia-fabricmanager"
 READ_FABRIC = "read the Fabric section of `nvidia-smi -q` by hand (driver R550 or newer) and re-run as root"
 
 
-def check(facts, settings):
-    yield from per_nvlink_gpu(ID, facts, _judge)
+def check(facts, settings, features=None):
+    yield from per_nvlink_gpu(ID, facts, partial(_judge, features), features)
 
 
-def _judge(gpu):
+def _judge(features, gpu):
     subject = gpu_subject(gpu)
     fabric = gpu.get("fabric")
     if lacks(gpu, "fabric") or (fabric and fabric.get("state") == "not_supported"):
-        return skip_unsupported(ID, gpu, "fabric")
+        return unsupported(ID, gpu, "fabric", features, READ_FABRIC)
     why = missing(gpu, "fabric") or missing(fabric, "state")
     if why:
         return Finding(ID, UNKNOWN, subject, message=why, remedy=READ_FABRIC)

@@ -13,16 +13,22 @@ not match the platform). Where the pack knows no link count but every link the
 GPU lists is wired (an NVSwitch baseboard: the real HGX captures list 18 of 18
 H100 links and 12 of 12 A100 links active), `all_active = true` fails a GPU
 with any inactive link. With `expected_version` set, an active link at
-another NVLink version fails. GPUs without NVLink (PCIe parts such as L40S
-and RTX 4090: NVML answers NotSupported or lists no link) are skipped, not
-failed. Links that could not be read are `unknown`. A GPU for which an
-imported `nvidia-smi nvlink -s` says "all links are inActive" has 0 active
-links, and is judged so (how many links it has is not in that output).
+another NVLink version fails. A GPU for which an imported `nvidia-smi nvlink
+-s` says "all links are inActive" has 0 active links, and is judged so (how
+many links it has is not in that output).
+
+With `expected_links` above 0 or `all_active` set the platform has NVLink, so
+a GPU that reports none (NotSupported, or no link listed: a PCIe part in an
+SXM platform, a GPU the driver cannot see the links of) fails; without them
+the check is skipped (PCIe parts such as L40S and RTX 4090). A GPU in MIG
+mode answers no NVLink query: `unknown`. Links whose state could not be read
+are `unknown`, unless the links that are read already fall short.
 """
 
 from __future__ import annotations
 
 from readycheck.checks import Setting
+from readycheck.checks.lib.expects import NVLINK
 from readycheck.checks.lib.fabric import per_nvlink_gpu
 from readycheck.checks.lib.settings import not_configured
 from readycheck.checks.lib.unread import READ_BY_HAND, missing
@@ -62,15 +68,19 @@ def check(facts, settings):
         subject = gpu_subject(gpu)
         links = gpu["nvlinks"]
         active = [link for link in links if link["active"]]
-        inactive = [link["link"] for link in links if not link["active"]]
+        inactive = [link["link"] for link in links if link["active"] is False]
+        unread = [f"link {link['link']}: {missing(link, 'active')}" for link in links if link["active"] is None]
         observed = {"active": len(active), "links": len(links), "inactive": inactive,
                     "versions": sorted({link["version"] for link in active if link["version"] is not None})}
         wanted = len(links) if count is None else count
         expected = {"active": wanted if count is not None else "all", "version": version}
-        if len(active) < wanted:
+        if len(active) + len(unread) < wanted:
             down = f" (inactive: {', '.join(map(str, inactive))})" if inactive else ""
+            also = f"; also unread: {'; '.join(unread)}" if unread else ""
             return Finding(ID, FAIL, subject, observed, expected,
-                           f"{len(active)} of {wanted} NVLinks active{down}", RESET)
+                           f"{len(active)} of {wanted} NVLinks active{down}{also}", RESET)
+        if unread:
+            return Finding(ID, UNKNOWN, subject, observed, expected, "; ".join(unread), READ_BY_HAND)
         if len(active) > wanted:
             return Finding(ID, FAIL, subject, observed, expected,
                            f"{len(active)} active NVLinks, the platform has {wanted}", WRONG_PACK)
@@ -87,4 +97,5 @@ def check(facts, settings):
         at = f" at NVLink {version}" if version is not None else ""
         return Finding(ID, PASS, subject, observed, expected, f"{len(active)} NVLinks active{at}")
 
-    yield from per_nvlink_gpu(ID, facts, judge, none_active)
+    has_nvlink = frozenset({NVLINK}) if count or every else frozenset()
+    yield from per_nvlink_gpu(ID, facts, judge, has_nvlink, FAIL, none_active)

@@ -6,6 +6,8 @@ can be judged: this check fails with NVML's own words ("Driver Not Loaded",
 "libnvidia-ml.so.1 not found"), and the per-GPU checks report `unknown`.
 Facts imported from captures that carry no GPU data (an `ibstat` alone) make
 it `unknown`: the capture cannot tell whether the driver answers.
+
+NotSupported and MIG do not apply: this check says whether NVML answered at all.
 """
 
 from __future__ import annotations

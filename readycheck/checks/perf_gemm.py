@@ -9,6 +9,10 @@ before Ada and Hopper) is left out, never unknown. No built-in pack sets a floor
 publishes peak, not measured, GEMM rates, so the check judges against the node's median only.
 
 Without `--perf` this check is `skip`; a GPU not measured is `unknown` with the reason.
+
+NotSupported does not apply: the figures are measured, not read from NVML. MIG: a GPU in MIG mode
+runs CUDA work only inside its instances, so the whole-GPU test cannot run on it: it is not measured,
+`unknown` with the reason.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ port's figure used GPU or host memory.
 
 Without `--perf` this check is `skip`; a node with no active InfiniBand port is `skip`; a port not
 measured is `unknown` with the reason.
+
+NotSupported and MIG do not apply: the ports are measured with ib_write_bw, not read from NVML.
 """
 
 from __future__ import annotations

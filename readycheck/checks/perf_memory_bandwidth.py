@@ -7,6 +7,10 @@ second, as DCGM's memory-bandwidth figures do. Each GPU is judged against `min_g
 node's median.
 
 Without `--perf` this check is `skip`; a GPU not measured is `unknown` with the reason.
+
+NotSupported does not apply: the figures are measured, not read from NVML. MIG: a GPU in MIG mode
+runs CUDA work only inside its instances, so the whole-GPU test cannot run on it: it is not measured,
+`unknown` with the reason.
 """
 
 from __future__ import annotations

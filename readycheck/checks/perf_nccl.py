@@ -9,6 +9,10 @@ all_reduce_perf, else torch.cuda.nccl) and judges its bus bandwidth against `min
 median: without a floor in the pack the check says so (`skip`) and reports the figure.
 
 Without `--perf` this check is `skip`; with it but no run, `unknown` with the reason.
+
+NotSupported does not apply: the figure is measured, not read from NVML. MIG: a GPU in MIG mode
+runs CUDA work only inside its instances, so it cannot take part in the all-reduce: the run then
+covers fewer ranks than the node has GPUs, which fails.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ without peer access fails; a pair connected over PCIe only is `skip` (its copies
 say nothing about NVLink). Subjects are `gpuA-gpuB` with A < B.
 
 Without `--perf` this check is `skip`; a pair not measured is `unknown` with the reason.
+
+NotSupported does not apply: the figures are measured, not read from NVML. MIG: a GPU in MIG mode
+runs CUDA work only inside its instances, so the whole-GPU test cannot run on it: its pairs are not measured,
+`unknown` with the reason.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ direction is judged against `min_gb_per_s` and against the node's median for tha
 GH200 and GB200 reach their GPU over NVLink-C2C, not PCIe: the same test then measures that link.
 
 Without `--perf` this check is `skip`; a GPU not measured is `unknown` with the reason.
+
+NotSupported does not apply: the figures are measured, not read from NVML. MIG: a GPU in MIG mode
+runs CUDA work only inside its instances, so the whole-GPU test cannot run on it: it is not measured,
+`unknown` with the reason.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ whose default is none of them fails (another board than the platform's, or a
 board whose default was changed). A site that runs its GPUs at one fixed
 limit sets `expected_w`: the enforced limit must then be that, below fails as
 capped and above fails as over the power budget the site computed. Within
-`tolerance_w` counts as equal. A value that could not be read is `unknown`.
+`tolerance_w` counts as equal. A value that could not be read (NotSupported
+included: every data-center GPU reports its limits) is `unknown`. MIG does not
+change the limit, which is the whole GPU's.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ one lost: redundancy that browns out at full load is no redundancy.
 No PSU facts (no BMC given, not root, a BMC that hides them or cannot be
 reached) is `unknown`, with the BMC's own error where it had one; the base
 pack marks this check optional for that reason.
+
+NotSupported and MIG do not apply: the PSUs are read from the BMC.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ node whose worst case is unknown makes its rack `unknown`; so does a worst case 
 (the pack gives neither the server's maximum, `[platform] nameplate_max_w`, nor its `overhead_w`), unless
 even that lower bound is over budget, which fails. Without `--site`
 every node reports `skip`. Subject: `rack:<name>`.
+
+NotSupported and MIG do not apply: it reads the site file and each node's worst-case draw.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ recommended 18-27 °C for A1-A4; allowable A1 15-32, A2 10-35, A3 5-40,
 A4 5-45 °C; H1 recommended 18-22, allowable up to 25 °C (lower bound 15 °C).
 
 The ASHRAE class comes from the site file.
+
+NotSupported and MIG do not apply: the inlet temperature is the BMC's.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ reason means and what to inspect. `sw_power_cap` alone is normal: the GPU is
 at its power limit under load (power.limit checks the limit itself);
 `gpu_idle`, `sync_boost`, application and display clock settings are normal
 too. Reasons that could not be read are `unknown`.
+
+Reasons that could not be read (NotSupported included) are `unknown`. MIG does not change
+them, which are the whole GPU's.
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ reported (as a `skip`) even when the pack sets no expectation. A single GPU
 has no pair and passes, unless the facts show only one of more GPUs (an
 imported `nvidia-smi -q -i N` whose driver counts more, or pairs listed with
 the link unread, such as `NotInSource`): then `unknown`.
+
+A pair whose connection could not be read is `unknown`; so is a pair with a GPU in MIG
+mode, whose NVLinks NVML does not report (a PCIe path would under-state the pair).
+NotSupported NVLink (a PCIe part) leaves the PCIe path, judged as such.
 """
 
 from __future__ import annotations

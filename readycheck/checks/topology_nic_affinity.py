@@ -26,6 +26,9 @@ bridge); one only at `SYS` fails, as on the NUMA judgement. Without
 `gpu_paths` (older snapshots, imports, a host whose /sys/bus/pci could not be
 read, or no path to its own GPU) the NUMA judgement above stands, and the PCIe
 switch is not known: the finding is the NUMA-only one, unchanged.
+
+A NUMA node that could not be read (NotSupported included) is `unknown`. MIG does not
+change where a GPU sits.
 """
 
 from __future__ import annotations

@@ -178,17 +178,35 @@ NETWORK_INTERFACE = _obj({
     "driver": STR, "pci_bus_id": STR, "numa_node": INT,
 })
 
+XID_EVENT = _obj({"xid": {"type": "integer"}, "pci_bus_id": STR, "timestamp": STR, "message": {"type": "string"}},
+                 reasons=False)
+# Beyond facts v1 (readycheck/probes/xid.py): the MIG GPU and compute instance a line names; typed when
+# present but not required (older snapshots lack them).
+XID_EVENT["properties"].update(gpu_instance=COUNT, compute_instance=COUNT)
+
+LOAD_SAMPLE = _obj({
+    "t": {"type": "number"}, "gpu": {"type": "integer"}, "power_draw_w": NUM, "temperature_gpu_c": NUM,
+    "temperature_memory_c": NUM, "clocks_sm_mhz": NUM,
+    "clocks_event_reasons": {"type": ["array", "null"], "items": {"type": "string"}},
+}, reasons="optional")
+# Beyond facts v1 (readycheck/probes/nvml.py sample()): the PCIe link under load; typed when present.
+LOAD_SAMPLE["properties"].update(pcie_link_gen_current=INT, pcie_link_width_current=INT)
+LOAD_COUNTERS = _obj({
+    "t": {"type": "number"}, "gpu": {"type": "integer"}, "pcie_replay_counter": COUNT,
+    "nvlinks": {"type": ["array", "null"], "items": _obj({
+        "link": {"type": "integer", "minimum": 0}, "crc_errors": COUNT, "replay_errors": COUNT,
+        "recovery_errors": COUNT}, reasons="optional")},
+})
 LOAD: Schema = {**_obj({
     "backend": STR,
     "seconds": {"type": "number"},
     "interval_s": {"type": "number"},
-    "samples": _arr(_obj({
-        "t": {"type": "number"}, "gpu": {"type": "integer"}, "power_draw_w": NUM, "temperature_gpu_c": NUM,
-        "temperature_memory_c": NUM, "clocks_sm_mhz": NUM,
-        "clocks_event_reasons": {"type": ["array", "null"], "items": {"type": "string"}},
-    }, reasons="optional")),
+    "samples": _arr(LOAD_SAMPLE),
     "errors": _arr({"type": "string"}),
 }, reasons=False), "type": ["object", "null"]}
+# Beyond facts v1 (readycheck/load/runner.py): the error counters at the start and the end of the load
+# phase; typed when present but not required (older snapshots lack them).
+LOAD["properties"]["counters"] = _obj({"start": _arr(LOAD_COUNTERS), "end": _arr(LOAD_COUNTERS)}, reasons=False)
 
 # `scan --load`: the millisecond power peaks read from NVML's sample buffer (readycheck/load/transients.py);
 # typed when present, not required (older snapshots lack it).
@@ -235,8 +253,7 @@ FACTS_V1: Schema = {
         }, reasons="optional")),
         "infiniband": _arr(INFINIBAND_PORT),
         "network_interfaces": _arr(NETWORK_INTERFACE),
-        "xid_events": _arr(_obj({"xid": {"type": "integer"}, "pci_bus_id": STR, "timestamp": STR,
-                                 "message": {"type": "string"}}, reasons=False)),
+        "xid_events": _arr(XID_EVENT),
         "load": LOAD,
         "probe_errors": _arr(_obj({"probe": {"type": "string"}, "error": {"type": "string"}},
                                   reasons=False)),

@@ -2,7 +2,10 @@
 
 The result is the facts' `load` object (facts v1): `backend`, `seconds`
 (asked for), `interval_s`, `samples` (`t` in seconds from the start, `gpu`,
-power, temperatures, SM clock, clock event reasons), `errors`, plus
+power, temperatures, SM clock, clock event reasons, PCIe link generation and
+width), `errors`, plus `counters` (`start` and `end`: per GPU, `t`, the PCIe
+replay counter and each NVLink's error counters, read as the burn starts and
+after it stops, so the checks judge what the load added), plus
 `chassis` (`t`, `power_w`: the BMC's reading of the whole node, where
 readable; `chassis_source` says whether ipmitool or Redfish gave it,
 `chassis_unavailable` why it could not be read), `power_peaks` (each GPU's
@@ -40,7 +43,8 @@ def run(ctx: ProbeContext, seconds: int, backend_name: str = "auto", interval: f
     """Burn for `seconds` while sampling every `interval`; never raises for a missing backend or GPU."""
     load: dict[str, Any] = {"backend": None, "seconds": seconds, "interval_s": interval, "elapsed_s": 0.0,
                             "status": "unavailable", "reason": None, "samples": [], "chassis": [],
-                            "chassis_unavailable": None, "chassis_source": None, "errors": []}
+                            "chassis_unavailable": None, "chassis_source": None, "counters": {"start": [], "end": []},
+                            "errors": []}
     try:
         backend = choose(backend_name)
         load["backend"] = backend.name
@@ -72,6 +76,12 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPo
     stop = threading.Event()
     samples: list[dict[str, Any]] = load["samples"]
     peaks = PowerPeaks(gpus)
+
+    def read_counters(when: str) -> None:
+        t = round(time.monotonic() - began, 3)
+        load["counters"][when] = [{"t": t, **nvml_probe.counters(gpu)} for gpu in gpus]
+
+    read_counters("start")
 
     def sampler() -> None:
         while not stop.is_set():
@@ -110,6 +120,7 @@ def _burn(load: dict[str, Any], running: Running, gpus: list, chassis: ChassisPo
         stop.set()
         thread.join(interval + 10)
         running.stop()
+        read_counters("end")
         load["elapsed_s"] = round(time.monotonic() - began, 1)
         load["chassis_unavailable"] = chassis.unavailable
         load["chassis_source"] = chassis.source if load["chassis"] else None

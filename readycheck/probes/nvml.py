@@ -26,7 +26,8 @@ Readings a snapshot's user should know:
 - `nvlinks` is `[]` for a GPU without NVLink (every link index answers
   NotSupported or InvalidArgument, NVML's way of saying "no such link"), and
   null with the reason when the link state could not be read otherwise (lost
-  GPU, timeout): a partial list would under-count links. `version` is the
+  GPU, timeout): a partial list would under-count links. A MIG-enabled GPU
+  answers every NVLink query NotSupported: null with the reason `MigMode`. `version` is the
   NVLink major version (4 on H100), decoded from `nvmlNvlinkVersion_t`.
 - `fabric` is null with the reason where the driver lacks the call
   (`FunctionNotFound`; the `V` form needs R550+) or the GPU has no fabric
@@ -52,8 +53,10 @@ from typing import Any, Callable
 from readycheck.facts import (
     FUNCTION_NOT_FOUND,
     GPU_IS_LOST,
+    MIG_MODE,
     NO_AFFINITY,
     NO_PERMISSION,
+    NOT_COLLECTED,
     NOT_FOUND,
     NOT_SUPPORTED,
     TIMEOUT,
@@ -211,7 +214,8 @@ def session(ctx: ProbeContext, call_timeout: float = CALL_TIMEOUT_S) -> Iterator
 
 
 def sample(gpu: _Gpu) -> dict[str, Any]:
-    """What the load phase reads from one GPU every interval (facts v1 `load.samples[]`, less `t`)."""
+    """What the load phase reads from one GPU every interval (facts v1 `load.samples[]`, less `t`); the PCIe
+    link's generation and width too, which the driver may lower while the GPU is idle."""
     s = Record(gpu=gpu.index)
     s.read("power_draw_w", _per_thousand, gpu, "nvmlDeviceGetPowerUsage")
     s.read("temperature_gpu_c", gpu.call_first, TEMPERATURE_FUNCTIONS, NVML_TEMPERATURE_GPU)
@@ -219,6 +223,8 @@ def sample(gpu: _Gpu) -> dict[str, Any]:
                                                    FI_MEMORY_TEMP))
     s.read("clocks_sm_mhz", gpu.call, "nvmlDeviceGetClockInfo", NVML_CLOCK_SM)
     s.read("clocks_event_reasons", lambda: clock_event_reasons(gpu.call_first(CLOCK_EVENT_FUNCTIONS)))
+    s.read("pcie_link_gen_current", gpu.call, "nvmlDeviceGetCurrPcieLinkGeneration")
+    s.read("pcie_link_width_current", gpu.call, "nvmlDeviceGetCurrPcieLinkWidth")
     return s.as_dict()
 
 
@@ -243,6 +249,16 @@ def _collect_alone(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any]
     own.errors = []
     facts, gpus = _collect(own, nvml)
     return facts, gpus, own.errors
+
+
+def counters(gpu: _Gpu) -> dict[str, Any]:
+    """The error counters the load phase reads from one GPU at its start and its end (facts `load.counters`,
+    less `t`): the PCIe replay counter and each NVLink's CRC, replay and recovery counts. Both count since
+    the driver loaded, so the difference is what the load phase added."""
+    c = Record(gpu=gpu.index)
+    c.read("pcie_replay_counter", gpu.call, "nvmlDeviceGetPcieReplayCounter")
+    c.read("nvlinks", _nvlink_errors, gpu)
+    return c.as_dict()
 
 
 def _collect(ctx: ProbeContext, nvml: GuardedNvml) -> tuple[dict[str, Any], list[_Gpu]]:
@@ -284,7 +300,9 @@ def _read_gpu(ctx: ProbeContext, gpu: _Gpu) -> dict[str, Any]:
     _clocks(g, gpu)
     _pcie(g, gpu)
     _memory_health(g, gpu)
-    g.read("nvlinks", _nvlinks, gpu)
+    if g.read("nvlinks", _nvlinks, gpu) == [] and g.values.get("mig_mode_current"):
+        g.missing("nvlinks", MIG_MODE)  # NVML answers no NVLink query on a MIG-enabled GPU ("Nvlink queries are
+        #                                 not supported for Devices in MIG mode"): not the same as no NVLink
     g.read("fabric", _fabric, gpu)
     return g.as_dict()
 
@@ -462,24 +480,42 @@ def _memory_health(g: Record, gpu: _Gpu) -> None:
     g.set_group("remapped_rows", remapped)
 
 
-def _nvlinks(gpu: _Gpu) -> list[dict[str, Any]]:
-    links = []
+def _link_states(gpu: _Gpu) -> Iterator[tuple[int, int]]:
+    """(link, state) for each NVLink the GPU has; NotSupported or InvalidArgument for a link index is
+    NVML's way of saying there is no such link."""
     for link in range(NVLINK_MAX_LINKS):
         try:
-            state = gpu.call("nvmlDeviceGetNvLinkState", link)
+            yield link, gpu.call("nvmlDeviceGetNvLinkState", link)
         except Unreadable as exc:
-            if exc.reason in (NOT_SUPPORTED, INVALID_ARGUMENT):
-                continue  # no such link on this GPU
-            raise
+            if exc.reason not in (NOT_SUPPORTED, INVALID_ARGUMENT):
+                raise
+
+
+def _read_link_errors(rec: Record, gpu: _Gpu, link: int) -> None:
+    for name, counter in (("crc_errors", NVLINK_ERROR_CRC_FLIT), ("replay_errors", NVLINK_ERROR_REPLAY),
+                          ("recovery_errors", NVLINK_ERROR_RECOVERY)):
+        rec.read(name, gpu.call, "nvmlDeviceGetNvLinkErrorCounter", link, counter)
+
+
+def _nvlinks(gpu: _Gpu) -> list[dict[str, Any]]:
+    links = []
+    for link, state in _link_states(gpu):
         rec = Record(link=link, active=state == NVML_FEATURE_ENABLED)
         rec.read("version", _decode, NVLINK_VERSIONS, gpu.call, "nvmlDeviceGetNvLinkVersion", link)
         rec.read("remote_pci_bus_id",
                  lambda link=link: normal_bus_id(gpu.call("nvmlDeviceGetNvLinkRemotePciInfo", link).busId))
         rec.read("remote_device_type", _decode, NVLINK_DEVICE_TYPES, gpu.call,
                  "nvmlDeviceGetNvLinkRemoteDeviceType", link)
-        for name, counter in (("crc_errors", NVLINK_ERROR_CRC_FLIT), ("replay_errors", NVLINK_ERROR_REPLAY),
-                              ("recovery_errors", NVLINK_ERROR_RECOVERY)):
-            rec.read(name, gpu.call, "nvmlDeviceGetNvLinkErrorCounter", link, counter)
+        _read_link_errors(rec, gpu, link)
+        links.append(rec.as_dict())
+    return links
+
+
+def _nvlink_errors(gpu: _Gpu) -> list[dict[str, Any]]:
+    links = []
+    for link, _ in _link_states(gpu):
+        rec = Record(link=link)
+        _read_link_errors(rec, gpu, link)
         links.append(rec.as_dict())
     return links
 
@@ -516,8 +552,11 @@ def _topology(gpus: list[_Gpu], facts: list[dict[str, Any]]) -> list[dict[str, A
     for a, b in itertools.combinations(range(len(gpus)), 2):
         pair = Record(gpu_a=a, gpu_b=b)
         links = nvlink_count(facts[a], facts[b], gpu_bus_ids)
+        unread = next((f for f in (facts[a], facts[b]) if f["nvlinks"] is None), None)
         if links:
             pair.set("link", f"NV{links}")
+        elif unread is not None:  # links not read (MIG mode, a lost GPU): the PCIe path would under-state the pair
+            pair.missing("link", unread["unavailable"].get("nvlinks", NOT_COLLECTED))
         else:
             pair.read("link", _pcie_path, gpus[a], gpus[b])
         pairs.append(pair.as_dict())

@@ -1,4 +1,5 @@
-"""NVIDIA Xid events from the kernel log: `{xid, pci_bus_id, timestamp, message}` per line.
+"""NVIDIA Xid events from the kernel log: `{xid, pci_bus_id, gpu_instance, compute_instance, timestamp,
+message}` per line.
 
 Live, the log comes from `journalctl -k` (this boot's kernel messages, with
 ISO timestamps), else `dmesg --time-format iso`, else plain `dmesg` (seconds
@@ -13,7 +14,11 @@ be, the list is empty and `probe_errors` says why, so a check can report
 "unknown" rather than "pass". Only the last `MAX_LOG_BYTES` of a log are read
 and journalctl is asked for at most `MAX_JOURNAL_LINES` lines, so a flooded
 log cannot exhaust memory. `pci_bus_id` is as the driver prints it
-("0000:18:00", no function number).
+("0000:18:00", no function number). On a MIG-enabled GPU the driver names the
+GPU instance (`GPU-I:05`) and often the compute instance (`GPU-CI:02`) beside
+the PCI address: they are kept as `gpu_instance` and `compute_instance`
+(null on a line without them), and the event belongs to the GPU at that
+address all the same.
 """
 
 from __future__ import annotations
@@ -35,10 +40,15 @@ LIVE_SOURCES = (
 )
 LOG_FILES = ("/var/log/kern.log", "/var/log/dmesg")
 
-# "NVRM: Xid (PCI:0000:18:00): 79, pid=1234, name=python, GPU has fallen off the bus."
-# Drivers before ~2015 print "Xid (0000:18:00)" without "PCI:".
-_XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}(?:\.[0-7])?)\):"
-                  r"\s*(\d+)\s*,?\s*(.*)$")
+# The driver's three forms (NVIDIA open-gpu-kernel-modules, src/nvidia/src/kernel/gpu/rc/kernel_rc.c):
+#   "NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s"                          no MIG attribution
+#   "NVRM: Xid (PCI:%04x:%02x:%02x GPU-I:%02u): %d, pid=%s, name=%s, %s"                a MIG GPU instance
+#   "NVRM: Xid (PCI:%04x:%02x:%02x GPU-I:%02u GPU-CI:%02u): %d, pid=%s, name=%s, %s"    and compute instance
+# e.g. NVIDIA's "NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No,
+# D-RST: No" (GPU memory error management guide, User Visible Statistics). Drivers before ~2015 print
+# "Xid (0000:18:00)" without "PCI:".
+_XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}(?:\.[0-7])?)"
+                  r"(?:\s+GPU-I:\s*(\d+))?(?:\s+GPU-CI:\s*(\d+))?\):\s*(\d+)\s*,?\s*(.*)$")
 # journalctl short-iso ("2024-03-05T22:23:56+0000" or "+00:00"), dmesg iso
 # ("2024-03-05T22:23:56,123456+00:00"), rsyslog RFC 3339 ("...56.123456+00:00").
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:?\d{2})?\s")
@@ -106,10 +116,13 @@ def parse_xid_events(text: str) -> list[dict[str, Any]]:
     for line in text.splitlines():
         match = _XID.search(line)
         if match:
+            bus, instance, compute, xid, message = match.groups()
             events.append({
-                "xid": int(match.group(2)),
-                "pci_bus_id": match.group(1),
+                "xid": int(xid),
+                "pci_bus_id": bus,
+                "gpu_instance": None if instance is None else int(instance),
+                "compute_instance": None if compute is None else int(compute),
                 "timestamp": parse_timestamp(line),
-                "message": match.group(3).strip(),
+                "message": message.strip(),
             })
     return events

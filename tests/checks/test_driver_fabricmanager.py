@@ -85,3 +85,10 @@ def test_incomplete_gpu_fabric_is_mentioned_not_failed():
     facts = with_gpu(hgx_h100(), 3, fabric={"state": "in_progress", "status": None, "clique_id": None})
     [finding] = run(facts)
     assert finding.status == "pass" and "gpu3 in_progress" in finding.message
+
+
+def test_a_version_mismatch_fails_even_when_the_service_state_is_unread():
+    facts = with_fm(installed=None, active=None, version="550.40.07")
+    facts["nvidia"]["unavailable"].update({"fabricmanager.installed": "NotFound", "fabricmanager.active": "NotFound"})
+    [finding] = run(facts, expected=True)
+    assert finding.status == "fail" and "differs from driver 550.54.15" in finding.message

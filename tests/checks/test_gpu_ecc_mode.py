@@ -9,8 +9,8 @@ from readycheck.errors import InputError
 ID = gpu_ecc_mode.ID
 
 
-def run(facts, **settings):
-    return list(run_check(ID, facts, "base", **settings))
+def run(facts, pack="hgx-h100", **settings):
+    return list(run_check(ID, facts, pack, **settings))
 
 
 def test_ecc_on_everywhere_passes():
@@ -40,8 +40,24 @@ def test_gpus_without_ecc_are_skipped():
     # GeForce: <current_ecc>N/A</current_ecc>, tests/data/captures/nvidia-smi-q-x_RTX3090_driver525.147.05.xml
     facts = with_all_gpus(hgx_h100(gpus=2), name="NVIDIA GeForce RTX 3090", ecc_mode_current=None,
                           ecc_mode_pending=None)
-    findings = run(facts)
+    findings = run(facts, "rtx4090-workstation")  # a pack that does not require ECC
     assert {f.status for f in findings} == {"skip"} and "NotSupported" in findings[0].message
+
+
+def test_no_ecc_on_a_platform_that_requires_it_is_unknown_not_skipped():
+    facts = with_all_gpus(hgx_h100(gpus=2), ecc_mode_current=None, ecc_mode_pending=None)
+    findings = run(facts)
+    assert {f.status for f in findings} == {"unknown"} and "the platform's GPUs have ECC" in findings[0].message
+    # Only `expected = true` requires ECC: a pack that runs ECC off, or either way, skips a GPU without it.
+    for expected in (False, "any"):
+        assert {f.status for f in run(facts, expected=expected)} == {"skip"}, expected
+
+
+def test_ecc_off_fails_even_when_the_pending_mode_is_unread():
+    facts = with_gpu(hgx_h100(gpus=2), 1, ecc_mode_current=False, ecc_mode_pending=None, reason="NoPermission")
+    assert [f.status for f in run(facts)] == ["pass", "fail"]
+    facts = with_gpu(hgx_h100(gpus=2), 1, ecc_mode_pending=None, reason="NoPermission")
+    assert run(facts)[1].status == "unknown" and "NoPermission" in run(facts)[1].message
 
 
 def test_an_unreadable_mode_is_unknown_with_its_reason():

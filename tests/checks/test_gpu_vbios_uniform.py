@@ -46,3 +46,11 @@ def test_an_unreadable_vbios_is_unknown_with_its_reason():
     [finding] = run(facts)
     assert (finding.status, finding.observed) == ("unknown", ["gpu2"])
     assert "vbios_version" in finding.message and "GpuIsLost" in finding.message and finding.remedy
+
+
+def test_an_odd_vbios_fails_even_when_another_gpu_is_unread():
+    facts = with_gpu(with_gpu(hgx_h100(), 6, vbios_version="96.00.74.00.01"), 2, vbios_version=None, reason="Timeout")
+    [finding] = run(facts)
+    assert finding.status == "fail" and "also unread: gpu2: vbios_version unavailable (Timeout)" in finding.message
+    [finding] = run(with_gpu(hgx_h100(), 2, vbios_version=None, reason="Timeout"))
+    assert finding.status == "unknown"

@@ -44,8 +44,20 @@ def test_the_limits_are_settings():
 
 def test_gpus_without_ecc_are_skipped():
     # GeForce: ECC errors all N/A, tests/data/captures/nvidia-smi-q-x_RTX3090_driver525.147.05.xml
-    finding = run(with_gpu(hgx_h100(), 0, ecc_mode_current=None, ecc_errors=None))[0]
+    facts = with_gpu(hgx_h100(), 0, ecc_mode_current=None, ecc_errors=None)
+    finding = list(run_check(ID, facts, "rtx4090-workstation"))[0]  # a pack that does not require ECC
     assert finding.status == "skip" and "NotSupported" in finding.message
+
+
+def test_no_counters_on_a_platform_that_requires_ecc_is_unknown():
+    finding = run(with_gpu(hgx_h100(), 0, ecc_mode_current=None, ecc_errors=None))[0]
+    assert finding.status == "unknown" and "the platform's GPUs have ECC" in finding.message
+
+
+def test_uncorrectable_errors_fail_even_when_another_counter_is_unread():
+    errors = {**CLEAN, "volatile_uncorrected": 2, "aggregate_corrected": None}
+    assert run(with_gpu(hgx_h100(), 0, ecc_errors=errors))[0].status == "fail"
+    assert run(with_gpu(hgx_h100(), 0, ecc_errors={**CLEAN, "aggregate_corrected": None}))[0].status == "unknown"
 
 
 def test_gpus_with_ecc_turned_off_are_skipped():

@@ -53,13 +53,25 @@ def test_row_remapping_gpus_are_skipped():
     assert {f.status for f in findings} == {"skip"} and "health.remapped_rows" in findings[0].message
 
 
-def test_gpus_that_report_not_supported_are_skipped():
-    finding = run(with_gpu(v100_node(), 1, retired_pages=None))[1]
+def test_gpus_that_report_not_supported_are_skipped_where_the_pack_requires_no_ecc():
+    facts = with_gpu(v100_node(), 1, retired_pages=None)
+    finding = list(run_check(ID, facts, "rtx4090-workstation"))[1]
     assert finding.status == "skip" and "NotSupported" in finding.message
 
 
+def test_not_supported_is_unknown_where_the_platform_retires_pages():
+    # base requires ECC and does not say its GPUs remap rows: page retirement is what they have.
+    finding = list(run_check(ID, with_gpu(v100_node(), 1, retired_pages=None), "base"))[1]
+    assert finding.status == "unknown" and "page retirement" in finding.message
+
+
 def test_unreadable_counters_are_unknown_with_their_reason():
-    facts = with_gpu(v100_node(), 1, retired_pages=None)
-    facts["gpus"][1]["unavailable"]["retired_pages"] = "NoPermission"
-    finding = run(facts)[1]
-    assert finding.status == "unknown" and "NoPermission" in finding.message and finding.remedy
+    facts = with_gpu(v100_node(), 1, retired_pages=None, reason="NoPermission")
+    for pack in ("hgx-h100", "base"):
+        finding = list(run_check(ID, facts, pack))[1]
+        assert finding.status == "unknown" and "NoPermission" in finding.message and finding.remedy
+
+
+def test_a_count_over_the_limit_fails_even_when_pending_is_unread():
+    facts = with_gpu(v100_node(), 2, retired_pages={"single_bit": 60, "double_bit": 16, "pending": None})
+    assert run(facts)[2].status == "fail"

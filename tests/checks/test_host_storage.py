@@ -104,6 +104,14 @@ def test_an_unread_link_is_unknown():
     assert run(facts)["nvme4n1"].status == "unknown"
 
 
+def test_a_short_generation_fails_even_when_the_width_is_unread():
+    facts = hgx_h100()
+    facts["host"]["block_devices"][4].update(pcie_link_width_current=None, pcie_link_gen_current=3)
+    facts["host"]["block_devices"][4]["unavailable"]["pcie_link_width_current"] = "NotFound"
+    finding = run(facts)["nvme4n1"]
+    assert finding.status == "fail" and "Gen3 of Gen4" in finding.message and "NotFound" in finding.message
+
+
 def test_mounts_missing_full_or_unread():
     facts = from_tree("storage-degraded")  # /raid mounted, sizes NotLive: read from another root
     findings = run(facts, mounts=["/raid", "/scratch"], min_free_gib=100)

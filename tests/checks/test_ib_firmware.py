@@ -53,3 +53,13 @@ def test_an_unread_firmware_version_is_unknown():
 def test_a_node_with_no_hca_is_skipped_saying_so():
     [finding] = run(platform("l40s"))
     assert finding.status == "skip" and "no InfiniBand or RoCE HCA" in finding.message
+
+
+def test_odd_firmware_fails_even_when_another_hca_is_unread():
+    facts = hgx_h100()
+    facts["infiniband"][5]["fw_version"] = "28.41.1000"
+    facts["infiniband"][2].update(fw_version=None, unavailable={"fw_version": "NoPermission"})
+    [finding] = run(facts)
+    assert finding.status == "fail" and "also unread: mlx5_2: fw_version unavailable (NoPermission)" in finding.message
+    facts["infiniband"][5]["fw_version"] = "28.39.1002"
+    assert run(facts)[0].status == "unknown"

@@ -76,7 +76,17 @@ def test_nvme_serials_and_a_boot_drive_of_another_size():
 def test_system_serial_and_hca_model():
     findings = run(hgx_h100(), order(system_serial="1562423000123", hca_model="MT4129"))
     assert findings["order:system_serial"].status == "pass"
-    assert findings["order:hca_model"].status == "fail"  # the built facts carry no hca_type
+    assert findings["order:hca_model"].status == "unknown"  # the built facts carry no hca_type: unread
+    facts = hgx_h100()
+    facts["infiniband"][0]["hca_type"] = "MT4123"  # a ConnectX-6 where the order says ConnectX-7
+    finding = run(facts, order(hca_model="MT4129"))["order:hca_model"]
+    assert finding.status == "fail" and "mlx5_0 MT4123" in finding.message and "also unread" in finding.message
+
+
+def test_a_wrong_gpu_fails_even_when_another_gpu_s_name_is_unread():
+    facts = with_gpu(with_gpu(hgx_h100(), 1, name="NVIDIA H100 PCIe"), 4, name=None, reason="GpuIsLost")
+    finding = run(facts, order(gpu_model="H100 80GB HBM3"))["order:gpu_model"]
+    assert finding.status == "fail" and "gpu1 NVIDIA H100 PCIe" in finding.message and "GpuIsLost" in finding.message
 
 
 def test_unread_facts_are_unknown():

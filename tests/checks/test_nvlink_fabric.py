@@ -36,13 +36,21 @@ def test_gpus_without_fabric_state_are_skipped():
     # A100 on NVSwitches answers state NOT_SUPPORTED; a driver may also answer NotSupported for the call.
     not_supported = {"state": "not_supported", "status": None, "clique_id": None,
                      "unavailable": {"status": "NotSupported", "clique_id": "NotSupported"}}
-    for facts in (with_gpu(platform("dgx-a100"), 0, fabric=not_supported), with_gpu(hgx_h100(), 0, fabric=None)):
-        finding = run(facts)[0]
+    for facts in (with_gpu(platform("dgx-a100"), 0, fabric=not_supported), with_gpu(platform("dgx-a100"), 0,
+                                                                                      fabric=None)):
+        finding = list(run_check(ID, facts, "dgx-a100"))[0]
         assert finding.status == "skip" and "fabric" in finding.message
 
 
+def test_no_fabric_state_on_an_nvswitch_platform_is_unknown():
+    # hgx-h100 says its GPUs register with the NVSwitch fabric (supported = true).
+    for fabric in (None, {"state": "not_supported", "status": None, "clique_id": None}):
+        finding = run(with_gpu(hgx_h100(), 0, fabric=fabric))[0]
+        assert finding.status == "unknown" and "NVSwitch fabric" in finding.message
+
+
 def test_pcie_parts_are_skipped():
-    assert {f.status for f in run(platform("l40s"))} == {"skip"}
+    assert {f.status for f in run_check(ID, platform("l40s"), "l40s")} == {"skip"}
 
 
 def test_an_old_driver_without_the_query_is_unknown():

@@ -1,6 +1,6 @@
 """nvlink.links on the healthy HGX H100 facts (18 NVLink4 links per GPU), with one change each, and PCIe parts."""
 
-from factsbuilder import hgx_h100, platform, run_check, with_all_gpus, with_gpu
+from factsbuilder import hgx_h100, platform, run_check, with_gpu
 
 from readycheck.checks import nvlink_links
 
@@ -70,10 +70,30 @@ def test_the_a100_platform_passes_its_pack_values():
 
 
 def test_pcie_parts_are_skipped_not_failed():
-    for facts in (platform("l40s"),                             # nvlinks null, NotSupported
-                  with_all_gpus(hgx_h100(gpus=4), nvlinks=[])):  # no link at all, as the live probe writes it
+    # The l40s pack sets no expected_links: the platform has no NVLink.
+    findings = list(run_check(ID, platform("l40s"), "l40s"))
+    assert [f.status for f in findings] == ["skip"] and "expected_links" in findings[0].message
+
+
+def test_a_gpu_that_reports_no_nvlink_on_an_nvlink_platform_fails():
+    for facts in (with_gpu(hgx_h100(gpus=4), 2, nvlinks=None),  # nvlinks null, NotSupported
+                  with_gpu(hgx_h100(gpus=4), 2, nvlinks=[])):    # no link at all, as the live probe writes it
         findings = run(facts)
-        assert {f.status for f in findings} == {"skip"} and "has no NVLink" in findings[0].message
+        assert [f.status for f in findings] == ["pass", "pass", "fail", "pass"]
+        assert "reports no NVLink" in findings[2].message and findings[2].remedy
+
+
+def test_a_gpu_in_mig_mode_is_unknown_not_failed():
+    facts = with_gpu(hgx_h100(gpus=2), 1, nvlinks=None, reason="MigMode", mig_mode_current=True)
+    assert run(facts)[1].status == "unknown" and "MIG mode" in run(facts)[1].message
+
+
+def test_links_whose_state_is_unread_are_unknown_unless_already_short():
+    links = hgx_h100()["gpus"][0]["nvlinks"]
+    unread = [dict(link, active=None) if link["link"] < 2 else link for link in links]
+    assert run(with_gpu(hgx_h100(gpus=1), 0, nvlinks=unread))[0].status == "unknown"
+    short = [dict(link, active=None if link["link"] < 2 else link["link"] != 5) for link in links]
+    assert run(with_gpu(hgx_h100(gpus=1), 0, nvlinks=short))[0].status == "fail"
 
 
 def test_links_that_could_not_be_read_are_unknown():

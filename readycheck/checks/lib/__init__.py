@@ -7,5 +7,8 @@
 - `racks`: one finding per rack of the site file;
 - `versions`: grouping versions across subjects (VBIOS, HCA firmware);
 - `settings`: a pack that sets nothing to compare against;
-- `ecc`: whether the platform runs its GPUs with ECC (gpu.ecc_mode's `expected`).
+- `perf`: what every perf.* check needs (was --perf run, the floor and median judgements);
+- `thermal`: temperature margins shared by the idle and loaded thermal checks;
+- `expects`: what the pack says its platform has (ECC, row remapping, NVLink, ...), the line between
+  `skip` and `unknown` for NotSupported.
 """

@@ -1,10 +1,11 @@
-"""What every load check needs first: was there a load phase, and the samples per GPU."""
+"""What every load check needs first: was there a load phase, and the samples per GPU; and what the error
+counters read as the burn started and after it stopped say the load added."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from readycheck.findings import SKIP, UNKNOWN, Finding
+from readycheck.findings import PASS, SKIP, UNKNOWN, WARN, Finding
 
 
 def samples_by_gpu(check_id: str, facts: dict[str, Any]) -> tuple[list[Finding], dict[int, list[dict]]]:
@@ -44,3 +45,46 @@ def no_sample(check_id: str, index: int) -> Finding:
 def peak(samples: list[dict], field: str) -> float | None:
     values = [s[field] for s in samples if s.get(field) is not None]
     return max(values) if values else None
+
+
+def unsampled(samples: list[dict], field: str) -> str:
+    """Why no sample of one GPU holds `field`: the reason its last sample gives, or "not sampled"."""
+    return ((samples[-1].get("unavailable") or {}).get(field) if samples else None) or "not sampled"
+
+
+class CounterPair(NamedTuple):
+    """One GPU's error counters at the start and the end of the load phase, and the seconds between them."""
+
+    start: dict[str, Any]
+    end: dict[str, Any]
+    seconds: float
+
+
+def counter_pairs(facts: dict[str, Any]) -> dict[int, CounterPair] | None:
+    """Per GPU index, its counters across the load phase; None when no load phase ran (judge at idle). A GPU
+    whose counters were not read at both ends (a snapshot from before they were) has no entry."""
+    load = facts.get("load")
+    if load is None or load.get("status") == "unavailable":
+        return None
+    counters = load.get("counters") or {}
+    start = {item["gpu"]: item for item in counters.get("start") or []}
+    end = {item["gpu"]: item for item in counters.get("end") or []}
+    return {index: CounterPair(start[index], end[index], end[index].get("t", 0) - start[index].get("t", 0))
+            for index in start.keys() & end.keys()}
+
+
+def loaded_link(facts: dict[str, Any], index: int) -> tuple[int | None, int | None]:
+    """The PCIe link (generation, width) GPU `index` reached under load: the highest sampled of each, None
+    where no sample read it."""
+    sampled = [s for s in (facts.get("load") or {}).get("samples") or [] if s.get("gpu") == index]
+    return peak(sampled, "pcie_link_gen_current"), peak(sampled, "pcie_link_width_current")
+
+
+def with_history(loaded: Finding, idle: Finding) -> Finding:
+    """One finding for a counter judged under load (`loaded`) that also ran before it (`idle`: since the
+    driver loaded; its message says so). The load's judgement stands; the history turns a pass into a
+    warning where it is over the pack's figure, or `unknown` where it was not read, and is told in the
+    message."""
+    status = idle.status if loaded.status == PASS and idle.status in (WARN, UNKNOWN) else loaded.status
+    return loaded._replace(status=status, message=f"{loaded.message}; {idle.message}",
+                           remedy=loaded.remedy or (idle.remedy if status != PASS else ""))
