@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -21,16 +22,50 @@ from readycheck.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 
 @contextlib.contextmanager
 def _output(path: str | None):
-    """The stream to write to: stdout for none or "-", else the file, with a one-line error if it cannot be."""
+    """The stream to write to: stdout for none or "-"; else a temporary file beside `path`, synced and
+    renamed onto it once everything is written, so a render that fails leaves the previous report
+    whole and a collector reading the file meanwhile (node_exporter's textfile directory) never sees
+    half of one. A file that cannot be written is a one-line error."""
     if path is None or path == "-":
         yield sys.stdout
         return
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{path}: is a directory; name a file, or ask for several formats to fill a directory")
     try:
-        stream = open(path, "w", encoding="utf-8")
+        stream = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.",
+                                             suffix=".tmp", delete=False)
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    with stream:
-        yield stream
+    try:
+        with stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(stream.name, _file_mode(target))
+        os.replace(stream.name, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(stream.name)
+        if isinstance(exc, OSError):
+            raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise
+    with contextlib.suppress(OSError):  # the rename itself survives a power cut
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _file_mode(target: Path) -> int:
+    """The mode the report gets: the one it replaces, else what a plain open() would create."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _write(report, fmt: str, output: str | None) -> None:
@@ -38,6 +73,20 @@ def _write(report, fmt: str, output: str | None) -> None:
 
     with _output(output) as stream:
         write(report, fmt, stream)
+
+
+def _check_paths(inputs: list[str | None], outputs: list[str | None]) -> None:
+    """Before anything is read or written: standard input is named at most once (it can be read
+    once), and no output is one of the inputs (a report written over the snapshot it judges)."""
+    from readycheck.inputs import is_stdin, same_file
+
+    given = [str(path) for path in inputs if path is not None]
+    if sum(map(is_stdin, given)) > 1:
+        raise InputError("standard input (- or /dev/stdin) is named twice; it can be read once")
+    for output in outputs:
+        clash = next((path for path in given if output is not None and same_file(path, output)), None)
+        if clash is not None:
+            raise InputError(f"{output}: is also an input ({clash}); write the output elsewhere")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,6 +134,7 @@ def import_captures(files: tuple[str, ...], output: str | None) -> None:
     from readycheck.facts import dump_snapshot
     from readycheck.importers import import_files
 
+    _check_paths(list(files), [output])
     snapshot = import_files(list(files))
     with _output(output) as stream:
         stream.write(dump_snapshot(snapshot))
@@ -115,27 +165,47 @@ def _judge_options(func):
     return func
 
 
-def _report(report, formats: tuple[str, ...], output: str | None) -> int:
-    """Write the report in each format asked for and print the terminal summary; return the exit code."""
+def _destinations(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
+    """Where each report goes, as (format, file; None for stdout): several formats into the directory
+    `output` (one file each), one format to `output` or stdout. Text alone goes to the terminal only."""
     from readycheck.report import FORMATS
+
+    files = [fmt for fmt in formats or ("text",) if fmt != "text" or output]
+    if len(files) <= 1:
+        return [(fmt, None if output in (None, "-") else output) for fmt in files]
+    if output in (None, "-"):
+        raise InputError("several report formats need --output DIR")
+    if Path(output).exists() and not Path(output).is_dir():
+        raise InputError(f"{output}: not a directory (several formats are written as files into a directory)")
+    return [(fmt, str(Path(output) / f"readycheck-report.{FORMATS[fmt][1]}")) for fmt in files]
+
+
+def _report(report, destinations: list[tuple[str, str | None]]) -> int:
+    """Write the report to each destination and print the terminal summary; return the exit code."""
     from readycheck.report import text as text_report
 
-    formats = formats or ("text",)
-    files = [fmt for fmt in formats if fmt != "text" or output]
-    to_stdout = bool(files) and output in (None, "-")
-    if len(files) > 1:
-        if to_stdout:
-            raise InputError("several report formats need --output DIR")
-        folder = Path(output)
-        folder.mkdir(parents=True, exist_ok=True)
-        for fmt in files:
-            _write(report, fmt, str(folder / f"readycheck-report.{FORMATS[fmt][1]}"))
-    elif files:
-        _write(report, files[0], output)
-    if not to_stdout:
+    if len(destinations) > 1:  # several formats: their directory
+        folder = Path(destinations[0][1]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot create the report directory: {exc.strerror or exc}") from None
+    for fmt, path in destinations:
+        _write(report, fmt, path)
+    if all(path is not None for _, path in destinations):
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(text_report.render(report, colour=colour), nl=False)
     return 0 if report.verdict == "ready" else 1
+
+
+def _judge_paths(inputs: list[str | None], rules: str | None, formats: tuple[str, ...],
+                 output: str | None) -> list[tuple[str, str | None]]:
+    """The report destinations, once the inputs (with a --rules pack file) are known not to clash with them."""
+    from readycheck.rulepack import names_file
+
+    destinations = _destinations(formats, output)
+    _check_paths([*inputs, rules if rules and names_file(rules) else None], [path for _, path in destinations])
+    return destinations
 
 
 def _site(path: str | None):
@@ -162,8 +232,10 @@ def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...
     Exit 0 ready, 1 not ready, 2 bad input, 3 internal error."""
     from readycheck.run import judge_files, snapshot_paths
 
-    report = judge_files(snapshot_paths(list(snapshots)), rules, _site(site), fail_on, order=_order(order))
-    return _report(report, formats, output)
+    paths = snapshot_paths(list(snapshots))
+    destinations = _judge_paths([*paths, site, order], rules, formats, output)
+    report = judge_files(paths, rules, _site(site), fail_on, order=_order(order))
+    return _report(report, destinations)
 
 
 @cli.command()
@@ -192,6 +264,7 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
     from readycheck.probes import collect as run_probes
     from readycheck.run import judge_snapshots, resolve_rules
 
+    destinations = _judge_paths([site, order], rules, formats, output)
     site_file, order_file = _site(site), _order(order)  # bad input stops the scan before any probe runs
     pack = resolve_rules(rules)
     snapshot = run_probes(ProbeContext, version=__version__)
@@ -206,7 +279,7 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
 
         with TerminalProgress(sys.stderr) as progress:
             snapshot["load"] = run_load(ProbeContext(), load_seconds, load_backend, load_interval, progress)
-    return _report(judge_snapshots([snapshot], pack, site_file, fail_on, order=order_file), formats, output)
+    return _report(judge_snapshots([snapshot], pack, site_file, fail_on, order=order_file), destinations)
 
 
 @cli.command(name="slurm-health")
@@ -225,10 +298,11 @@ def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None
     2 bad input or scontrol failed, 3 internal error."""
     from readycheck import slurm
 
+    destinations = _judge_paths([snapshot, site, order], rules, formats, output)
     report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order))
     said = slurm.tell_slurm(report, node or slurm.this_node(), dry_run)
     if formats:
-        return_code = _report(report, formats, output)
+        return_code = _report(report, destinations)
     else:
         click.echo(slurm.summary(report))
         return_code = 0 if report.verdict == "ready" else 1

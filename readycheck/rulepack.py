@@ -26,6 +26,7 @@ from typing import Any
 
 from readycheck import checks
 from readycheck.errors import InputError
+from readycheck.inputs import is_stdin, read_bytes
 from readycheck.resources import folder
 
 if sys.version_info >= (3, 11):
@@ -41,6 +42,7 @@ PLATFORM_KEYS = {
 }
 SEVERITIES = ("fail", "warn")
 FALLBACK_PACK = "base"
+MAX_PACK_BYTES = 1024 * 1024  # the built-in packs are a few KiB
 
 
 @dataclass
@@ -70,16 +72,18 @@ def _read_builtin(name: str) -> tuple[str, bytes]:
     return f"builtin:{name}", (folder("rules") / f"{name}.toml").read_bytes()
 
 
-def _read_file(path: Path) -> tuple[str, bytes]:
-    try:
-        return str(path), path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read rule pack: {exc.strerror or exc}") from None
+def names_file(spec: str) -> bool:
+    """Whether `--rules` (or `extends`) names a file (`-`, a path, `*.toml`) rather than a built-in pack."""
+    return is_stdin(spec) or "/" in spec or spec.endswith(".toml")
+
+
+def _read_file(path: Path | str) -> tuple[str, bytes]:
+    return str(path), read_bytes(path, MAX_PACK_BYTES, "rule pack")
 
 
 def _parse(label: str, raw: bytes) -> dict[str, Any]:
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError(f"{label}: not UTF-8 text, not a rule pack") from None
     except tomllib.TOMLDecodeError as exc:
@@ -154,7 +158,9 @@ def load(spec: str) -> Pack:
     current: str | None = spec
     relative_to = Path.cwd()
     while current is not None:
-        if "/" in current or current.endswith(".toml"):
+        if is_stdin(current):
+            label, raw = _read_file(current)
+        elif names_file(current):
             path = (relative_to / current).resolve()
             label, raw = _read_file(path)
             relative_to = path.parent

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from readycheck.errors import InputError
+from readycheck.inputs import read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -199,11 +200,8 @@ def parse(label: str, text: str) -> Site:
     return Site(name=site["name"], path=label, ashrae_class=ashrae, racks=racks)
 
 
+MAX_SITE_BYTES = 16 * 1024 * 1024  # a hall of 10,000 racks is about 5 MiB of TOML
+
+
 def load(path: str | Path) -> Site:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read site file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text, not a site file") from None
-    return parse(str(path), text)
+    return parse(str(path), read_text(path, MAX_SITE_BYTES, "site file"))
