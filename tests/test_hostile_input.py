@@ -192,3 +192,123 @@ def test_a_snapshot_with_a_byte_order_mark_is_read(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + HEALTHY.read_bytes())
     done = readycheck("check", path)
     assert done.returncode == 0, done.stderr
+
+
+# --- 3. Bad values in a snapshot are input errors naming the key, never exit 3 or an ERROR finding --
+
+
+def _snapshot_with(tmp_path: Path, edit, name: str = "edited.json") -> Path:
+    facts = json.loads(HEALTHY.read_text())
+    edit(facts)
+    path = tmp_path / name
+    path.write_text(json.dumps(facts))
+    return path
+
+
+def _set(*keys, value):
+    def edit(facts):
+        target = facts
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("edit, key", [
+    (_set("gpus", 0, "power_limit_w", value=10**400), "gpus[0].power_limit_w"),
+    (_set("gpus", 0, "temperature_gpu_c", value=1e300), "gpus[0].temperature_gpu_c"),
+    (_set("gpus", 3, "pcie_link_width_current", value=-16), "gpus[3].pcie_link_width_current"),
+    (_set("nvidia", "attached_gpus", value="7"), "nvidia.attached_gpus"),
+    (_set("infiniband", 0, "hca_type", value=4129), "infiniband[0].hca_type"),
+    (_set("host", "hostname", value="gpu-" * 100_000), "host.hostname"),
+    (_set("gpus", 0, "nvlinks", 0, "crc_errors", value=2**70), "gpus[0].nvlinks[0].crc_errors"),
+], ids=["400-digit-integer", "1e300-degrees", "negative-width", "count-as-text", "hca-type-number",
+        "huge-hostname", "counter-past-64-bits"])
+def test_a_value_out_of_type_or_physical_range_names_file_and_key(tmp_path, edit, key):
+    done = readycheck("check", _snapshot_with(tmp_path, edit), "-f", "json", "-o", tmp_path / "r.json")
+    line = one_line_error(done, "edited.json", f"key {key}:")
+    assert len(line) < 300
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("key, setting", [("driver_version", "min = \"535.54.03\""),
+                                          ("cuda_driver_version", "min = \"12.2\"")])
+def test_a_version_that_is_not_one_is_unknown_not_an_error_finding(tmp_path, key, setting):
+    check_id = {"driver_version": "driver.version", "cuda_driver_version": "driver.cuda"}[key]
+    (tmp_path / "pack.toml").write_text(f'extends = "hgx-h100"\n[checks."{check_id}"]\n{setting}\n')
+    path = _snapshot_with(tmp_path, _set("nvidia", key, value="banana"))
+    done = readycheck("check", path, "--rules", tmp_path / "pack.toml", "-f", "json", "-o", tmp_path / "r.json")
+    assert done.returncode == 1, done.stderr
+    findings = [f for f in json.loads((tmp_path / "r.json").read_text())["findings"] if f["check"] == check_id]
+    assert [f["status"] for f in findings] == ["unknown"]
+    assert "'banana' is not a dotted version number" in findings[0]["message"]
+    assert key in findings[0]["message"]
+
+
+def test_every_number_string_array_and_map_of_the_schema_is_bounded():
+    from readycheck.facts.schema import FACTS_V1
+
+    unbounded = []
+
+    def walk(node, path):
+        types = node.get("type")
+        types = {types} if isinstance(types, str) else set(types or ())
+        if types & {"integer", "number"} and not ("minimum" in node and "maximum" in node):
+            unbounded.append(f"{path}: number")
+        if "string" in types and "maxLength" not in node:
+            unbounded.append(f"{path}: string")
+        if "array" in types and "maxItems" not in node:
+            unbounded.append(f"{path}: array")
+        if isinstance(node.get("additionalProperties"), dict):
+            if "maxProperties" not in node:
+                unbounded.append(f"{path}: map")
+            walk(node["additionalProperties"], f"{path}.*")
+        for key, child in node.get("properties", {}).items():
+            walk(child, f"{path}.{key}")
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{path}[]")
+
+    walk(FACTS_V1, "")
+    assert unbounded == []
+
+
+@pytest.mark.parametrize("edit", [
+    _set("gpus", 0, "power_limit_w", value=1e7), _set("host", "os", value="x" * 5000),
+    lambda facts: facts["gpus"][0].update(nvlinks=[dict(facts["gpus"][0]["nvlinks"][0], link=i % 64)
+                                                   for i in range(65)]),
+    _set("nvidia", "kernel_modules", value={f"m{i}": None for i in range(1025)}),
+])
+def test_the_validator_and_jsonschema_agree_on_every_bound(edit):
+    import jsonschema
+
+    from readycheck.facts.schema import FACTS_V1, validate
+
+    facts = json.loads(HEALTHY.read_text())
+    jsonschema.validate(facts, FACTS_V1)
+    edit(facts)
+    assert validate(facts)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(facts, FACTS_V1)
+
+
+# --- 5. Size: arrays bounded to what one node holds; findings bounded whatever the count ---------
+
+
+def test_a_snapshot_of_8000_gpus_is_refused_naming_the_key(tmp_path):
+    facts = json.loads(HEALTHY.read_text())
+    facts["gpus"] = [dict(facts["gpus"][i % 8], index=i) for i in range(8000)]
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(facts))
+    done = readycheck("check", path)
+    one_line_error(done, "huge.json", "key gpus: 8000 items, at most 64 allowed")
+
+
+def test_a_capture_full_of_stray_lines_imports_with_its_notes_bounded(tmp_path):
+    from readycheck.importers import import_files
+
+    lines = (CAPTURE.parent / "ibstat_A100-node_IB-HDR200_all-active.txt").read_text().splitlines()
+    path = tmp_path / "ibstat.txt"
+    path.write_text("\n".join(lines[:8] + [f"stray line {i}" for i in range(3000)] + lines[8:]) + "\n")
+    notes = import_files([path])["imported_from"][0]["notes"]
+    assert len(notes) == 100
+    assert notes[-1] == "and 2901 more skipped lines, not noted one by one"

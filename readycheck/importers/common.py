@@ -19,6 +19,7 @@ from readycheck.facts import GPU_IS_LOST, NO_PERMISSION, NOT_IN_SOURCE, NOT_SUPP
 from readycheck.inputs import read_bytes, size_words
 
 MAX_CAPTURE_BYTES = 64 * 1024 * 1024
+MAX_NOTES = 100
 
 # What nvidia-smi prints instead of a value, and the reason word the facts keep for it.
 NOT_A_VALUE = {
@@ -56,6 +57,15 @@ class Capture:
     hca_numa_nodes: dict[str, int] = field(default_factory=dict)
     probe_errors: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unnoted: int = 0  # what was skipped past MAX_NOTES, counted in the last note
+
+    def note(self, text: str) -> None:
+        """Say what was skipped in the file and why; past MAX_NOTES notes, only count it."""
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(text)
+            return
+        self.unnoted += 1
+        self.notes[-1] = f"and {self.unnoted + 1} more skipped lines, not noted one by one"
 
 
 def read_text(path: str | Path) -> str:
