@@ -65,8 +65,9 @@ def load(path: str | Path) -> Order:
         raise InputError(f"{path}: an order file is .toml or .csv, not {suffix or 'without a suffix'}")
     for key, value in items.items():
         _check_key(path, key)
-        if not KEYS[key].accepts(value):
-            raise InputError(f"{path}: key {key!r} must be {KEYS[key].kind}, found {value!r}")
+        problem = KEYS[key].problem(value)
+        if problem:
+            raise InputError(f"{path}: key {key!r} {problem}")
     return Order(path=str(path), items=items)
 
 

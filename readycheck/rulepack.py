@@ -122,16 +122,17 @@ def _validate(label: str, data: dict[str, Any]) -> None:
         settings = checks.load(check_id).SETTINGS
         for key, value in table.items():
             if key in ("enabled", "required"):
-                ok, wanted = isinstance(value, bool), "true or false"
+                problem = None if isinstance(value, bool) else f"must be true or false, found {value!r}"
             elif key == "severity":
-                ok, wanted = value in SEVERITIES, " or ".join(f'"{s}"' for s in SEVERITIES)
+                wanted = " or ".join(f'"{s}"' for s in SEVERITIES)
+                problem = None if value in SEVERITIES else f"must be {wanted}, found {value!r}"
             elif key in settings:
-                ok, wanted = settings[key].accepts(value), settings[key].kind
+                problem = settings[key].problem(value)
             else:
                 allowed = ", ".join([*settings, *checks.COMMON_KEYS]) or "none"
                 raise InputError(f"{where}: unknown key {key!r} (allowed: {allowed})")
-            if not ok:
-                raise InputError(f"{where}: key {key!r} must be {wanted}, found {value!r}")
+            if problem:
+                raise InputError(f"{where}: key {key!r} {problem}")
 
 
 def _check_rules(label: str, check_id: str, table: dict[str, Any]) -> None:

@@ -312,3 +312,73 @@ def test_a_capture_full_of_stray_lines_imports_with_its_notes_bounded(tmp_path):
     notes = import_files([path])["imported_from"][0]["notes"]
     assert len(notes) == 100
     assert notes[-1] == "and 2901 more skipped lines, not noted one by one"
+
+
+# --- 4. Nonsense settings stop the run at load, naming the file and the key ---------------------
+
+
+@pytest.mark.parametrize("table, words", [
+    ('[checks."power.limit"]\nexpected_w = -700.0\n', "check 'power.limit': key 'expected_w' must be 0 or more"),
+    ('[checks."gpu.count"]\nexpected = -8\n', "check 'gpu.count': key 'expected' must be 0 or more, found -8"),
+    ('[checks."power.limit"]\nexpected_w = 1' + "0" * 400 + "\n", "key 'expected_w' must be at most 18446744073"),
+    ('[checks."load.power_reached"]\nmin_share = 9.0\n', "key 'min_share' must be from 0 to 1, found 9.0"),
+    ('[checks."health.xid"]\nignore = [13, -1]\n', "key 'ignore' must be 0 or more, found [13, -1]"),
+    ('[checks."fleet.drift"]\nfields = ["driver"]\n', "check 'fleet.drift': key 'fields' may list driver_version"),
+])
+def test_a_nonsense_pack_setting_exits_2_naming_file_check_and_key(tmp_path, table, words):
+    (tmp_path / "pack.toml").write_text(f'extends = "hgx-h100"\n{table}')
+    done = readycheck("check", HEALTHY, HEALTHY, "--rules", tmp_path / "pack.toml")
+    one_line_error(done, "pack.toml", words)
+
+
+def test_a_negative_gpu_count_in_an_order_exits_2(tmp_path):
+    (tmp_path / "order.toml").write_text("gpu_count = -8\n")
+    done = readycheck("check", HEALTHY, "--order", tmp_path / "order.toml")
+    one_line_error(done, "order.toml: key 'gpu_count' must be 0 or more, found -8")
+
+
+@pytest.mark.parametrize("edit, words", [
+    (("amps = 63", "amps = 1e-300"), "rack[0].feed[0].amps: must be from 1 to 6300, found 1e-300"),
+    (("volts = 415", "volts = 415000"), "rack[0].feed[0].volts: must be from 12 to 1000"),
+    (("power_factor = 0.95", "power_factor = 0.0001"), "rack[0].feed[0].power_factor: must be from 0.5 to 1"),
+    (("air_cooling_kw = 40.0", "air_cooling_kw = 1e300"), "rack[0].air_cooling_kw: must be from 0 to 10000"),
+])
+def test_a_nonsense_site_value_exits_2_naming_file_and_key(tmp_path, edit, words):
+    text = SITE.read_text()
+    assert edit[0] in text
+    (tmp_path / "site.toml").write_text(text.replace(edit[0], edit[1], 1))
+    done = readycheck("check", HEALTHY, "--site", tmp_path / "site.toml")
+    one_line_error(done, "site.toml", words)
+
+
+TWO_RACKS = """[site]
+name = "hall"
+
+[[rack]]
+name = "B07"
+nodes = [{first}]
+
+[[rack.feed]]
+name = "A"
+volts = 415
+amps = 32
+phases = 3
+
+[[rack]]
+name = "B0x"
+nodes = [{second}]
+
+[[rack.feed]]
+name = "A"
+volts = 415
+amps = 32
+phases = 3
+"""
+
+
+@pytest.mark.parametrize("first, second", [('"gpu-b07-*"', '"gpu-b0*"'), ('"gpu-b07-03"', '"gpu-b0?-0*"')],
+                         ids=["two-globs-at-judging", "a-listed-name-at-load"])
+def test_a_node_two_racks_claim_exits_2_naming_both_keys(tmp_path, first, second):
+    (tmp_path / "site.toml").write_text(TWO_RACKS.format(first=first, second=second))
+    done = readycheck("check", HEALTHY, "--site", tmp_path / "site.toml")
+    one_line_error(done, "site.toml: rack[0].nodes and rack[1].nodes both match node 'gpu-b07-03'")

@@ -17,7 +17,7 @@ from readycheck.checks.lib.load import no_sample, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.clocks"
-SETTINGS = {"min_share": Setting("float", 0.75, "share of the maximum SM clock to sustain under load")}
+SETTINGS = {"min_share": Setting("float", 0.75, "share of the maximum SM clock to sustain under load", high=1)}
 
 
 def check(facts, settings):

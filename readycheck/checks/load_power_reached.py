@@ -16,7 +16,7 @@ from readycheck.checks.lib.load import no_sample, peak, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.power_reached"
-SETTINGS = {"min_share": Setting("float", 0.9, "share of the enforced power limit each GPU must reach")}
+SETTINGS = {"min_share": Setting("float", 0.9, "share of the enforced power limit each GPU must reach", high=1)}
 
 
 def check(facts, settings):
