@@ -382,3 +382,33 @@ def test_a_node_two_racks_claim_exits_2_naming_both_keys(tmp_path, first, second
     (tmp_path / "site.toml").write_text(TWO_RACKS.format(first=first, second=second))
     done = readycheck("check", HEALTHY, "--site", tmp_path / "site.toml")
     one_line_error(done, "site.toml: rack[0].nodes and rack[1].nodes both match node 'gpu-b07-03'")
+
+
+# --- 7. A fleet check that raises is an error finding on the fleet; the run finishes --------------
+
+RAISING_FLEET_CHECK = """
+import sys
+from readycheck.checks import fleet_drift
+def check_fleet(fleet, settings):
+    raise RuntimeError("boom")
+fleet_drift.check_fleet = check_fleet
+from readycheck.cli import main
+sys.argv = ["readycheck", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_fleet_check_that_raises_is_an_error_on_the_fleet_and_every_report_is_written(tmp_path, debug):
+    args = ["check", HEALTHY, HEALTHY, "--site", SITE, *[a for f in ("json", "md", "html", "junit", "prom")
+                                                          for a in ("-f", f)], "-o", tmp_path]
+    done = subprocess.run([sys.executable, "-c", RAISING_FLEET_CHECK, *map(str, args)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "READYCHECK_DEBUG": "1" if debug else ""})
+    assert done.returncode == 1, done.stderr
+    report = json.loads((tmp_path / "readycheck-report.json").read_text())
+    errors = [f for f in report["findings"] if f["check"] == "fleet.drift"]
+    assert [(f["status"], f["subject"]) for f in errors] == [("error", "fleet")] * 2
+    assert all(node["verdict"] == "not-ready" for node in report["nodes"])
+    assert "fleet.drift fleet: check raised RuntimeError: boom" in done.stdout
+    assert len(list(tmp_path.iterdir())) == 5
+    assert ("Traceback" in done.stderr and "RuntimeError: boom" in done.stderr) == debug
