@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -412,3 +413,37 @@ def test_a_fleet_check_that_raises_is_an_error_on_the_fleet_and_every_report_is_
     assert "fleet.drift fleet: check raised RuntimeError: boom" in done.stdout
     assert len(list(tmp_path.iterdir())) == 5
     assert ("Traceback" in done.stderr and "RuntimeError: boom" in done.stderr) == debug
+
+
+# --- 6. Control characters from the facts never reach a report raw ------------------------------
+
+HOSTILE_TEXT = "gpu\x1b[31m\r\x00\x07\x9b2J\x7f-x\ny\t"
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def test_control_characters_never_reach_html_markdown_prometheus_or_junit(tmp_path):
+    from lxml import etree, html
+    from prometheus_client.parser import text_string_to_metric_families
+
+    facts = json.loads(HEALTHY.read_text())
+    facts["host"]["hostname"] = HOSTILE_TEXT
+    facts["gpus"][0]["name"] = f"NVIDIA H100 80GB HBM3 {HOSTILE_TEXT}"
+    facts["gpus"][1]["serial"] = HOSTILE_TEXT
+    facts["host"]["dmi"]["product_serial"] = HOSTILE_TEXT
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(facts))
+    out = tmp_path / "reports"
+    done = readycheck("check", path, "--rules", "hgx-h100", *[a for f in ("md", "html", "junit", "prom", "json")
+                                                              for a in ("-f", f)], "-o", out)
+    assert done.returncode == 1, done.stderr
+    for name in ("md", "html", "xml", "prom"):
+        text = (out / f"readycheck-report.{name}").read_text()
+        assert not RAW_CONTROL.search(text), (name, RAW_CONTROL.search(text))
+        assert all(f"\\{escape}" in text for escape in ("x1b", "r", "x00", "x07", "x9b", "x7f")), name
+    html.fromstring((out / "readycheck-report.html").read_bytes())
+    etree.fromstring((out / "readycheck-report.xml").read_bytes())
+    families = list(text_string_to_metric_families((out / "readycheck-report.prom").read_text()))
+    nodes = {s.labels["node"] for f in families for s in f.samples if "node" in s.labels}
+    assert nodes == {"gpu\\x1b[31m\\r\\x00\\x07\\x9b2J\\x7f-x\ny\t"}  # line feed and tab kept, escaped
+    report = json.loads((out / "readycheck-report.json").read_text())
+    assert report["nodes"][0]["facts"]["host"]["hostname"] == HOSTILE_TEXT  # JSON keeps the facts exact

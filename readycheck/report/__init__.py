@@ -8,6 +8,7 @@ extension it is written with; every module has `render(report) -> str`.
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
@@ -36,6 +37,21 @@ def plain(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
+
+
+# C0 and C1 control characters and DEL: a hostname or GPU name from a snapshot must not move a
+# terminal's cursor, end a Prometheus line or a Markdown table row, or reach an HTML or JUnit reader raw.
+# Line feed and tab are whitespace every format carries by its own rules (Prometheus escapes the line
+# feed, Markdown folds it, HTML and XML keep it); a terminal line (`one_line`) shows them escaped too.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(value: Any, one_line: bool = False) -> str:
+    """`plain(value)` with every control character shown as its escape (`\\x1b`, `\\r`): the one cleaning
+    every format applies to what it did not write itself."""
+    return (LINE_CONTROL if one_line else CONTROL).sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                                                       plain(value))
 
 
 def collected_at(facts: dict[str, Any]) -> datetime | None:

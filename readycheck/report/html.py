@@ -27,7 +27,7 @@ from typing import Any
 from readycheck.budget import RackBudget
 from readycheck.engine import NodeResult, Report
 from readycheck.findings import READY, STATUSES, Finding, gpu_subject
-from readycheck.report import attention_first, plain
+from readycheck.report import attention_first, plain, printable
 from readycheck.resources import folder
 
 TEMPLATE = "report.html.j2"
@@ -198,10 +198,13 @@ def node_view(node: NodeResult, anchor: str, fleet: bool) -> dict[str, Any]:
 @functools.cache
 def template():
     import jinja2
+    import markupsafe
 
     templates = folder("templates")
     env = jinja2.Environment(loader=jinja2.FunctionLoader(lambda name: (templates / name).read_text("utf-8")),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                             finalize=lambda value: value if isinstance(value, markupsafe.Markup) or not isinstance(
+                                 value, str) else printable(value))
     env.filters["plain"] = plain
     env.filters["num"] = lambda value: f"{value:g}"
     return env.get_template(TEMPLATE)

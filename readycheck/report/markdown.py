@@ -10,7 +10,7 @@ import re
 
 from readycheck.engine import Report
 from readycheck.findings import READY
-from readycheck.report import attention_first, plain
+from readycheck.report import attention_first, printable
 
 # Characters that start markup, links, HTML or table cells anywhere in a line; facts never start a line.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
@@ -18,7 +18,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 
 def escape(value) -> str:
     """Make any value safe inside a Markdown table cell: no markup, no HTML, no line breaks."""
-    text = "" if value is None else plain(value)
+    text = "" if value is None else printable(value)
     text = " ".join(text.split())
     return _SPECIAL.sub(r"\\\1", text)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from readycheck.engine import Report
 from readycheck.findings import READY, STATUSES
-from readycheck.report import collected_at
+from readycheck.report import collected_at, printable
 
 GPU_READINGS = (
     ("readycheck_gpu_temperature_celsius", "temperature_gpu_c", "GPU temperature when the facts were collected."),
@@ -40,7 +40,7 @@ RACK_READINGS = (
 
 
 def label(value: Any) -> str:
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return printable(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def number(value: float) -> str:

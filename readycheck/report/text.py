@@ -7,23 +7,20 @@ to anything but the empty string (https://no-color.org).
 from __future__ import annotations
 
 import os
-import re
 
 import click
 
 from readycheck.engine import Report
 from readycheck.findings import READY, Finding
-from readycheck.report import attention_first, plain
+from readycheck.report import attention_first, plain, printable
 
 MAX_LISTED = 25
-# C0 and C1 control characters: a hostname or GPU name from a snapshot must not move the cursor,
-# retitle the terminal or colour the screen; they are shown escaped (\x1b) instead.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 COLOURS = {"fail": "red", "error": "red", "unknown": "magenta", "warn": "yellow", "skip": "blue", "pass": "green"}
 
 
 def safe(text: str) -> str:
-    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    """No control character reaches the terminal (cursor moves, colours, a retitled window): shown escaped."""
+    return printable(text, one_line=True)
 
 
 def _group(findings) -> list[tuple[tuple, list[Finding]]]:
