@@ -447,3 +447,40 @@ def test_control_characters_never_reach_html_markdown_prometheus_or_junit(tmp_pa
     assert nodes == {"gpu\\x1b[31m\\r\\x00\\x07\\x9b2J\\x7f-x\ny\t"}  # line feed and tab kept, escaped
     report = json.loads((out / "readycheck-report.json").read_text())
     assert report["nodes"][0]["facts"]["host"]["hostname"] == HOSTILE_TEXT  # JSON keeps the facts exact
+
+
+def _crowded_node() -> dict:
+    """A node at the size bounds' scale: 64 GPUs of as many VBIOS versions, 1000 HCA ports on as many
+    firmware versions, all down, 2000 interfaces, 2000 different Xids, 300 drives of unknown size."""
+    facts = json.loads((REPO / "examples" / "hgx-h100-faulty.json").read_text())
+    gpu, port, interface = facts["gpus"], facts["infiniband"][0], facts["network_interfaces"][0]
+    facts["gpus"] = [dict(gpu[i % 8], index=i, serial=f"S{i}", uuid=f"GPU-{i}", vbios_version=f"96.00.{i}.00.01",
+                          pci_bus_id=f"00000000:{i:02X}:00.0") for i in range(64)]
+    facts["infiniband"] = [dict(port, device=f"mlx5_{i}", fw_version=f"28.{i}.1", state="DOWN") for i in range(1000)]
+    facts["network_interfaces"] = [dict(interface, name=f"veth{i}") for i in range(2000)]
+    facts["xid_events"] = [dict(facts["xid_events"][0], xid=1000 + i) for i in range(2000)]
+    drive = facts["host"]["block_devices"][0]
+    facts["host"]["block_devices"] = [dict(drive, name=f"nvme{i}n1", serial=f"N{i}", size_bytes=None)
+                                      for i in range(300)]
+    return facts
+
+
+def test_findings_and_the_terminal_summary_stay_short_however_many_parts_a_node_has():
+    from readycheck.engine import finish, judge
+    from readycheck.facts.schema import validate
+    from readycheck.order import Order
+    from readycheck.report import plain, render
+    from readycheck.rulepack import load
+
+    facts = _crowded_node()
+    assert validate(facts) == []
+    pack = load("hgx-h100")
+    pack.checks["net.interfaces"]["interfaces"] = ["eth9"]
+    order = Order("order.toml", {"gpu_serials": [f"X{i}" for i in range(200)], "gpu_model": "A100",
+                                 "nvme_serials": [f"Y{i}" for i in range(200)], "nvme_count": 4})
+    report = finish([judge(facts, pack, order=order)], None, pack)
+    longest = max(report.findings, key=lambda f: len(f.message))
+    assert len(longest.message) < 1000, (longest.check, len(longest.message))
+    assert max(len(f.remedy) for f in report.findings) < 1000
+    assert max(len(plain(f.observed)) + len(plain(f.expected)) for f in report.findings) < 2000
+    assert len(render(report, "text")) < 20_000

@@ -23,7 +23,7 @@ from collections import Counter
 
 from readycheck.checks import Setting
 from readycheck.facts.decode import pci_device
-from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject, listed
 
 ID = "health.xid"
 
@@ -86,13 +86,13 @@ def _judge(subject, seen, fatal):
     faults = [xid for xid in sorted(seen) if xid in fatal]
     watched = [xid for xid in sorted(seen) if xid in WATCH and xid not in fatal]
     others = [xid for xid in sorted(seen) if xid not in faults and xid not in watched]
-    also = f"; not node faults: {', '.join(_times(xid, seen) for xid in others)}" if others else ""
+    also = f"; not node faults: {listed(_times(xid, seen) for xid in others)}" if others else ""
     bad = faults or watched
     if not bad:
         return Finding(ID, PASS, subject, sorted(seen), EXPECTED, "no fatal XID" + also)
     return Finding(ID, FAIL if faults else WARN, subject, sorted(seen), EXPECTED,
-                   ", ".join(f"{_times(xid, seen)} ({_entry(xid)[0]})" for xid in bad) + also,
-                   "; ".join(f"Xid {xid}: {_entry(xid)[1]}" for xid in bad))
+                   listed(f"{_times(xid, seen)} ({_entry(xid)[0]})" for xid in bad) + also,
+                   listed((f"Xid {xid}: {_entry(xid)[1]}" for xid in bad), sep="; "))
 
 
 def _times(xid, seen):

@@ -23,7 +23,7 @@ from collections import Counter
 from readycheck.checks.lib.fabric import READ_PORTS, no_hca
 from readycheck.checks.lib.unread import missing
 from readycheck.checks.lib.versions import spread, versions_by
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, listed
 
 ID = "ib.firmware"
 SETTINGS: dict = {}
@@ -39,17 +39,18 @@ def check(facts, settings):
     unread = {device: why for device, port in hcas.items() if (why := missing(port, "board_id", "fw_version"))}
     if unread:
         yield Finding(ID, UNKNOWN, "host", observed=list(unread),
-                      message="; ".join(f"{device}: {why}" for device, why in unread.items()), remedy=READ_PORTS)
+                      message=listed((f"{device}: {why}" for device, why in unread.items()), sep="; "),
+                      remedy=READ_PORTS)
         return
     mixed, uniform = versions_by((port["board_id"], port["fw_version"], device) for device, port in hcas.items())
     expected = "one firmware version per board id"
     if mixed:
         yield Finding(ID, FAIL, "host", mixed, expected,
-                      "; ".join(f"{board}: {spread(versions)}" for board, versions in mixed.items()),
+                      listed((f"{board}: {spread(versions)}" for board, versions in mixed.items()), sep="; "),
                       "flash the odd HCAs with the vendor's firmware bundle (`mlxfwmanager -u`) so all match, "
                       "then reboot")
         return
     counts = Counter(port["board_id"] for port in hcas.values())
     yield Finding(ID, PASS, "host", uniform, expected,
-                  ", ".join(f"{board}: {version} on {counts[board]} HCA{'' if counts[board] == 1 else 's'}"
-                            for board, version in uniform.items()))
+                  listed(f"{board}: {version} on {counts[board]} HCA{'' if counts[board] == 1 else 's'}"
+                         for board, version in uniform.items()))

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from readycheck.engine import Report
-from readycheck.findings import PASS, Finding, worst_first
+from readycheck.findings import PASS, Finding, listed, worst_first
 
 FORMATS: dict[str, tuple[str, str]] = {
     "text": ("readycheck.report.text", "txt"),
@@ -31,11 +31,12 @@ def attention_first(findings) -> list[Finding]:
 
 
 def plain(value: Any) -> str:
-    """An observed or expected value in words: `a=1, b=2` for a mapping, `x, y` for a list."""
+    """An observed or expected value in words: `a=1, b=2` for a mapping, `x, y` for a list, each
+    naming its first LISTED items and counting the rest (the JSON report keeps them all)."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        return listed(f"{k}={plain(v) if isinstance(v, (dict, list)) else v}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(map(str, value))
+        return listed(plain(v) if isinstance(v, (dict, list)) else v for v in value)
     return str(value)
 
 

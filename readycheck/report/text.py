@@ -11,7 +11,7 @@ import os
 import click
 
 from readycheck.engine import Report
-from readycheck.findings import READY, Finding
+from readycheck.findings import READY, Finding, listed
 from readycheck.report import attention_first, plain, printable
 
 MAX_LISTED = 25
@@ -60,7 +60,7 @@ def render(report: Report, colour: bool = False) -> str:
         groups = _attention(node)
         for (status, message, remedy, observed, expected), items in groups[:MAX_LISTED]:
             checks = ", ".join(dict.fromkeys(f.check for f in items))
-            subjects = ", ".join(dict.fromkeys(f.subject for f in items))
+            subjects = listed(dict.fromkeys(f.subject for f in items))
             optional = " (optional)" if status == "unknown" and not any(f.required for f in items) else ""
             lines.append(f"  {paint(status.upper().ljust(7), status)} {safe(f'{checks} {subjects}: {message}')}"
                          f"{optional}")
