@@ -24,7 +24,6 @@ from pathlib import Path
 from readycheck.errors import InputError
 
 STDIN_NAMES = ("-", "/dev/stdin")
-_CHUNK = 1 << 20
 # What a file that is not a regular one is, in words.
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
@@ -43,7 +42,10 @@ def read_bytes(path: str | Path, limit: int, what: str, error: type[InputError] 
     """The bytes of `path` (or standard input), at most `limit` of them; `error` names the file and
     says why it cannot be `what` ("rule pack", "site file"...)."""
     if is_stdin(path):
-        data = sys.stdin.buffer.read(limit + 1)
+        try:
+            data = _read_descriptor(sys.stdin.fileno(), limit)
+        except (AttributeError, OSError, ValueError):  # a stream without a descriptor (a test's, an IDE's)
+            data = sys.stdin.buffer.read(limit + 1)
     else:
         data = _read_file(path, limit, what, error)
     if len(data) > limit:
@@ -66,22 +68,30 @@ def _read_file(path: str | Path, limit: int, what: str, error: type[InputError])
     except OSError as exc:
         raise error(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
     try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((words for test, words in _KINDS if test(mode)), "not a regular file")
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            kind = next((words for test, words in _KINDS if test(status.st_mode)), "not a regular file")
             raise error(f"{path}: {kind}, not a {what} (give a regular file, or - for standard input)")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(descriptor, min(_CHUNK, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
+        if status.st_size > limit:  # said at once; the read below is bounded all the same
+            raise error(f"{path}: larger than {size_words(limit)}, not a {what}")
+        return _read_descriptor(descriptor, limit)
     except OSError as exc:
         raise error(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
     finally:
         os.close(descriptor)
+
+
+def _read_descriptor(descriptor: int, limit: int) -> bytes:
+    """At most `limit` + 1 bytes: asked for in one read (a regular file answers it whole, without a
+    copy), then as many more reads as a pipe needs."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = os.read(descriptor, limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:
