@@ -34,7 +34,7 @@ def check(facts, settings):
         second_half = samples[len(samples) // 2:]
         clocks = [s["clocks_sm_mhz"] for s in second_half if s.get("clocks_sm_mhz") is not None]
         maximum = maxima.get(index)
-        if not clocks or maximum is None:
+        if not clocks or not maximum:  # a maximum of 0 MHz is no reading either
             yield Finding(ID, UNKNOWN, subject, message="SM clock under load or maximum SM clock unavailable",
                           remedy="read `nvidia-smi -q -d CLOCK` under load")
             continue

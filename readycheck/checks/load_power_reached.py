@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from readycheck.checks import Setting
 from readycheck.checks.lib.load import no_sample, peak, samples_by_gpu
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, listed
 
 ID = "load.power_reached"
 SETTINGS = {"min_share": Setting("float", 0.9, "share of the enforced power limit each GPU must reach", high=1)}
@@ -27,7 +27,7 @@ def check(facts, settings):
     load = facts["load"]
     if load.get("status") == "backend_failed":
         yield Finding(ID, FAIL, "host", observed=load.get("status"), expected="completed",
-                      message="; ".join(load.get("errors") or ["the load backend failed"]),
+                      message=listed(load.get("errors") or ["the load backend failed"], sep="; "),
                       remedy="read the backend's output (dcgmi diag / gpu_burn) and the kernel log for Xid errors")
     limits = {g["index"]: g.get("power_limit_w") for g in facts["gpus"]}
     share = settings["min_share"]
@@ -37,7 +37,7 @@ def check(facts, settings):
             continue
         subject = f"gpu{index}"
         drawn, limit = peak(per_gpu[index], "power_draw_w"), limits.get(index)
-        if drawn is None or limit is None:
+        if drawn is None or not limit:  # a limit of 0 W is no reading either
             yield Finding(ID, UNKNOWN, subject, drawn, limit,
                           "power draw or enforced limit unavailable", "read `nvidia-smi -q -d POWER` under load")
         elif drawn < share * limit:

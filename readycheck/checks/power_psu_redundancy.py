@@ -17,7 +17,7 @@ from __future__ import annotations
 from readycheck.budget import node_worst_case
 from readycheck.checks import Setting
 from readycheck.checks.lib.unread import reason
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, listed
 
 ID = "power.psu_redundancy"
 SETTINGS = {"min_psus": Setting("int", None, "number of PSUs the platform has (DGX H100: 6); fewer present fails; "
@@ -35,15 +35,16 @@ def check(facts, settings, platform=None):
         yield Finding(ID, UNKNOWN, "host", message=f"no PSU facts ({why})",
                       remedy="read the PSUs from the BMC (`ipmitool sdr type \"Power Supply\"`) or re-run as root")
         return
-    bad = [p["name"] for p in psus if p.get("present") is False or p.get("ok") is False]
-    unread = [p["name"] for p in psus if p.get("present") is None or p.get("ok") is None]
-    observed = {p["name"]: "ok" if p.get("ok") else ("absent" if p.get("present") is False else
-                                                     "failed" if p.get("ok") is False else "unknown")
-                for p in psus}
+    names = [p.get("name") or f"PSU {i + 1}" for i, p in enumerate(psus)]  # a sensor without a name: its place
+    bad = [name for name, p in zip(names, psus) if p.get("present") is False or p.get("ok") is False]
+    unread = [name for name, p in zip(names, psus) if p.get("present") is None or p.get("ok") is None]
+    observed = {name: "ok" if p.get("ok") else ("absent" if p.get("present") is False else
+                                                "failed" if p.get("ok") is False else "unknown")
+                for name, p in zip(names, psus)}
     wanted = settings["min_psus"]
     if bad:
         yield Finding(ID, FAIL, "host", observed, "every PSU present and ok",
-                      f"PSU not healthy: {', '.join(bad)}", REMEDY)
+                      f"PSU not healthy: {listed(bad)}", REMEDY)
         return
     if wanted is not None and len(psus) < wanted:
         yield Finding(ID, FAIL, "host", observed, f"{wanted} PSUs", f"{len(psus)} PSUs found, the platform has "
@@ -51,7 +52,7 @@ def check(facts, settings, platform=None):
         return
     if unread:
         yield Finding(ID, UNKNOWN, "host", observed, "every PSU present and ok",
-                      f"PSU state unreadable: {', '.join(unread)}", "read the PSUs in the BMC")
+                      f"PSU state unreadable: {listed(unread)}", "read the PSUs in the BMC")
         return
     draw = node_worst_case(facts, platform or {})
     capacities = [p.get("capacity_w") for p in psus]
