@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -22,50 +21,15 @@ from readycheck.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 
 @contextlib.contextmanager
 def _output(path: str | None):
-    """The stream to write to: stdout for none or "-"; else a temporary file beside `path`, synced and
-    renamed onto it once everything is written, so a render that fails leaves the previous report
-    whole and a collector reading the file meanwhile (node_exporter's textfile directory) never sees
-    half of one. A file that cannot be written is a one-line error."""
+    """The stream to write to: stdout for none or "-", else the file, replaced whole once written
+    (readycheck.outputs), with a one-line error if it cannot be."""
     if path is None or path == "-":
         yield sys.stdout
         return
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{path}: is a directory; name a file, or ask for several formats to fill a directory")
-    try:
-        stream = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.",
-                                             suffix=".tmp", delete=False)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(stream.name, _file_mode(target))
-        os.replace(stream.name, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(stream.name)
-        if isinstance(exc, OSError):
-            raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-        raise
-    with contextlib.suppress(OSError):  # the rename itself survives a power cut
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    from readycheck.outputs import replacing
 
-
-def _file_mode(target: Path) -> int:
-    """The mode the report gets: the one it replaces, else what a plain open() would create."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+    with replacing(path) as stream:
+        yield stream
 
 
 def _write(report, fmt: str, output: str | None) -> None:
@@ -73,20 +37,6 @@ def _write(report, fmt: str, output: str | None) -> None:
 
     with _output(output) as stream:
         write(report, fmt, stream)
-
-
-def _check_paths(inputs: list[str | None], outputs: list[str | None]) -> None:
-    """Before anything is read or written: standard input is named at most once (it can be read
-    once), and no output is one of the inputs (a report written over the snapshot it judges)."""
-    from readycheck.inputs import is_stdin, same_file
-
-    given = [str(path) for path in inputs if path is not None]
-    if sum(map(is_stdin, given)) > 1:
-        raise InputError("standard input (- or /dev/stdin) is named twice; it can be read once")
-    for output in outputs:
-        clash = next((path for path in given if output is not None and same_file(path, output)), None)
-        if clash is not None:
-            raise InputError(f"{output}: is also an input ({clash}); write the output elsewhere")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,8 +83,9 @@ def import_captures(files: tuple[str, ...], output: str | None) -> None:
     captures do not show is null with the reason NotInSource, so `check` says unknown for it."""
     from readycheck.facts import dump_snapshot
     from readycheck.importers import import_files
+    from readycheck.outputs import refuse_clashes
 
-    _check_paths(list(files), [output])
+    refuse_clashes(list(files), [output])
     snapshot = import_files(list(files))
     with _output(output) as stream:
         stream.write(dump_snapshot(snapshot))
@@ -201,10 +152,11 @@ def _report(report, destinations: list[tuple[str, str | None]]) -> int:
 def _judge_paths(inputs: list[str | None], rules: str | None, formats: tuple[str, ...],
                  output: str | None) -> list[tuple[str, str | None]]:
     """The report destinations, once the inputs (with a --rules pack file) are known not to clash with them."""
+    from readycheck.outputs import refuse_clashes
     from readycheck.rulepack import names_file
 
     destinations = _destinations(formats, output)
-    _check_paths([*inputs, rules if rules and names_file(rules) else None], [path for _, path in destinations])
+    refuse_clashes([*inputs, rules if rules and names_file(rules) else None], [path for _, path in destinations])
     return destinations
 
 

@@ -95,10 +95,10 @@ def _read_descriptor(descriptor: int, limit: int) -> bytes:
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether two paths name one file (an existing one by device and inode, else by resolved path)."""
+    """Whether two paths name one existing file (by device and inode); standard input is no file."""
     if is_stdin(a) or is_stdin(b):
         return False
     try:
         return os.path.samefile(a, b)
-    except OSError:
-        return Path(a).resolve() == Path(b).resolve()
+    except OSError:  # one of them does not exist: then it cannot be the other
+        return False

@@ -352,22 +352,10 @@ def test_a_nonsense_site_value_exits_2_naming_file_and_key(tmp_path, edit, words
     one_line_error(done, "site.toml", words)
 
 
-TWO_RACKS = """[site]
-name = "hall"
-
+RACK = """
 [[rack]]
-name = "B07"
-nodes = [{first}]
-
-[[rack.feed]]
-name = "A"
-volts = 415
-amps = 32
-phases = 3
-
-[[rack]]
-name = "B0x"
-nodes = [{second}]
+name = "{name}"
+nodes = [{nodes}]
 
 [[rack.feed]]
 name = "A"
@@ -380,7 +368,8 @@ phases = 3
 @pytest.mark.parametrize("first, second", [('"gpu-b07-*"', '"gpu-b0*"'), ('"gpu-b07-03"', '"gpu-b0?-0*"')],
                          ids=["two-globs-at-judging", "a-listed-name-at-load"])
 def test_a_node_two_racks_claim_exits_2_naming_both_keys(tmp_path, first, second):
-    (tmp_path / "site.toml").write_text(TWO_RACKS.format(first=first, second=second))
+    (tmp_path / "site.toml").write_text('[site]\nname = "hall"\n' + RACK.format(name="B07", nodes=first)
+                                        + RACK.format(name="B0x", nodes=second))
     done = readycheck("check", HEALTHY, "--site", tmp_path / "site.toml")
     one_line_error(done, "site.toml: rack[0].nodes and rack[1].nodes both match node 'gpu-b07-03'")
 
