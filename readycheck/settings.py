@@ -37,7 +37,7 @@ class Setting(NamedTuple):
         listed = self.kind.startswith("list[")
         item = self.kind[5:-1] if listed else self.kind
         values = value if listed and isinstance(value, list) else [value]
-        if (listed and not isinstance(value, list)) or not all(_scalar_ok(item, v) for v in values):
+        if (listed and not isinstance(value, list)) or not all(_scalar_ok(item, v, listed) for v in values):
             return f"must be {self.kind}, found {value!r}"
         if item in ("int", "float"):
             low, high = LEAST if self.low is None else self.low, MOST if self.high is None else self.high
@@ -52,12 +52,13 @@ class Setting(NamedTuple):
         return None
 
 
-def _scalar_ok(kind: str, value: Any) -> bool:
+def _scalar_ok(kind: str, value: Any, in_list: bool = False) -> bool:
     if isinstance(value, bool):
         return kind == "bool"
-    if kind == "version":  # "550.54.15", or a branch prefix "550." in an allowed list
+    if kind == "version":  # "550.54.15", or a branch prefix "550." in an allowed list (a minimum is a version)
         try:
-            return isinstance(value, str) and bool(versions.parse(value.rstrip(".")))
+            return isinstance(value, str) and bool(versions.parse(value[:-1] if in_list and value.endswith(".")
+                                                                  else value))
         except ValueError:
             return False
     if kind == "float":  # TOML's nan and inf would make every comparison false: a check would pass

@@ -220,15 +220,18 @@ def _run_cli(args: list[str]) -> tuple[int, str]:
 
 
 @settings(max_examples=25 * SCALE)
-@given(data=st.data(), pack=packs(), with_site=st.booleans())
-def test_drawn_packs_and_site_files_through_the_command_line(data, pack, with_site):
+@given(data=st.data(), pack=packs(), with_site=st.booleans(), broken=st.none() | st.binary(max_size=8))
+def test_drawn_packs_and_site_files_through_the_command_line(data, pack, with_site, broken):
     nodes = data.draw(st.lists(mutated(), min_size=1, max_size=3))
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         paths = []
         for i, facts in enumerate(nodes):
             paths.append(folder / f"node{i}.json")
-            paths[-1].write_text(json.dumps(facts))
+            paths[-1].write_bytes(json.dumps(facts).encode())
+        if broken is not None:  # the last file cut short somewhere, and some bytes put in its place
+            text = paths[-1].read_bytes()
+            paths[-1].write_bytes(text[:data.draw(st.integers(0, len(text) - 1))] + broken)
         (folder / "pack.toml").write_text(toml(pack))
         args = ["check", *map(str, paths), "--rules", str(folder / "pack.toml")]
         if with_site:
@@ -292,3 +295,13 @@ def test_what_the_fuzzing_found_is_judged_without_an_error(edit):
     report = finish([judge(facts, pack)], None, pack)
     assert_no_check_raised(report)
     assert_reports_parse(report)
+
+
+def test_a_branch_prefix_is_no_minimum_version():
+    """Found by the long run: `[checks."driver.cuda"] min = "550."` loaded (a prefix is allowed in a list of
+    versions), then driver.cuda raised comparing with it."""
+    from readycheck.checks import load
+
+    assert load("driver.version").SETTINGS["allowed"].accepts(["550.", "570.133.20"])
+    for check_id in ("driver.cuda", "driver.version"):
+        assert load(check_id).SETTINGS["min"].problem("550.") == "must be version, found '550.'"
