@@ -6,7 +6,7 @@ check raise (an `error` finding is a readycheck bug); a value that was not read 
 any other reason) never yields a pass; every report parses (JSON; JUnit XML and HTML with lxml;
 Prometheus text line by line with prometheus_client's parser).
 
-Example counts are small by default, for every CI run (about 30 s in all on two cores). For a long
+Example counts are small by default, for every CI run (about 15 s in all on two cores). For a long
 hunt: `HYPOTHESIS_PROFILE=long pytest tests/test_fuzz.py` (fifty times as many examples, failures
 kept in .hypothesis/ to replay).
 """
