@@ -252,7 +252,8 @@ def test_a_fleet_draws_load_series_for_nodes_whose_load_checks_did_not_pass_only
         facts["host"]["hostname"] = name
         facts["load"] = {"backend": "test", "seconds": 10, "interval_s": 1, "errors": [], "status": "completed",
                          "samples": [{"t": t, "gpu": g, "power_draw_w": watts, "temperature_gpu_c": 60,
-                                      "temperature_memory_c": 70, "clocks_sm_mhz": clock_mhz, "clocks_event_reasons": []}
+                                      "temperature_memory_c": 70, "clocks_sm_mhz": clock_mhz,
+                                      "clocks_event_reasons": []}
                                      for t in range(11) for g in range(2)]}
         return facts
 
