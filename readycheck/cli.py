@@ -66,7 +66,9 @@ def collect(output: str | None, root: str, bmc_url: str | None, bmc_ca: str | No
     """Probe this machine (NVML, host, BMC, driver stack, InfiniBand, network, kernel log)
     and write one facts snapshot (JSON, facts v1)."""
     from readycheck import entry
+    from readycheck.outputs import refuse_clashes
 
+    refuse_clashes([bmc_ca, bmc_credentials], [output])
     entry.collect(output, root, _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials))
 
 
@@ -89,7 +91,9 @@ def import_captures(files: tuple[str, ...], output: str | None) -> None:
     captures do not show is null with the reason NotInSource, so `check` says unknown for it."""
     from readycheck.facts import dump_snapshot
     from readycheck.importers import import_files
+    from readycheck.outputs import refuse_clashes
 
+    refuse_clashes(list(files), [output])
     snapshot = import_files(list(files))
     with _output(output) as stream:
         stream.write(dump_snapshot(snapshot))
@@ -135,27 +139,48 @@ def _overrides(xid_since: str | None) -> tuple:
     return overrides
 
 
-def _report(report, formats: tuple[str, ...], output: str | None) -> int:
-    """Write the report in each format asked for and print the terminal summary; return the exit code."""
+def _destinations(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
+    """Where each report goes, as (format, file; None for stdout): several formats into the directory
+    `output` (one file each), one format to `output` or stdout. Text alone goes to the terminal only."""
     from readycheck.report import FORMATS
+
+    files = [fmt for fmt in formats or ("text",) if fmt != "text" or output]
+    if len(files) <= 1:
+        return [(fmt, None if output in (None, "-") else output) for fmt in files]
+    if output in (None, "-"):
+        raise InputError("several report formats need --output DIR")
+    if Path(output).exists() and not Path(output).is_dir():
+        raise InputError(f"{output}: not a directory (several formats are written as files into a directory)")
+    return [(fmt, str(Path(output) / f"readycheck-report.{FORMATS[fmt][1]}")) for fmt in files]
+
+
+def _report(report, destinations: list[tuple[str, str | None]]) -> int:
+    """Write the report to each destination and print the terminal summary; return the exit code."""
     from readycheck.report import text as text_report
 
-    formats = formats or ("text",)
-    files = [fmt for fmt in formats if fmt != "text" or output]
-    to_stdout = bool(files) and output in (None, "-")
-    if len(files) > 1:
-        if to_stdout:
-            raise InputError("several report formats need --output DIR")
-        folder = Path(output)
-        folder.mkdir(parents=True, exist_ok=True)
-        for fmt in files:
-            _write(report, fmt, str(folder / f"readycheck-report.{FORMATS[fmt][1]}"))
-    elif files:
-        _write(report, files[0], output)
-    if not to_stdout:
+    if len(destinations) > 1:  # several formats: their directory
+        folder = Path(destinations[0][1]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot create the report directory: {exc.strerror or exc}") from None
+    for fmt, path in destinations:
+        _write(report, fmt, path)
+    if all(path is not None for _, path in destinations):
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(text_report.render(report, colour=colour), nl=False)
     return 0 if report.verdict == "ready" else 1
+
+
+def _judge_paths(inputs: list[str | None], rules: str | None, formats: tuple[str, ...],
+                 output: str | None) -> list[tuple[str, str | None]]:
+    """The report destinations, once the inputs (with a --rules pack file) are known not to clash with them."""
+    from readycheck.outputs import refuse_clashes
+    from readycheck.rulepack import names_file
+
+    destinations = _destinations(formats, output)
+    refuse_clashes([*inputs, rules if rules and names_file(rules) else None], [path for _, path in destinations])
+    return destinations
 
 
 def _site(path: str | None):
@@ -182,9 +207,10 @@ def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...
     Exit 0 ready, 1 not ready, 2 bad input, 3 internal error."""
     from readycheck.run import judge_files, snapshot_paths
 
-    report = judge_files(snapshot_paths(list(snapshots)), rules, _site(site), fail_on, order=_order(order),
-                         overrides=_overrides(xid_since))
-    return _report(report, formats, output)
+    paths = snapshot_paths(list(snapshots))
+    destinations = _judge_paths([*paths, site, order], rules, formats, output)
+    report = judge_files(paths, rules, _site(site), fail_on, order=_order(order), overrides=_overrides(xid_since))
+    return _report(report, destinations)
 
 
 @cli.command()
@@ -222,6 +248,7 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
     from readycheck.probes import collect as run_probes
     from readycheck.run import judge_snapshots, resolve_rules
 
+    destinations = _judge_paths([site, order, bmc_ca, bmc_credentials], rules, formats, output)
     site_file, order_file = _site(site), _order(order)  # bad input stops the scan before any probe runs
     target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
     overrides = _overrides(xid_since)
@@ -246,7 +273,7 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
             snapshot["load"] = run_load(ProbeContext(bmc=_read_bmc(target, snapshot)), load_seconds, load_backend,
                                         load_interval, progress)
     return _report(judge_snapshots([snapshot], pack, site_file, fail_on, order=order_file, overrides=overrides),
-                   formats, output)
+                   destinations)
 
 
 def _read_bmc(target, snapshot):
@@ -278,12 +305,13 @@ def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None
 
     if snapshot and bmc_url:
         raise InputError("--bmc reads the live BMC; it does not go with --snapshot")
+    destinations = _judge_paths([snapshot, site, order, bmc_ca, bmc_credentials], rules, formats, output)
     target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
     report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order), _overrides(xid_since),
                               bmc=target)
     said = slurm.tell_slurm(report, node or slurm.this_node(), dry_run)
     if formats:
-        return_code = _report(report, formats, output)
+        return_code = _report(report, destinations)
     else:
         click.echo(slurm.summary(report))
         return_code = 0 if report.verdict == "ready" else 1

@@ -4,7 +4,9 @@ Checks only describe; the engine applies the pack's policy to what they say:
 `severity = "warn"` turns a check's failures into warnings, `required = false`
 keeps its `unknown` results from blocking readiness, and a check that raises
 becomes an `error` finding (the node is then not ready) while the others
-still run. Then it decides, once per node, what every reporter and the Slurm
+still run; a fleet check that raises gives each node an `error` finding about
+`fleet`, and the run still ends with its reports (READYCHECK_DEBUG=1 prints
+the traceback on stderr). Then it decides, once per node, what every reporter and the Slurm
 command read and never recompute (`Decision`): the node's final findings (its
 own and its rack's: a rack over budget makes every node in it not ready), their
 counts, the ones that block readiness, and the verdict; and the run's `Report`.
@@ -23,6 +25,9 @@ stay in memory for a fleet of thousands.
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,6 +42,7 @@ from readycheck.rulepack import Pack
 from readycheck.site import Site
 
 POLICY_KEYS = ("enabled", "required", "severity")
+FLEET = "fleet"  # the subject of a fleet check's error: it could judge none of the run's nodes
 
 
 @dataclass(frozen=True)
@@ -134,11 +140,22 @@ def _policy(check_id: str, found: list[Finding], table: dict[str, Any], node: st
 
 
 def _call(check_id: str, function: Any, *args: Any, **kwargs: Any) -> list[Finding]:
+    """The check's findings; a check that raises gives one `error` finding about `host` instead (a
+    bug in one check must not hide the other checks' results), its traceback printed on stderr when
+    READYCHECK_DEBUG is set."""
     try:
         return list(function(*args, **kwargs))
-    except Exception as exc:  # a bug in one check must not hide the other checks' results
-        return [Finding(check_id, ERROR, "host", message=f"check raised {type(exc).__name__}: {exc}",
-                        remedy="report this readycheck bug with the snapshot; judge this check by hand")]
+    except Exception as exc:
+        return [raised(check_id, exc, "host")]
+
+
+def raised(check_id: str, exc: Exception, subject: str, node: str = "") -> Finding:
+    """The `error` finding of a check that raised `exc`."""
+    if os.environ.get("READYCHECK_DEBUG"):
+        print(f"readycheck: check {check_id} raised:", file=sys.stderr)
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    return Finding(check_id, ERROR, subject, message=f"check raised {type(exc).__name__}: {exc}"[:1000], node=node,
+                   remedy="report this readycheck bug with the snapshot; judge this check by hand")
 
 
 def _settings(table: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +183,11 @@ def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, ord
         module = checks.load(check_id)
         if _scope(check_id) == "fleet":
             if hasattr(module, "extract"):
-                result.extracts[check_id] = module.extract(snapshot)
+                try:
+                    result.extracts[check_id] = module.extract(snapshot)
+                except Exception as exc:
+                    result.findings.extend(_policy(check_id, [raised(check_id, exc, "host")], pack.checks[check_id],
+                                                   node))
             continue
         result.findings.extend(run_check(check_id, snapshot, pack.checks[check_id], node, context))
     return result
@@ -227,7 +248,11 @@ def finish(nodes: list[NodeResult], site: Site | None, pack: Pack, fail_on: str 
             continue
         module = checks.load(check_id)
         table = pack.checks[check_id]
-        found = _policy(check_id, _call(check_id, module.check_fleet, fleet, _settings(table)), table, "")
+        try:
+            found = list(module.check_fleet(fleet, _settings(table)))
+        except Exception as exc:  # it judged no node: each one gets the error, and the run goes on
+            found = [raised(check_id, exc, FLEET, node.node) for node in nodes] or [raised(check_id, exc, FLEET)]
+        found = _policy(check_id, found, table, "")
         for item in found:
             owner = by_name.get(item.node)
             if owner is not None:
@@ -247,5 +272,6 @@ def findings_by_rack(findings: list[Finding]) -> dict[str, list[Finding]]:
     """Rack findings grouped by rack name (their subject is `rack:<name>`)."""
     grouped: dict[str, list[Finding]] = defaultdict(list)
     for item in findings:
-        grouped[item.subject.split(":", 1)[1]].append(item)
+        if item.subject.startswith("rack:"):
+            grouped[item.subject.split(":", 1)[1]].append(item)
     return dict(grouped)

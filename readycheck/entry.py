@@ -16,22 +16,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from readycheck.errors import InputError, exit_on
+from readycheck.errors import exit_on
 
 OPTIONS = {"-o": "output", "--output": "output", "--root": "root"}
 
 
 @contextlib.contextmanager
 def output_stream(path: str | None) -> Iterator[IO[str]]:
-    """The stream to write to: stdout for none or "-", else the file, with a one-line error if it cannot be."""
+    """The stream to write to: stdout for none or "-", else the file, replaced whole once written
+    (readycheck.outputs), with a one-line error if it cannot be."""
     if path is None or path == "-":
         yield sys.stdout
         return
-    try:
-        stream = open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    with stream:
+    from readycheck.outputs import replacing
+
+    with replacing(path) as stream:
         yield stream
 
 

@@ -7,6 +7,7 @@ reporters format it, nothing downstream recomputes it. Subjects are `host`,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 PASS = "pass"
@@ -47,6 +48,17 @@ def worst_first(findings) -> list[Finding]:
 
 
 _RANK = {status: rank for rank, status in enumerate(STATUSES)}
+
+
+LISTED = 10  # what a finding names of a list before it counts the rest
+
+
+def listed(items: Iterable[Any], sep: str = ", ") -> str:
+    """Items in words, the first LISTED and how many more ("a, b, c and 40 more"): a finding stays
+    short however many GPUs, ports, drives or events a node has."""
+    items = list(items)
+    shown = sep.join(map(str, items[:LISTED]))
+    return shown if len(items) <= LISTED else f"{shown} and {len(items) - LISTED} more"
 
 
 def gpu_subject(gpu: dict[str, Any]) -> str:

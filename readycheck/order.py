@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from readycheck.errors import InputError
+from readycheck.inputs import is_stdin, read_text
 from readycheck.settings import Setting
 
 if sys.version_info >= (3, 11):
@@ -51,28 +52,32 @@ class Order:
 
 
 def load(path: str | Path) -> Order:
-    """Read and validate an order file; raise `InputError` naming the file (and the key) when it is wrong."""
+    """Read and validate an order file (`-`: standard input, TOML or CSV); raise `InputError` naming the
+    file (and the key) when it is wrong."""
+    text = read_text(path, MAX_ORDER_BYTES, "order file")
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_ORDER_BYTES:
-            raise InputError(f"{path}: larger than {MAX_ORDER_BYTES // 1024} KiB, not an order file")
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read order file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text, not an order file") from None
     suffix = path.suffix.lower()
-    if suffix == ".toml":
+    if suffix == ".toml" or (is_stdin(path) and _is_toml(text)):
         items = _parse_toml(path, text)
-    elif suffix == ".csv":
+    elif suffix == ".csv" or is_stdin(path):
         items = _parse_csv(path, text)
     else:
         raise InputError(f"{path}: an order file is .toml or .csv, not {suffix or 'without a suffix'}")
     for key, value in items.items():
         _check_key(path, key)
-        if not KEYS[key].accepts(value):
-            raise InputError(f"{path}: key {key!r} must be {KEYS[key].kind}, found {value!r}")
+        problem = KEYS[key].problem(value)
+        if problem:
+            raise InputError(f"{path}: key {key!r} {problem}")
     return Order(path=str(path), items=items)
+
+
+def _is_toml(text: str) -> bool:
+    """Standard input has no suffix: TOML when it parses as TOML, else CSV."""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
 
 
 def _check_key(path: Path, key: str) -> None:

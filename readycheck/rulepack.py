@@ -42,6 +42,7 @@ from typing import Any
 from readycheck import checks
 from readycheck.catalogue.gpus import describe, model, same_model
 from readycheck.errors import InputError
+from readycheck.inputs import is_stdin, read_bytes
 from readycheck.resources import folder
 from readycheck.settings import Setting
 
@@ -54,10 +55,11 @@ TOP_LEVEL_KEYS = {"description", "extends", "dmi_products", "platform", "checks"
 LINK_LAYERS = ("InfiniBand", "Ethernet", "any")
 # [platform]: figures of the whole system that several checks share.
 PLATFORM_KEYS = {
+    # At most 1 MW, as the facts' watts (readycheck/facts/schema.py): a whole DGX B200 draws 14.3 kW.
     "nameplate_max_w": Setting("float", None, "the system's maximum power draw from its vendor, in W: the power "
-                                              "budget's worst case for the node"),
+                                              "budget's worst case for the node", high=1e6),
     "overhead_w": Setting("float", None, "what the node draws besides its GPUs at worst (CPUs, memory, NICs, "
-                                         "fans), in W, when there is no nameplate maximum"),
+                                         "fans), in W, when there is no nameplate maximum", high=1e6),
     "compute_link_layer": Setting("str", None, "link layer of the compute fabric's HCA ports, \"InfiniBand\" or "
                                                "\"Ethernet\" (RoCE): ib.ports and topology.nic_affinity leave "
                                                "ports of the other layer out as storage or management; \"any\" or "
@@ -71,6 +73,7 @@ MOVED = {
 }
 SEVERITIES = ("fail", "warn")
 FALLBACK_PACK = "base"
+MAX_PACK_BYTES = 1024 * 1024  # the built-in packs are a few KiB
 
 
 @dataclass
@@ -108,16 +111,18 @@ def _read_builtin(name: str) -> tuple[str, bytes]:
     return f"builtin:{name}", (folder("rules") / f"{name}.toml").read_bytes()
 
 
-def _read_file(path: Path) -> tuple[str, bytes]:
-    try:
-        return str(path), path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read rule pack: {exc.strerror or exc}") from None
+def names_file(spec: str) -> bool:
+    """Whether `--rules` (or `extends`) names a file (`-`, a path, `*.toml`) rather than a built-in pack."""
+    return is_stdin(spec) or "/" in spec or spec.endswith(".toml")
+
+
+def _read_file(path: Path | str) -> tuple[str, bytes]:
+    return str(path), read_bytes(path, MAX_PACK_BYTES, "rule pack")
 
 
 def _parse(label: str, raw: bytes) -> dict[str, Any]:
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError(f"{label}: not UTF-8 text, not a rule pack") from None
     except tomllib.TOMLDecodeError as exc:
@@ -151,8 +156,9 @@ def _validate(label: str, data: dict[str, Any]) -> None:
             if value not in LINK_LAYERS:
                 raise InputError(f"{label}: platform: key {key!r} must be " + " or ".join(map(repr, LINK_LAYERS))
                                  + f", found {value!r}")
-        elif not PLATFORM_KEYS[key].accepts(value) or value <= 0:
-            raise InputError(f"{label}: platform: key {key!r} must be a number of watts above 0, found {value!r}")
+        elif PLATFORM_KEYS[key].problem(value) or value <= 0:
+            raise InputError(f"{label}: platform: key {key!r} must be a number of watts above 0 and at most "
+                             f"{PLATFORM_KEYS[key].high:g}, found {value!r}")
     tables = data.get("checks", {})
     if not isinstance(tables, dict):
         raise InputError(f"{label}: key 'checks' must be a table of [checks.\"<id>\"] tables")
@@ -165,15 +171,16 @@ def _validate(label: str, data: dict[str, Any]) -> None:
         settings = checks.load(check_id).SETTINGS
         for key, value in table.items():
             if key in ("enabled", "required"):
-                ok, wanted = isinstance(value, bool), "true or false"
+                problem = None if isinstance(value, bool) else f"must be true or false, found {value!r}"
             elif key == "severity":
-                ok, wanted = value in SEVERITIES, " or ".join(f'"{s}"' for s in SEVERITIES)
+                wanted = " or ".join(f'"{s}"' for s in SEVERITIES)
+                problem = None if value in SEVERITIES else f"must be {wanted}, found {value!r}"
             elif key in settings:
-                ok, wanted = settings[key].accepts(value), settings[key].kind
+                problem = settings[key].problem(value)
             else:
                 raise _unknown(where, key, [*settings, *checks.COMMON_KEYS])
-            if not ok:
-                raise InputError(f"{where}: key {key!r} must be {wanted}, found {value!r}")
+            if problem:
+                raise InputError(f"{where}: key {key!r} {problem}")
     _validate_sources(label, data)
 
 
@@ -228,7 +235,9 @@ def load(spec: str) -> Pack:
     current: str | None = spec
     relative_to = Path.cwd()
     while current is not None:
-        if "/" in current or current.endswith(".toml"):
+        if is_stdin(current):
+            label, raw = _read_file(current)
+        elif names_file(current):
             path = (relative_to / current).resolve()
             label, raw = _read_file(path)
             relative_to = path.parent

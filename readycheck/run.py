@@ -22,6 +22,7 @@ from readycheck.engine import NodeResult, Report, finish, judge
 from readycheck.errors import InputError
 from readycheck.findings import FAIL
 from readycheck.importers import load_input
+from readycheck.inputs import is_stdin
 from readycheck.order import Order
 from readycheck.site import Site
 
@@ -74,7 +75,9 @@ def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, rulepack.Platform
     snapshot = load_input(path)
     platform = rulepack.platform_of(snapshot)
     result = judge(snapshot, _pack_for(resolve_rules(run.rules), platform, run.overrides), run.site, order=run.order)
-    result.facts, result.pack, result.source = None, None, path
+    result.pack, result.source = None, path
+    if not is_stdin(path):  # read again from the file when a reporter needs them; standard input cannot be
+        result.facts = None
     return result, platform
 
 

@@ -32,8 +32,10 @@ there) or none does. A file written before feeds had sides names none: then
 each feed is a side of its own and must carry the rack alone (the weakest
 feed decides), as before. Under N the feeds add up and `side` changes nothing.
 
-Every key is checked: an unknown key, a wrong type or a missing required key is an
-`InputError` naming the file and the key (`site.toml: rack[2].feed[0].amps: ...`).
+Every key is checked: an unknown key, a wrong type, a number no real feed or rack has
+(`amps = 1e-300`) or a missing required key is an `InputError` naming the file and the key
+(`site.toml: rack[2].feed[0].amps: ...`), and so is a node that the globs of two racks match
+(a name listed in one rack, when the file is read; any other, when that node is judged).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from readycheck.errors import InputError
+from readycheck.inputs import read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -109,10 +112,19 @@ class Site:
     racks: tuple[Rack, ...] = field(default_factory=tuple)
 
     def rack_of(self, hostname: str) -> Rack | None:
-        """The first rack (in file order) whose globs match; an index by the globs' literal
+        """The rack whose globs match the node; a node two racks claim is an error in the site file
+        (judged in either, the other rack would lose it from its budget)."""
+        found = self.racks_holding(hostname)
+        if len(found) > 1:
+            raise InputError(f"{self.path}: rack[{found[0]}].nodes and rack[{found[1]}].nodes both match node "
+                             f"{hostname!r}: a node is in one rack")
+        return self.racks[found[0]] if found else None
+
+    def racks_holding(self, hostname: str) -> list[int]:
+        """The indices of the racks whose globs match, in file order; an index by the globs' literal
         prefixes keeps this quick for a hall of thousands of racks."""
         candidates = {i for n in range(len(hostname) + 1) for i in self._by_prefix.get(hostname[:n], ())}
-        return next((self.racks[i] for i in sorted(candidates) if self.racks[i].holds(hostname)), None)
+        return [i for i in sorted(candidates) if self.racks[i].holds(hostname)]
 
     @functools.cached_property
     def _by_prefix(self) -> dict[str, list[int]]:
@@ -169,14 +181,30 @@ def _check(label: str, where: str, ok: bool, wanted: str, value: Any) -> None:
         raise InputError(f"{label}: {where}: must be {wanted}, found {value!r}")
 
 
+# What a real feed or rack can be; a value outside is a typo (amps = 1e-300 makes a budget of nothing),
+# refused with its key. key -> (least, most).
+_RANGES = {
+    "volts": (12, 1000),  # IEC 60038: low voltage ends at 1000 V AC; OCP Open Rack v2 busbars run at 12 V DC
+    "amps": (1, 6300),  # the largest low-voltage air circuit breakers (IEC 60947-2) are rated 6300 A
+    "power_factor": (0.5, 1),  # 80 PLUS asks 0.9 at half load of a server PSU; below 0.5 is a typo
+    "derate": (0.5, 1),  # NEC 210.19(A): 0.8 for a continuous load; 1 for a 100%-rated breaker
+    "air_cooling_kw": (0, 10_000), "liquid_cooling_kw": (0, 10_000),  # NVIDIA's densest racks: ~600 kW
+    "liquid_fraction": (0, 1),
+    "node_count": (1, 1000),
+}
+
+
+def _in_range(label: str, where: str, thing: Any) -> None:
+    for key, (least, most) in _RANGES.items():
+        value = getattr(thing, key, None)
+        _check(label, f"{where}.{key}", value is None or least <= value <= most, f"from {least} to {most}", value)
+
+
 def _feed(label: str, where: str, data: Any) -> Feed:
     data = _table(label, where, data, _FEED_KEYS)
     feed = Feed(**data)
     _check(label, f"{where}.phases", feed.phases in (1, 3), "1 or 3", feed.phases)
-    for key in ("volts", "amps"):
-        _check(label, f"{where}.{key}", getattr(feed, key) > 0, "above 0", getattr(feed, key))
-    for key in ("power_factor", "derate"):
-        _check(label, f"{where}.{key}", 0 < getattr(feed, key) <= 1, "above 0 and at most 1", getattr(feed, key))
+    _in_range(label, where, feed)
     _check(label, f"{where}.side", feed.side is None or feed.side in SIDES, '"A" or "B"', feed.side)
     return feed
 
@@ -194,11 +222,7 @@ def _rack(label: str, where: str, data: Any) -> Rack:
         _check(label, f"{where}.feed", None not in sided, "given a side on every feed or on none (2N)",
                [feed.name for feed in rack.feeds if feed.side is None])
         _check(label, f"{where}.feed", sided == set(SIDES), "on both sides A and B (2N)", sorted(sided))
-    _check(label, f"{where}.liquid_fraction", 0 <= rack.liquid_fraction <= 1, "from 0 to 1", rack.liquid_fraction)
-    for key in ("air_cooling_kw", "liquid_cooling_kw"):
-        value = getattr(rack, key)
-        _check(label, f"{where}.{key}", value is None or value >= 0, "0 or more", value)
-    _check(label, f"{where}.node_count", rack.node_count is None or rack.node_count > 0, "above 0", rack.node_count)
+    _in_range(label, where, rack)
     return rack
 
 
@@ -221,14 +245,16 @@ def parse(label: str, text: str) -> Site:
     names = [r.name for r in racks]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     _check(label, "rack.name", duplicate is None, "unique across racks", duplicate)
-    return Site(name=site["name"], path=label, ashrae_class=ashrae, racks=racks)
+    parsed = Site(name=site["name"], path=label, ashrae_class=ashrae, racks=racks)
+    for rack in racks:  # a node named in one rack and matched by another's glob: refused before judging
+        for name in rack.nodes:
+            if not any(c in name for c in "*?["):
+                parsed.rack_of(name)
+    return parsed
+
+
+MAX_SITE_BYTES = 16 * 1024 * 1024  # a hall of 10,000 racks is about 5 MiB of TOML
 
 
 def load(path: str | Path) -> Site:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read site file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text, not a site file") from None
-    return parse(str(path), text)
+    return parse(str(path), read_text(path, MAX_SITE_BYTES, "site file"))

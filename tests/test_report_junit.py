@@ -120,7 +120,7 @@ def test_markup_and_control_characters_are_escaped():
     out = render(report, "junit")
     root = valid(out)
     failure = root.find("testsuite/testcase/failure")
-    assert failure.get("message") == "bad <b>\ufffd\ufffd[31m & \"quoted\""
+    assert failure.get("message") == "bad <b>\\x07\\x1b[31m & \"quoted\""  # shown escaped, as in every format
     assert root.find("testsuite").get("name") == HOSTILE_HOST
     assert "<b>" not in out
 

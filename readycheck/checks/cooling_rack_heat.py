@@ -25,7 +25,7 @@ from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 
 ID = "cooling.rack_heat"
 SCOPE = "fleet"
-SETTINGS = {"warn_fraction": Setting("float", 0.9, "share of a cooling capacity above which the rack warns")}
+SETTINGS = {"warn_fraction": Setting("float", 0.9, "share of a cooling capacity above which the rack warns", high=1)}
 
 
 def check_fleet(fleet, settings):

@@ -6,8 +6,8 @@ version, with limits: newer PTX cannot be JIT-compiled). The driver reports the
 newest CUDA version it supports (`nvmlSystemGetCudaDriverVersion_v2`, the
 "CUDA Version" in `nvidia-smi`). Below the pack's `min` it fails, naming the
 lowest Linux driver that supports that CUDA version (NVIDIA release notes).
-A version that could not be read (no libcuda) is `unknown`; without `min` the
-check is skipped.
+A version that could not be read (no libcuda), or is not a dotted version
+number, is `unknown`; without `min` the check is skipped.
 
 NotSupported and MIG do not apply: a CUDA version the driver did not give is `unknown`.
 """
@@ -39,9 +39,9 @@ def check(facts, settings):
         return
     nvidia = facts["nvidia"]
     cuda = nvidia.get("cuda_driver_version")
-    if cuda is None:
-        yield Finding(ID, UNKNOWN, "host", expected=f">= {minimum}",
-                      message=missing(nvidia, "cuda_driver_version"), remedy=READ_BY_HAND)
+    if cuda is None or versions.fault(cuda):
+        why = missing(nvidia, "cuda_driver_version") if cuda is None else f"cuda_driver_version {versions.fault(cuda)}"
+        yield Finding(ID, UNKNOWN, "host", cuda, f">= {minimum}", why, READ_BY_HAND)
         return
     if versions.at_least(cuda, minimum):
         yield Finding(ID, PASS, "host", cuda, f">= {minimum}", f"the driver supports CUDA {cuda}")

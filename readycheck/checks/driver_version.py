@@ -8,7 +8,8 @@ matches none of its entries, and when it is below the minimum of the GPUs'
 own architecture. It warns when the driver's branch is listed in
 `eol_branches`: it still works, but receives no more security or bug fixes
 (R525, R550, R560, R565 and R575 are end of life; R535 LTS ends June 2026,
-R570 February 2026). A driver version that could not be read is `unknown`.
+R570 February 2026). A driver version that could not be read, or is not a
+dotted version number, is `unknown`.
 
 Architecture minimums, matched on the GPU name: Blackwell B200 570.133.20
 (NVIDIA GPU Operator platform support: "HGX B200 requires a driver container
@@ -50,8 +51,9 @@ ARCHITECTURE_MINIMUM = (
 def check(facts, settings):
     nvidia = facts["nvidia"]
     version = nvidia.get("driver_version")
-    if version is None:
-        yield Finding(ID, UNKNOWN, "host", message=missing(nvidia, "driver_version"), remedy=READ_BY_HAND)
+    if version is None or versions.fault(version):
+        why = missing(nvidia, "driver_version") if version is None else f"driver_version {versions.fault(version)}"
+        yield Finding(ID, UNKNOWN, "host", version, message=why, remedy=READ_BY_HAND)
         return
     floors = [(f"the pack's minimum {settings['min']}", settings["min"])] if settings["min"] else []
     floors += [(f"{name} ({arch}) needs {minimum}", minimum) for name, arch, minimum in _gpu_minimums(facts["gpus"])]

@@ -33,6 +33,14 @@ SETTINGS = {
 REMEDY = "bring the node to the fleet's version (driver and Fabric Manager together, then reboot) or re-image it"
 
 
+def validate(settings):
+    """A field name the check does not compare (`fields = ["driver"]`) is a mistake in the pack."""
+    for key in ("fields", "warn_only"):
+        unknown = [name for name in settings[key] if name not in FIELDS]
+        if unknown:
+            raise ValueError(f"key {key!r} may list {', '.join(FIELDS)}; not {', '.join(map(repr, unknown))}")
+
+
 def extract(facts):
     """The versions this check compares, so the facts need not stay in memory for a fleet."""
     nvidia = facts["nvidia"]

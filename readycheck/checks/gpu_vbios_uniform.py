@@ -22,7 +22,7 @@ from __future__ import annotations
 from readycheck.checks.lib.gpus import no_gpus
 from readycheck.checks.lib.unread import READ_BY_HAND, missing
 from readycheck.checks.lib.versions import spread, versions_by
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, listed
 
 ID = "gpu.vbios_uniform"
 SETTINGS: dict = {}
@@ -36,10 +36,10 @@ def check(facts, settings):
     unread = {gpu_subject(gpu): why for gpu in gpus if (why := missing(gpu, "name", "vbios_version"))}
     mixed, uniform = versions_by((gpu["name"], gpu["vbios_version"], gpu_subject(gpu)) for gpu in gpus
                                  if gpu_subject(gpu) not in unread)
-    unread_words = "; ".join(f"{subject}: {why}" for subject, why in unread.items())
+    unread_words = listed((f"{subject}: {why}" for subject, why in unread.items()), sep="; ")
     if mixed:  # the GPUs read already differ: a fault, whatever the unread ones run
         yield Finding(ID, FAIL, "host", observed=mixed, expected="one VBIOS version per GPU model",
-                      message="; ".join(f"{name}: {spread(versions)}" for name, versions in mixed.items())
+                      message=listed((f"{name}: {spread(versions)}" for name, versions in mixed.items()), sep="; ")
                       + (f" (also unread: {unread_words})" if unread else ""),
                       remedy="flash the odd GPUs with the platform vendor's firmware bundle so all match")
         return
@@ -48,5 +48,5 @@ def check(facts, settings):
         return
     note = " (a single GPU: nothing to compare)" if len(gpus) == 1 else ""
     yield Finding(ID, PASS, "host", observed=uniform, expected="one VBIOS version per GPU model",
-                  message=", ".join(f"{name}: {version}" for name, version in uniform.items()) + note)
+                  message=listed(f"{name}: {version}" for name, version in uniform.items()) + note)
 

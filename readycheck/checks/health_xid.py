@@ -42,7 +42,7 @@ from typing import Any
 from readycheck.catalogue import xid as catalogue
 from readycheck.checks import Setting
 from readycheck.facts.decode import pci_device
-from readycheck.findings import FAIL, PASS, STATUSES, UNKNOWN, WARN, Finding, gpu_subject, nvidia_smi_id
+from readycheck.findings import FAIL, PASS, STATUSES, UNKNOWN, WARN, Finding, gpu_subject, listed, nvidia_smi_id
 
 ID = "health.xid"
 SETTINGS = {
@@ -152,19 +152,19 @@ def _judge(subject: str, logged: list[dict[str, Any]], fatal: set[int], limit, d
     status = min((status for status, _, _ in verdicts), key=STATUSES.index, default=PASS)
     bad = [(words, remedy) for item_status, words, remedy in verdicts if item_status != PASS]
     fine = [words for item_status, words, _ in verdicts if item_status == PASS]
-    parts = ["; ".join(_counted([words for words, _ in bad]))] if bad else []
+    parts = [listed(_counted([words for words, _ in bad]), sep="; ")] if bad else []
     if fine:
-        parts.append("not node faults: " + "; ".join(_counted(fine)))
+        parts.append("not node faults: " + listed(_counted(fine), sep="; "))
     if older:
-        parts.append(f"before {limit.isoformat()}, not judged: " + ", ".join(_counted([f"Xid {e['xid']}"
-                                                                                       for e in older])))
+        parts.append(f"before {limit.isoformat()}, not judged: " + listed(_counted([f"Xid {e['xid']}"
+                                                                                    for e in older])))
     undated = sum(1 for event in judged if limit is not None and not event.get("timestamp"))
     if undated:
         parts.append(f"{undated} without a time in the log, judged")
     message = "; ".join(parts) if parts else "no Xid"
     observed = sorted({event["xid"] for event in logged})
     return Finding(ID, status, subject, observed, EXPECTED, message,
-                   "; ".join(dict.fromkeys(remedy for _, remedy in bad)))
+                   listed(dict.fromkeys(remedy for _, remedy in bad), sep="; "))
 
 
 def _before(event: dict[str, Any], limit: datetime.datetime) -> bool:
@@ -181,7 +181,7 @@ def _verdict(event: dict[str, Any], fatal: set[int], driver: str | None, index: 
     found = catalogue.verdict(code, event.get("message") or "", driver)
     name = entry.name if entry else "not in NVIDIA's catalogue"
     instance = "" if event.get("gpu_instance") is None else f" on MIG GPU instance {event['gpu_instance']}"
-    detail = f", {found.detail}" if found.detail else ""
+    detail = f", {found.detail}" if found.detail and entry else ""  # an unlisted code's detail repeats the name
     words = f"Xid {code}{instance} ({name}{detail}: {found.action or 'no catalogue action'})"
     remedy = f"Xid {code}: {catalogue.remedy(found.action, entry.investigatory if entry else '', index)}"
     if code in fatal:

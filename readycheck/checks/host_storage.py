@@ -35,7 +35,7 @@ from readycheck.checks import Setting
 from readycheck.checks.lib.settings import not_configured
 from readycheck.checks.lib.unread import lacks, missing, reason
 from readycheck.facts.views import nvme_drives
-from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, listed
 
 ID = "host.storage"
 SETTINGS = {
@@ -84,12 +84,12 @@ def _count(nvme, wanted, min_tb, unread):
     unsized = [d["name"] for d in nvme if d.get("size_bytes") is None]
     if unsized:
         return Finding(ID, UNKNOWN, "host", len(counted), expected,
-                       f"{len(counted)} NVMe drives counted; size unreadable: {', '.join(unsized)}",
+                       f"{len(counted)} NVMe drives counted; size unreadable: {listed(unsized)}",
                        "read the drive sizes by hand (`nvme list`) and re-run readycheck")
     smaller = [f"{d['name']} ({_tb(d['size_bytes'])})" for d in nvme if d not in counted]
     return Finding(ID, FAIL, "host", len(counted), expected,
                    f"{len(counted)} NVMe drives" + (f" of >= {min_tb:g} TB" if min_tb else "") +
-                   f", the platform has {wanted}" + (f"; not counted: {', '.join(smaller)}" if smaller else ""),
+                   f", the platform has {wanted}" + (f"; not counted: {listed(smaller)}" if smaller else ""),
                    "find the missing drive (`nvme list`, the BMC's drive inventory): reseat or replace it")
 
 

@@ -34,7 +34,9 @@ def check(facts, settings):
     subject = f"storage:{test.get('path')}"
     rate = test.get("gb_per_s")
     expected = f">= {wanted:g} GB/s" if wanted is not None else None
-    read = f"{test.get('bytes', 0) / 1e9:.1f} GB from {test.get('files', 0)} files in {test.get('seconds', 0):g} s"
+    size, files, seconds = (test.get(key) for key in ("bytes", "files", "seconds"))  # each may be unread: "?"
+    read = (f"{'?' if size is None else format(size / 1e9, '.1f')} GB from {'?' if files is None else files} files "
+            f"in {'?' if seconds is None else format(seconds, 'g')} s")
     if rate is None:
         yield Finding(ID, UNKNOWN, subject, None, expected, f"{missing(test, 'gb_per_s')}: {read}",
                       "point --storage-test at a directory holding large readable files")

@@ -38,7 +38,7 @@ from readycheck.checks.lib.fabric import unread_ports
 from readycheck.checks.lib.gpus import contains, no_gpus
 from readycheck.checks.lib.unread import missing, reason
 from readycheck.facts.views import gpu_count, infiniband_hcas, nvme_drives
-from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding, gpu_subject, listed
 
 ID = "inventory.match"
 SETTINGS: dict = {}
@@ -124,10 +124,10 @@ def _every(kind):
         wrong = [f"{subject} {name}" for subject, name in names.items()
                  if name is not None and not contains(name, wanted)]
         unread = unread or ("" if names else f"no {kind[:-1].upper()} in the facts") or \
-            "; ".join(f"{subject} {missing(part, 'name')}" for subject, part in found.items()
-                      if part.get("name") is None)
+            listed((f"{subject} {missing(part, 'name')}" for subject, part in found.items()
+                    if part.get("name") is None), sep="; ")
         return _finding(key, not wrong, sorted(set(names.values()), key=str), wanted,
-                        f"not {wanted}: {', '.join(wrong)}" if wrong else f"{len(names)} x {wanted}", unread,
+                        f"not {wanted}: {listed(wrong)}" if wrong else f"{len(names)} x {wanted}", unread,
                         definite=True)
     return judge
 
@@ -150,13 +150,13 @@ def _serials(kind):
     could not be read (it may be that one)."""
     def judge(key, facts, parts, wanted):
         found_parts, unread = parts[kind]
-        unread = unread or "; ".join(f"{subject} {missing(part, 'serial')}" for subject, part in found_parts.items()
-                                     if part.get("serial") is None)
+        unread = unread or listed((f"{subject} {missing(part, 'serial')}" for subject, part in found_parts.items()
+                                   if part.get("serial") is None), sep="; ")
         found = {part["serial"]: subject for subject, part in found_parts.items() if part.get("serial") is not None}
         absent = [s for s in wanted if s not in found]
         extra = [f"{s} ({place})" for s, place in found.items() if s not in wanted]
-        problems = ([f"on the order, not found: {', '.join(absent)}"] if absent else []) + \
-                   ([f"found, not on the order: {', '.join(extra)}"] if extra else [])
+        problems = ([f"on the order, not found: {listed(absent)}"] if absent else []) + \
+                   ([f"found, not on the order: {listed(extra)}"] if extra else [])
         return _finding(key, not problems, sorted(found), sorted(wanted),
                         "; ".join(problems) or f"all {len(wanted)} serials found", unread, definite=bool(extra))
     return judge
@@ -171,9 +171,9 @@ def _nvme(nvme, count, size_tb):
     ok = len(ordered) == count if count is not None else bool(ordered)
     what = f"{len(ordered)} NVMe drives" + (f" of {size_tb:g} TB" if size_tb is not None else "")
     message = _says(what, ok, count if count is not None else f"some of {size_tb:g} TB") + \
-        (f"; other NVMe: {', '.join(others)}" if others else "")
+        (f"; other NVMe: {listed(others)}" if others else "")
     if not ok and len(sized) < len(drives):
-        unread = unread or "size unreadable: " + ", ".join(d["name"] for d in drives if d not in sized)
+        unread = unread or "size unreadable: " + listed(d["name"] for d in drives if d not in sized)
     return _finding("nvme", ok, len(ordered), {"count": count, "size_tb": size_tb}, message, unread)
 
 

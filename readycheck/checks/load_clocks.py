@@ -20,7 +20,7 @@ from readycheck.checks.lib.load import no_sample, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
 ID = "load.clocks"
-SETTINGS = {"min_share": Setting("float", 0.75, "share of the maximum SM clock to sustain under load")}
+SETTINGS = {"min_share": Setting("float", 0.75, "share of the maximum SM clock to sustain under load", high=1)}
 
 
 def check(facts, settings):
@@ -37,7 +37,7 @@ def check(facts, settings):
         second_half = samples[len(samples) // 2:]
         clocks = [s["clocks_sm_mhz"] for s in second_half if s.get("clocks_sm_mhz") is not None]
         maximum = maxima.get(index)
-        if not clocks or maximum is None:
+        if not clocks or not maximum:  # a maximum of 0 MHz is no reading either
             yield Finding(ID, UNKNOWN, subject, message="SM clock under load or maximum SM clock unavailable",
                           remedy="read `nvidia-smi -q -d CLOCK` under load")
             continue

@@ -19,10 +19,10 @@ from __future__ import annotations
 from readycheck.catalogue.clock_events import FAULTS
 from readycheck.checks import Setting
 from readycheck.checks.lib.load import no_sample, peak, samples_by_gpu
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, listed
 
 ID = "load.power_reached"
-SETTINGS = {"min_share": Setting("float", 0.9, "share of the enforced power limit each GPU must reach")}
+SETTINGS = {"min_share": Setting("float", 0.9, "share of the enforced power limit each GPU must reach", high=1)}
 
 # Clock event reasons that hold the SM clock below its maximum: the faults and the power cap.
 THROTTLES = (*FAULTS, "sw_power_cap")
@@ -38,7 +38,7 @@ def check(facts, settings):
     load = facts["load"]
     if load.get("status") == "backend_failed":
         yield Finding(ID, FAIL, "host", observed=load.get("status"), expected="completed",
-                      message="; ".join(load.get("errors") or ["the load backend failed"]),
+                      message=listed(load.get("errors") or ["the load backend failed"], sep="; "),
                       remedy="read the backend's output (dcgmi diag / gpu_burn) and the kernel log for Xid errors")
     gpus = {g["index"]: g for g in facts["gpus"]}
     share = settings["min_share"]
@@ -48,7 +48,7 @@ def check(facts, settings):
             continue
         subject, gpu = f"gpu{index}", gpus.get(index) or {}
         drawn, limit = peak(per_gpu[index], "power_draw_w"), gpu.get("power_limit_w")
-        if drawn is None or limit is None:
+        if drawn is None or not limit:  # a limit of 0 W is no reading either
             yield Finding(ID, UNKNOWN, subject, drawn, limit,
                           "power draw or enforced limit unavailable", "read `nvidia-smi -q -d POWER` under load")
         elif drawn < share * limit and _workload_limited(per_gpu[index], gpu.get("clocks_max_sm_mhz")):
@@ -70,7 +70,7 @@ def _workload_limited(samples, max_sm_mhz):
     """Whether, through the second half of the load phase, the GPU held its maximum SM clock with no
     throttle reason in any sample: then nothing held it back, and a lower draw is the workload's."""
     later = samples[len(samples) // 2:]
-    if not later or max_sm_mhz is None:
+    if not later or not max_sm_mhz:  # a maximum of 0 MHz is no reading either
         return False
     return all(s.get("clocks_sm_mhz") is not None and s["clocks_sm_mhz"] >= AT_MAXIMUM * max_sm_mhz
                and s.get("clocks_event_reasons") is not None

@@ -24,7 +24,7 @@ from __future__ import annotations
 from readycheck.checks import Setting
 from readycheck.checks.lib.settings import not_configured
 from readycheck.checks.lib.unread import missing, probe_failure
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, listed
 
 ID = "net.interfaces"
 SETTINGS = {
@@ -52,7 +52,7 @@ def check(facts, settings):
                           remedy=READ_LINK.format(name=name))
         else:
             yield Finding(ID, FAIL, name, sorted(found), name,
-                          f"no interface named {name} (found: {', '.join(sorted(found)) or 'none'})",
+                          f"no interface named {name} (found: {listed(sorted(found)) or 'none'})",
                           f"check the NIC is seated and its driver loaded (`ip link`), or correct {name} in the "
                           "rule pack")
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 from readycheck.budget import node_worst_case
 from readycheck.checks import Setting
 from readycheck.checks.lib.unread import bmc_failure, reason
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, listed
 
 ID = "power.psu_redundancy"
 SETTINGS = {"min_psus": Setting("int", None, "number of PSUs the platform has (DGX H100: 6); fewer present fails; "
@@ -72,11 +72,13 @@ def check(facts, settings, platform=None):
                       remedy="read the PSUs from the BMC (`--bmc URL` with READYCHECK_BMC_USER/"
                              "READYCHECK_BMC_PASSWORD, or `ipmitool sdr type \"Power Supply\"` as root)")
         return
+    # a sensor without a name is named by its place
+    psus = [p if p.get("name") else {**p, "name": f"PSU {i + 1}"} for i, p in enumerate(psus)]
     observed = {p["name"]: _state(p) for p in psus}
     bad = [p for p in psus if p.get("present") is False or p.get("ok") is False]
     if bad:
         yield Finding(ID, FAIL, "host", observed, "every PSU present and healthy",
-                      f"PSU not healthy: {', '.join(_why(p) for p in bad)}", REMEDY)
+                      f"PSU not healthy: {listed(_why(p) for p in bad)}", REMEDY)
         return
     wanted = settings["min_psus"]
     if wanted is not None and len(psus) < wanted:
@@ -86,7 +88,7 @@ def check(facts, settings, platform=None):
     unread = [p["name"] for p in psus if p.get("present") is None or p.get("ok") is None]
     if unread:
         yield Finding(ID, UNKNOWN, "host", observed, "every PSU present and healthy",
-                      f"PSU state unreadable: {', '.join(unread)}", "read the PSUs in the BMC")
+                      f"PSU state unreadable: {listed(unread)}", "read the PSUs in the BMC")
         return
     groups = host.get("psu_redundancy") or []
     for group in groups:

@@ -31,7 +31,7 @@ from readycheck.findings import FAIL, PASS, WARN, Finding
 
 ID = "power.rack_budget"
 SCOPE = "fleet"
-SETTINGS = {"warn_fraction": Setting("float", 0.9, "share of the budget above which the rack warns")}
+SETTINGS = {"warn_fraction": Setting("float", 0.9, "share of the budget above which the rack warns", high=1)}
 
 
 def check_fleet(fleet, settings):

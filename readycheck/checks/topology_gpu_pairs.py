@@ -36,7 +36,7 @@ from readycheck.checks.lib.gpus import no_gpus
 from readycheck.checks.lib.settings import not_configured
 from readycheck.checks.lib.unread import missing
 from readycheck.facts.views import gpu_count
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject
+from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, listed
 
 ID = "topology.gpu_pairs"
 SETTINGS = {
@@ -90,8 +90,8 @@ def check(facts, settings):
                 short.setdefault(pair["link"], []).append(name)
     count = len(indices) * (len(indices) - 1) // 2
     if short:
-        below = "; ".join(f"{word}: {' '.join(names)}" for word, names in short.items())
-        note = f" (also unread: {', '.join(unread)})" if unread else ""
+        below = "; ".join(f"{word}: {listed(names, sep=' ')}" for word, names in short.items())
+        note = f" (also unread: {listed(unread)})" if unread else ""
         remedy = ("NVLink does not carry these pairs: see nvlink.links and nvlink.fabric, make sure Fabric "
                          "Manager runs, then reset the GPUs or reboot" if _nvlinks(wanted) is not None else
                          "the GPUs sit farther apart on PCIe than the platform should: check slots, risers and the "
@@ -100,7 +100,7 @@ def check(facts, settings):
                       f"{sum(map(len, short.values()))} of {count} GPU pairs below {wanted}: {below}{note}",
                       remedy)
     elif unread:
-        yield Finding(ID, UNKNOWN, "host", matrix, expected, f"pair connection unread: {', '.join(unread)}",
+        yield Finding(ID, UNKNOWN, "host", matrix, expected, f"pair connection unread: {listed(unread)}",
                       "read the matrix with `nvidia-smi topo -m` by hand and re-run readycheck as root")
     elif count == 0:
         hidden = _hidden_pairs(facts, indices)

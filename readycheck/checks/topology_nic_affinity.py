@@ -40,7 +40,7 @@ from readycheck.checks.lib.fabric import PORT_FILTER, compute_layer, excluded, e
 from readycheck.checks.lib.gpus import no_gpus
 from readycheck.checks.lib.unread import missing
 from readycheck.facts.decode import pci_device
-from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject, port_subject
+from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject, listed, port_subject
 
 ID = "topology.nic_affinity"
 SETTINGS = {
@@ -89,7 +89,7 @@ def check(facts, settings, platform=None):
             by_node.setdefault(gpu["numa_node"], []).append(subject)
     if not by_node:
         yield Finding(ID, UNKNOWN, "host", message="no GPU's NUMA node is known: "
-                      + "; ".join(f"{gpu_subject(gpu)}: {missing(gpu, 'numa_node')}" for gpu in gpus),
+                      + listed((f"{gpu_subject(gpu)}: {missing(gpu, 'numa_node')}" for gpu in gpus), sep="; "),
                       remedy=READ_GPU_NODE)
         return
     for port in facts["infiniband"]:

@@ -6,7 +6,8 @@ absent key), while extra fields are allowed so a snapshot from a newer 1.x
 tool stays readable. `readycheck schema` prints it for other tools.
 
 The validator understands the subset of JSON Schema used here (type, enum,
-properties, required, additionalProperties, items, minimum). It is written
+pattern, properties, required, additionalProperties, items, minimum, maximum,
+maxLength, maxItems, maxProperties). It is written
 out rather than taken from the `jsonschema` package so a GPU node needs no
 further dependency; the test suite checks this schema and these snapshots with
 `jsonschema` itself to keep the two honest.
@@ -300,6 +301,107 @@ _add_optional(PERF, {"elapsed_s": {"type": "number", "minimum": 0}, "reason": ST
 _add_optional(PERF["properties"]["p2p"]["items"], {"a_to_b_gb_per_s": GB_PER_S, "b_to_a_gb_per_s": GB_PER_S})
 _add_optional(PERF["properties"]["ib"]["items"], {"memory": STR})
 
+# Bounds. A value outside them is not a reading but a corrupted or hostile file, refused (exit 2, naming
+# the key) before any check compares it: a 400-digit integer never reaches float(), 8,000 GPUs never
+# reach a report, a hostname of a million characters is never printed once per finding. Each bound is
+# far beyond what one node holds or reads; where it comes from is beside it. `_bound` applies them
+# after every field is declared (so a field added later is bounded by its name or unit too), and
+# tests/test_hostile_input.py holds every integer, number, string, array and map of the schema to one.
+MAX_GPUS = 64  # the most GPUs shown to one OS: GigaIO's SuperNODE attaches 32 to one server (DGX-2: 16); twice that
+U64 = 2**64 - 1  # NVML's and the kernel's counters are unsigned 64-bit
+# Field name suffix (its unit) -> (least, most).
+BOUNDS_BY_UNIT = (
+    ("_gb_per_s", (0, 1e6)),
+    ("_gbps", (0, 1e5)),  # 100 Tb/s: the fastest InfiniBand port today (XDR, 8 lanes) is 1.6 Tb/s
+    ("_mbps", (0, 1e8)),  # 100 Tb/s
+    ("_mhz", (0, 1e5)),  # GPU clocks are a few GHz
+    ("_mib", (0, 2**32)),  # 4 PiB
+    ("_bytes", (0, 2**63 - 1)),  # Linux sizes are signed 64-bit (loff_t)
+    ("_pct", (0, 1000)),  # NVML's fan speed "may exceed 100%" (nvml.h, nvmlDeviceGetFanSpeed)
+    ("_w", (0, 1e6)),  # 1 MW: a whole DGX B200 draws 14.3 kW, one GPU board at most 1.4 kW
+    ("_c", (-273.15, 1000)),  # absolute zero; nothing in a server survives 1000 °C
+    ("_j", (0, U64 / 1000)),  # nvmlDeviceGetTotalEnergyConsumption: unsigned 64-bit millijoules
+    ("_s", (0, 1e9)),  # 30 years
+    ("_ms", (0, 1e12)),  # 30 years, as for seconds
+    ("_rpm", (0, 1e6)),  # server fans spin below 40,000 RPM
+)
+# Field name -> (least, most), for numbers whose name carries no unit.
+BOUNDS_BY_NAME = {
+    "index": (0, MAX_GPUS - 1), "gpu": (0, MAX_GPUS - 1), "gpu_a": (0, MAX_GPUS - 1), "gpu_b": (0, MAX_GPUS - 1),
+    "attached_gpus": (0, MAX_GPUS),
+    "numa_node": (0, 1023), "numa_nodes": (0, 1024),  # Linux: NODES_SHIFT is at most 10
+    "cpu_sockets": (0, 1024), "cpu_cores": (0, 2**20), "cpu_threads": (0, 2**20),  # NR_CPUS is at most 8192
+    **dict.fromkeys(("pcie_link_gen_current", "pcie_link_gen_max", "pcie_link_gen_gpu_max",
+                     "pcie_link_gen_port_max"), (0, 16)),  # PCIe Gen 7: 2025
+    **dict.fromkeys(("pcie_link_width_current", "pcie_link_width_max", "pcie_link_width_port_max"),
+                    (0, 32)),  # the PCIe base spec's widest link is x32
+    **dict.fromkeys(("pcie_replay_counter", "volatile_corrected", "volatile_uncorrected", "aggregate_corrected",
+                     "aggregate_uncorrected", "single_bit", "double_bit", "correctable", "uncorrectable",
+                     "crc_errors", "replay_errors", "recovery_errors", "counters", *IB_COUNTERS), (0, U64)),
+    "link": (0, 63),  # NVML_NVLINK_MAX_LINKS is 18 (nvml.h)
+    "version": (0, 16),  # NVLink 5 is Blackwell's
+    "clique_id": (0, 2**32 - 1), "xid": (0, 2**31 - 1), "mtu": (0, 2**32 - 1),  # unsigned int in NVML and the kernel
+    "gpu_instance": (0, 2**32 - 1), "compute_instance": (0, 2**32 - 1),  # MIG instance ids: unsigned int in NVML
+    "samples": (0, 2**32 - 1),  # nvmlDeviceGetSamples returns its sample count as an unsigned int
+    "min_needed": (0, 64), "max_in_group": (0, 64),  # a PSU redundancy group holds at most the node's PSUs
+    # --perf: dense GEMM in TFLOPS (a B200's FP8 peak is 4,500: a thousand times beyond), NCCL ranks (an int)
+    **dict.fromkeys(("bf16", "fp16", "tf32", "fp8"), (0, 1e6)), "ranks": (1, 2**31 - 1),
+    "port": (0, 255),  # InfiniBand port numbers are 8-bit (IBTA)
+    "files": (0, 2**63 - 1), "bytes": (0, 2**63 - 1), "seconds": (0, 1e9), "t": (0, 1e9),
+}
+# Array name -> most items.
+MAX_ITEMS = {
+    "gpus": MAX_GPUS, "topology": MAX_GPUS * MAX_GPUS, "nvlinks": 64, "clocks_event_reasons": 64,
+    "infiniband": 4096,  # SR-IOV: every virtual function of an HCA is an RDMA device
+    "network_interfaces": 16384,  # a Kubernetes node has a veth per pod
+    "xid_events": 500_000,  # the Xid probe reads at most 200,000 journal lines or a 16 MiB log tail
+    "samples": 2_000_000,  # a 24 h load phase sampling 16 GPUs every second is 1,382,400
+    "chassis": 1_000_000, "errors": 1000, "probe_errors": 10_000, "psus": 64,
+    "block_devices": 16384, "filesystems": 65536,  # a Kubernetes node mounts volumes per pod
+    "imported_from": 1000, "notes": 1000,
+    "psu_redundancy": 64, "members": 64,  # a redundancy group per PSU at most, as many PSUs as "psus" holds
+    "fans": 1024,  # Redfish lists every rotor of every fan; a blade chassis shares dozens of fans
+    "health": 64,  # the fabric health mask's fields (nvmlGpuFabricInfo_v3): a handful
+    "start": MAX_GPUS, "end": MAX_GPUS,  # load.counters: one entry per GPU
+    "resources": 1024,  # the Redfish resources one read visits
+    "p2p": MAX_GPUS * MAX_GPUS, "nccl": 64, "ib": 4096,  # --perf: every GPU pair, a few runs, every HCA port
+}
+MAX_PROPERTIES = {"unavailable": 1024, "kernel_modules": 1024, "counters": 1024, "gpu_paths": MAX_GPUS,
+                  "sources": 64}  # perf.sources: the tool behind each kind of figure
+MAX_TEXT = 4096  # Linux PATH_MAX: mount points and device paths
+MAX_LENGTH = {"hostname": 255,  # a DNS name (RFC 1035)
+              **dict.fromkeys(("message", "error", "errors", "notes", "nvml_error", "reason"), 65536)}
+
+
+def _bound(node: Schema, name: str) -> Schema:
+    """`node` with every number, string, array and map below it bounded by the name of its field (an
+    array's items and a map's values by the array's or map's name); a copy, since the declarations
+    above share their small schemas (STR, COUNT) between fields."""
+    node = dict(node)
+    types = node.get("type")
+    types = {types} if isinstance(types, str) else set(types or ())
+    if types & {"integer", "number"} and "maximum" not in node:
+        low, high = BOUNDS_BY_NAME.get(name) or next(
+            (bounds for unit, bounds in BOUNDS_BY_UNIT if f"_{name}".endswith(unit)), (None, None))
+        if high is not None:
+            node["minimum"], node["maximum"] = max(low, node.get("minimum", low)), high
+    if "string" in types:
+        node.setdefault("maxLength", MAX_LENGTH.get(name, MAX_TEXT))
+    if "array" in types and name in MAX_ITEMS:
+        node.setdefault("maxItems", MAX_ITEMS[name])
+    if isinstance(node.get("additionalProperties"), dict):
+        if name in MAX_PROPERTIES:
+            node.setdefault("maxProperties", MAX_PROPERTIES[name])
+        node["additionalProperties"] = _bound(node["additionalProperties"], name)
+    if "properties" in node:
+        node["properties"] = {key: _bound(child, key) for key, child in node["properties"].items()}
+    if isinstance(node.get("items"), dict):
+        node["items"] = _bound(node["items"], name)
+    return node
+
+
+FACTS_V1 = _bound(FACTS_V1, "")
+
 # JSON type -> the Python types json.loads gives for it. `type(v) in ...` (not isinstance) keeps
 # booleans out of integer and number; an integral float is an integer, as JSON Schema says.
 _PY_TYPES = {
@@ -310,62 +412,91 @@ _PY_TYPES = {
 Problems = list  # of str, shared by the compiled validators of one run
 
 
-def _compile(node: Schema) -> tuple[frozenset, Any, float | None]:
-    """Turn a schema node into (fast types, function(value, path, problems), minimum); done once per schema.
+Compiled = tuple  # (fast types, function(value, path, problems), least, most, longest)
+
+
+def _compile(node: Schema) -> Compiled:
+    """Turn a schema node into (fast types, function(value, path, problems), least, most, longest);
+    done once per schema.
 
     A snapshot has about two thousand values and every `check` of a fleet validates thousands of
-    snapshots, so the work per value is kept small: a node that only constrains the type (most
-    scalars) also gives its accepted Python types, which the parent tests inline, calling the
-    function only for a mismatch, and containers and constrained values always."""
+    snapshots, so the work per value is kept small: a scalar node that only constrains the type and
+    bounds (most of them) gives its accepted Python types and bounds, which the parent tests inline,
+    calling the function only for a value that does not fit; containers and values with
+    an enum or pattern always take the function."""
     names = node.get("type")
     names = (names,) if isinstance(names, str) else tuple(names or ())
     allowed = frozenset(t for name in names for t in _PY_TYPES[name])
     integral_float = "integer" in names and "number" not in names
     enum = node.get("enum")
     pattern = re.compile(node["pattern"]) if "pattern" in node else None
-    minimum = node.get("minimum")
+    least, most = node.get("minimum", -math.inf), node.get("maximum", math.inf)
+    longest = node.get("maxLength", math.inf)
+    max_items, max_keys = node.get("maxItems", math.inf), node.get("maxProperties", math.inf)
     properties = {key: _compile(child) for key, child in node.get("properties", {}).items()}
     extra = node.get("additionalProperties", True)
     extra = _compile(extra) if isinstance(extra, dict) else None
     required = tuple(node.get("required", ()))
+    required_keys = frozenset(required)
     items = _compile(node["items"]) if "items" in node else None
 
     def check(value: Any, path: tuple, problems: Problems) -> None:
         kind = type(value)
         if allowed and kind not in allowed and not (integral_float and kind is float and value.is_integer()):
             problems.append(f"key {_path(path)}: expected {' or '.join(names)}, found {_describe(value)}")
-            return
-        if enum is not None and value not in enum:
-            problems.append(f"key {_path(path)}: {value!r} is not one of {enum}")
-        if pattern is not None and kind is str and not pattern.search(value):
-            problems.append(f"key {_path(path)}: {value!r} does not match {pattern.pattern}")
-        if kind is float and not math.isfinite(value):  # 1e999 parses to inf; every comparison would pass
-            problems.append(f"key {_path(path)}: {value} is not a finite number")
-        if minimum is not None and kind in (int, float) and value < minimum:
-            problems.append(f"key {_path(path)}: {value} is below {minimum}")
-        if kind is dict:
-            for key, item in value.items():
+        elif kind is dict:
+            if len(value) > max_keys:  # refused before a key is looked at
+                problems.append(f"key {_path(path)}: {len(value)} keys, at most {max_keys} allowed")
+                return
+            for key, item in value.items():  # the inline test: this loop runs for every value
                 child = properties.get(key, extra)
                 if child is None:
                     continue
-                fast, function, low = child
-                if not (type(item) in fast and (low is None or item is None or item >= low)):
+                fits, function, low, high, size = child
+                of = type(item)
+                if not (of in fits and (item is None or (len(item) <= size if of is str else low <= item <= high))):
                     function(item, (path, key), problems)
-            problems.extend(f"key {_path((path, key))}: missing" for key in required if key not in value)
-        elif kind is list and items is not None:
-            fast, function, low = items
-            for i, item in enumerate(value):
-                if len(problems) >= LIMIT:  # a huge wrong array must not become a million messages
-                    return
-                if not (type(item) in fast and (low is None or item is None or item >= low)):
-                    function(item, (path, i), problems)
+            if not required_keys <= value.keys():
+                problems.extend(f"key {_path((path, key))}: missing" for key in required if key not in value)
+        elif kind is list:
+            if len(value) > max_items:  # refused before an item is looked at
+                problems.append(f"key {_path(path)}: {len(value)} items, at most {max_items} allowed")
+            elif items is not None:
+                fits, function, low, high, size = items
+                for i, item in enumerate(value):
+                    if len(problems) >= LIMIT:  # a huge wrong array must not become a million messages
+                        return
+                    of = type(item)
+                    if not (of in fits and (item is None or (len(item) <= size if of is str else low <= item <= high))):
+                        function(item, (path, i), problems)
+        elif value is not None or enum is not None:
+            _scalar(value, path, problems)
 
-    plain = allowed and not ({dict, list} & allowed) and enum is None and pattern is None
-    # Floats always take the full check (it refuses infinities); a plain node's minimum (counters:
-    # 0) is tested inline too, strings and booleans never having one.
-    if plain and minimum is not None and allowed - {int, float, type(None)}:
-        plain = False
-    return (allowed - {float} if plain else frozenset()), check, minimum
+    def _scalar(value: Any, path: tuple, problems: Problems) -> None:
+        kind = type(value)
+        if enum is not None and value not in enum:
+            problems.append(f"key {_path(path)}: {_show(value)} is not one of {enum}")
+        if kind is str and len(value) > longest:
+            problems.append(f"key {_path(path)}: a text of {len(value)} characters, longer than {longest}")
+        elif pattern is not None and kind is str and not pattern.search(value):
+            problems.append(f"key {_path(path)}: {_show(value)} does not match {pattern.pattern}")
+        elif kind is float and not math.isfinite(value):  # 1e999 parses to inf; every comparison would pass
+            problems.append(f"key {_path(path)}: {value} is not a finite number")
+        elif kind in (int, float) and value < least:
+            problems.append(f"key {_path(path)}: {_show(value)} is below {least}")
+        elif kind in (int, float) and value > most:
+            problems.append(f"key {_path(path)}: {_show(value)} is above {most}")
+
+    fast = allowed if allowed and not ({dict, list} & allowed) and enum is None and pattern is None else frozenset()
+    if not (math.isfinite(least) and math.isfinite(most)):  # unbounded floats take the check (it refuses inf)
+        fast = fast - {float}
+    return fast, check, least, most, longest
+
+
+def _show(value: Any) -> str:
+    """A value in a one-line message, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
 
 
 _COMPILED: dict[int, Any] = {}

@@ -20,6 +20,7 @@ from readycheck.facts.fields import (
     SCHEMA_ID,
 )
 from readycheck.facts.record import NOT_COLLECTED
+from readycheck.inputs import read_text
 
 
 class SnapshotError(InputError):
@@ -73,18 +74,15 @@ MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 
 
 def load_snapshot(path: str | Path) -> dict[str, Any]:
-    """Read and validate one snapshot file; raise `SnapshotError` naming the file and the fault."""
+    """Read and validate one snapshot file (`-`: standard input); raise `SnapshotError` naming the file
+    and the fault."""
+    return parse_snapshot(str(path), read_text(path, MAX_SNAPSHOT_BYTES, "facts snapshot", SnapshotError))
+
+
+def parse_snapshot(path: str, text: str) -> dict[str, Any]:
+    """A snapshot from its text, validated; `path` names it in every error."""
     from readycheck.facts.schema import validate
 
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_SNAPSHOT_BYTES:
-            raise SnapshotError(f"{path}: larger than {MAX_SNAPSHOT_BYTES // 2**20} MiB, not a snapshot")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise SnapshotError(f"{path}: not UTF-8 text, not a facts snapshot") from None
     try:
         data = json.loads(text, parse_constant=_not_a_number)  # 1e999 (inf): the validator refuses it
     except json.JSONDecodeError as exc:

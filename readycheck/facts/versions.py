@@ -20,6 +20,16 @@ def parse(text: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
+def fault(text: str) -> str:
+    """Why `text` is not a version, in words ("'banana' is not a dotted version number ..."); "" when
+    it is one. A check says `unknown` with it rather than compare what is not a version."""
+    try:
+        parse(text)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
 def at_least(version: str, minimum: str) -> bool:
     return parse(version) >= parse(minimum)
 

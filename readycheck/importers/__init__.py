@@ -67,12 +67,13 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from readycheck import __version__
-from readycheck.facts import NOT_IN_SOURCE, Record, empty_snapshot, load_snapshot
+from readycheck.facts import NOT_IN_SOURCE, Record, SnapshotError, empty_snapshot
 from readycheck.facts.fields import GPU_FIELDS, IB_COUNTERS
 from readycheck.facts.schema import validate
-from readycheck.facts.snapshot import empty_host, empty_nvidia
+from readycheck.facts.snapshot import MAX_SNAPSHOT_BYTES, empty_host, empty_nvidia, parse_snapshot
 from readycheck.importers import ibstat, nvidia_smi_text, nvidia_smi_xml, nvlink_status, topo
-from readycheck.importers.common import Capture, CaptureError, read_text
+from readycheck.importers.common import Capture, CaptureError, capture_text, read_text
+from readycheck.inputs import read_bytes
 
 __all__ = ["FORMATS", "CaptureError", "import_files", "load_input"]
 
@@ -106,43 +107,39 @@ def tried(snapshot: bool = False) -> str:
 
 
 def load_input(path: str | Path) -> dict[str, Any]:
-    """A facts snapshot from a file that is either a snapshot (`*.json`, or text starting with `{`:
-    read by `load_snapshot`, unchanged) or a capture of a known format (imported)."""
-    path = Path(path)
-    if path.suffix.lower() == ".json" or _starts_like_json(path):
-        return load_snapshot(path)
-    return _import([path], snapshot_too=True)
+    """A facts snapshot from a file (`-`: standard input) that is either a snapshot (`*.json`, or text
+    starting with `{`: read as `load_snapshot` reads it, unchanged) or a capture of a known format
+    (imported). The file is read once, through the bounded reader."""
+    data = read_bytes(path, MAX_SNAPSHOT_BYTES, "facts snapshot or capture", SnapshotError)
+    if str(path).lower().endswith(".json") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise SnapshotError(f"{path}: not UTF-8 text, not a facts snapshot") from None
+        return parse_snapshot(str(path), text)
+    return _import([(path, capture_text(path, data))], snapshot_too=True)
 
 
 def import_files(paths: list[str] | list[Path]) -> dict[str, Any]:
     """One snapshot of one node from capture files; `CaptureError` names the file that is wrong."""
-    return _import([Path(p) for p in paths], snapshot_too=False)
+    return _import([(path, read_text(path)) for path in paths], snapshot_too=False)
 
 
-def _starts_like_json(path: Path) -> bool:
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(256)
-    except OSError:
-        return True  # load_snapshot says why it cannot be read, as for any snapshot
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
-
-
-def _import(paths: list[Path], snapshot_too: bool) -> dict[str, Any]:
-    captures = [_capture(path, snapshot_too) for path in paths]
+def _import(files: list[tuple[str | Path, str]], snapshot_too: bool) -> dict[str, Any]:
+    captures = [_capture(path, text, snapshot_too) for path, text in files]
     snapshot = merge(captures)
     problems = validate(snapshot)
     if problems:
-        raise CaptureError(f"{', '.join(map(str, paths))}: imported facts do not validate: {problems[0]}")
+        names = ", ".join(str(path) for path, _ in files)
+        raise CaptureError(f"{names}: imported facts do not validate: {problems[0]}")
     return snapshot
 
 
-def _capture(path: Path, snapshot_too: bool) -> Capture:
-    text = read_text(path)
+def _capture(path: str | Path, text: str, snapshot_too: bool) -> Capture:
     for fmt in FORMATS:
         if fmt.detect(text):
             capture = fmt.parse(text, str(path))
-            capture.source = path.name
+            capture.source = Path(path).name
             capture.numbers_gpus = fmt.numbers_gpus
             return capture
     raise CaptureError(f"{path}: not a format readycheck knows (tried: {tried(snapshot_too)})")

@@ -16,8 +16,10 @@ from typing import Any
 
 from readycheck.errors import InputError
 from readycheck.facts import GPU_IS_LOST, NO_PERMISSION, NOT_IN_SOURCE, NOT_SUPPORTED, UNPARSEABLE, Record, Unreadable
+from readycheck.inputs import read_bytes, size_words
 
 MAX_CAPTURE_BYTES = 64 * 1024 * 1024
+MAX_NOTES = 100
 
 # What nvidia-smi prints instead of a value, and the reason word the facts keep for it.
 NOT_A_VALUE = {
@@ -55,20 +57,30 @@ class Capture:
     hca_numa_nodes: dict[str, int] = field(default_factory=dict)
     probe_errors: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unnoted: int = 0  # what was skipped past MAX_NOTES, counted in the last note
+
+    def note(self, text: str) -> None:
+        """Say what was skipped in the file and why; past MAX_NOTES notes, only count it."""
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(text)
+            return
+        self.unnoted += 1
+        self.notes[-1] = f"and {self.unnoted + 1} more skipped lines, not noted one by one"
 
 
-def read_text(path: Path) -> str:
-    """The file as text; refuse what cannot be a capture (too large, binary, not UTF-8)."""
-    try:
-        if path.stat().st_size > MAX_CAPTURE_BYTES:
-            raise CaptureError(f"{path}: larger than {MAX_CAPTURE_BYTES // 2**20} MiB, not a capture")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CaptureError(f"{path}: cannot read: {exc.strerror or exc}") from None
+def read_text(path: str | Path) -> str:
+    """The file (`-`: standard input) as text; refuse what cannot be a capture (see `capture_text`)."""
+    return capture_text(path, read_bytes(path, MAX_CAPTURE_BYTES, "capture", CaptureError))
+
+
+def capture_text(path: str | Path, data: bytes) -> str:
+    """A capture's bytes as text; refuse what cannot be one (too large, binary, not UTF-8)."""
+    if len(data) > MAX_CAPTURE_BYTES:
+        raise CaptureError(f"{path}: larger than {size_words(MAX_CAPTURE_BYTES)}, not a capture")
     if b"\x00" in data:
         raise CaptureError(f"{path}: binary data (NUL bytes), not a text capture")
     try:
-        return data.decode("utf-8").lstrip("\ufeff")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CaptureError(f"{path}: not UTF-8 text, not a capture") from None
 

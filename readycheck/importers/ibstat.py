@@ -129,4 +129,4 @@ def _field(capture: Capture, line: str, number: int) -> tuple[str, str] | None:
 
 
 def _skip(capture: Capture, line: str, number: int) -> None:
-    capture.notes.append(f"line {number} skipped, not {capture.format} output: {line.strip()[:80]!r}")
+    capture.note(f"line {number} skipped, not {capture.format} output: {line.strip()[:80]!r}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from readycheck.errors import InputError
+from readycheck.inputs import read_text
 
 USER_VARIABLE = "READYCHECK_BMC_USER"
 PASSWORD_VARIABLE = "READYCHECK_BMC_PASSWORD"
@@ -90,15 +91,15 @@ def read_credentials(path: str) -> tuple[str | None, str | None]:
     """(user, password) from a credentials file only its owner can read (mode 0600 or 0400)."""
     try:
         mode = os.stat(path).st_mode
-        if stat.S_IMODE(mode) & 0o077:
-            raise InputError(f"--bmc-credentials {path}: mode {stat.S_IMODE(mode):04o} lets others read the BMC "
-                             f"password; chmod 600 {path}")
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read(64 * 1024)
     except OSError as exc:
         raise InputError(f"--bmc-credentials {path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"--bmc-credentials {path}: not UTF-8 text") from None
+    if stat.S_IMODE(mode) & 0o077:
+        raise InputError(f"--bmc-credentials {path}: mode {stat.S_IMODE(mode):04o} lets others read the BMC "
+                         f"password; chmod 600 {path}")
+    try:
+        text = read_text(path, 64 * 1024, "BMC credentials file")  # a FIFO or a device is refused, never read
+    except InputError as exc:
+        raise InputError(f"--bmc-credentials {exc}") from None
     values: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from readycheck.engine import Report
-from readycheck.findings import PASS, Finding, worst_first
+from readycheck.findings import PASS, Finding, listed, worst_first
 
 FORMATS: dict[str, tuple[str, str]] = {
     "text": ("readycheck.report.text", "txt"),
@@ -31,11 +31,12 @@ def attention_first(findings) -> list[Finding]:
 
 
 def plain(value: Any) -> str:
-    """An observed or expected value in words: `a=1, b=2` for a mapping, `x, y` for a list."""
+    """An observed or expected value in words: `a=1, b=2` for a mapping, `x, y` for a list, each
+    naming its first LISTED items and counting the rest (the JSON report keeps them all)."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        return listed(f"{k}={plain(v) if isinstance(v, (dict, list)) else v}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(map(str, value))
+        return listed(plain(v) if isinstance(v, (dict, list)) else v for v in value)
     return str(value)
 
 
@@ -46,6 +47,21 @@ CODE_SPAN = re.compile(r"`([^`\n]+)`")
 def timestamp(when: datetime) -> str:
     """A UTC time as the reports print it: ISO 8601 to the second, `Z` for UTC."""
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# C0 and C1 control characters and DEL: a hostname or GPU name from a snapshot must not move a
+# terminal's cursor, end a Prometheus line or a Markdown table row, or reach an HTML or JUnit reader raw.
+# Line feed and tab are whitespace every format carries by its own rules (Prometheus escapes the line
+# feed, Markdown folds it, HTML and XML keep it); a terminal line (`one_line`) shows them escaped too.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(value: Any, one_line: bool = False) -> str:
+    """`plain(value)` with every control character shown as its escape (`\\x1b`, `\\r`): the one cleaning
+    every format applies to what it did not write itself."""
+    return (LINE_CONTROL if one_line else CONTROL).sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                                                       plain(value))
 
 
 def collected_at(facts: dict[str, Any]) -> datetime | None:

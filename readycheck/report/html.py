@@ -40,7 +40,7 @@ from typing import Any
 from readycheck.budget import RackBudget
 from readycheck.engine import NodeResult, Report
 from readycheck.findings import PASS, READY, SKIP, STATUSES, Finding, gpu_subject
-from readycheck.report import CODE_SPAN, attention_first, plain, timestamp
+from readycheck.report import CODE_SPAN, attention_first, plain, printable, timestamp
 from readycheck.report.perf import view as perf_view
 from readycheck.resources import folder
 
@@ -349,16 +349,19 @@ def code(text: Any):
     backticks delimit is marked up, so nothing from the facts can become markup."""
     from markupsafe import Markup, escape
 
-    return Markup(CODE_SPAN.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(plain(text)))))
+    return Markup(CODE_SPAN.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(printable(text)))))
 
 
 @functools.cache
 def template():
     import jinja2
+    import markupsafe
 
     templates = folder("templates")
     env = jinja2.Environment(loader=jinja2.FunctionLoader(lambda name: (templates / name).read_text("utf-8")),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                             finalize=lambda value: value if isinstance(value, markupsafe.Markup) or not isinstance(
+                                 value, str) else printable(value))
     env.filters["plain"] = plain
     env.filters["num"] = lambda value: f"{value:g}"
     env.filters["reading"] = reading

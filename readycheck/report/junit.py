@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 
 from readycheck.engine import Report
 from readycheck.findings import ERROR, FAIL, READY, SKIP, UNKNOWN, WARN
-from readycheck.report import collected_at, plain
+from readycheck.report import collected_at, plain, printable
 
 VERDICT_CHECK = "readycheck.verdict"
 # Everything outside XML 1.0's Char production.
@@ -32,7 +32,7 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 
 
 def text(value) -> str:
-    return _NOT_XML.sub("\ufffd", plain(value))
+    return _NOT_XML.sub("\ufffd", printable(value))
 
 
 def _details(finding) -> str:

@@ -19,7 +19,7 @@ import re
 
 from readycheck.engine import NodeResult, Report
 from readycheck.findings import READY, SKIP, STATUSES
-from readycheck.report import CODE_SPAN, attention_first, plain, timestamp
+from readycheck.report import CODE_SPAN, attention_first, printable, timestamp
 from readycheck.report.perf import markdown as perf_markdown
 
 # GitHub refuses a comment, issue or pull request body longer than this many characters.
@@ -31,7 +31,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 
 def escape(value) -> str:
     """Make any value safe inside a Markdown table cell: no markup, no HTML, no line breaks."""
-    text = "" if value is None else plain(value)
+    text = "" if value is None else printable(value)
     text = " ".join(text.split())
     return _SPECIAL.sub(r"\\\1", text)
 
@@ -39,7 +39,7 @@ def escape(value) -> str:
 def with_code(value) -> str:
     """Text whose backtick spans are commands: those become code spans (their pipes escaped, as a GFM
     table cell needs even inside code), everything else is escaped."""
-    text = " ".join(plain(value).split()) if value is not None else ""
+    text = " ".join(printable(value).split()) if value is not None else ""
     pieces = CODE_SPAN.split(text)  # even indexes: prose; odd: what backticks delimited
     return "".join(f"`{piece.replace('|', chr(92) + '|')}`" if i % 2 else _SPECIAL.sub(r"\\\1", piece)
                    for i, piece in enumerate(pieces))
@@ -59,9 +59,9 @@ def skipped(findings) -> list[str]:
     for check, reasons in by_check.items():
         if len(reasons) == 1:
             ((reason, subjects),) = reasons.items()
-            lines.append(f"- `{check}` on {escape(', '.join(subjects))}: {with_code(reason)}")
+            lines.append(f"- `{check}` on {escape(subjects)}: {with_code(reason)}")
         else:
-            lines.append(f"- `{check}`: " + "; ".join(f"on {escape(', '.join(subjects))}, {with_code(reason)}"
+            lines.append(f"- `{check}`: " + "; ".join(f"on {escape(subjects)}, {with_code(reason)}"
                                                       for reason, subjects in reasons.items()))
     return lines
 

@@ -29,6 +29,11 @@ GPU_FIGURES = (
 def _figure(gpu: dict[str, Any], key: str) -> tuple[float | None, str | None]:
     """(value, reason when missing) of a GPU figure, `gemm_tflops/bf16` reaching into the GEMM object."""
     owner, field = (gpu.get("gemm_tflops") or {}, key.split("/")[1]) if "/" in key else (gpu, key)
+    return _reading(owner, field)
+
+
+def _reading(owner: dict[str, Any], field: str) -> tuple[float | None, str | None]:
+    """(value, reason when missing) of one figure of a perf entry (a GPU, an all-reduce run, a port)."""
     value = owner.get(field)
     return value, None if value is not None else (owner.get("unavailable") or {}).get(field, "NotMeasured")
 
@@ -43,7 +48,7 @@ def summary(facts: dict[str, Any]) -> str | None:
     parts = [f"{len(perf.get('gpus') or [])} GPUs",
              f"{sum(1 for p in perf.get('p2p') or [] if p.get('bandwidth_gb_per_s') is not None)} GPU pairs"]
     for run in perf.get("nccl") or []:
-        parts.append(f"all-reduce {run.get('busbw_gb_per_s'):g} GB/s over {run.get('ranks')} GPUs")
+        parts.append(f"all-reduce {_cell(*_reading(run, 'busbw_gb_per_s'))} GB/s over {run.get('ranks')} GPUs")
     parts.append(f"{sum(1 for p in perf.get('ib') or [] if p.get('bandwidth_gbps') is not None)} HCA ports")
     errors = len(perf.get("errors") or [])
     return (f"performance measured by {perf.get('backend') or 'no tool'} in {perf.get('elapsed_s', 0):.0f} of "
@@ -75,13 +80,14 @@ def markdown(facts: dict[str, Any], escape: Callable[[Any], str]) -> list[str]:
         out.append(f"GPU pairs: {len(measured)} measured, {slowest['bandwidth_gb_per_s']:g} to {fastest:g} GB/s; "
                    f"slowest gpu{slowest['gpu_a']}-gpu{slowest['gpu_b']}.")
     for run in perf.get("nccl") or []:
-        out.append(f"All-reduce: {run.get('busbw_gb_per_s'):g} GB/s bus bandwidth over {run.get('ranks')} GPUs "
+        out.append(f"All-reduce: {escape(_cell(*_reading(run, 'busbw_gb_per_s')))} GB/s bus bandwidth over "
+                   f"{run.get('ranks')} GPUs "
                    f"at {(run.get('size_bytes') or 0) / 2**30:g} GiB.")
     ports = perf.get("ib") or []
     if ports:
         out += ["", "| HCA port | RDMA write Gb/s | memory |", "|---|---|---|"]
         out += [f"| {escape(p.get('device'))}/{escape(p.get('port'))} | "
-                f"{escape(_cell(p.get('bandwidth_gbps'), (p.get('unavailable') or {}).get('bandwidth_gbps')))} | "
+                f"{escape(_cell(*_reading(p, 'bandwidth_gbps')))} | "
                 f"{escape(p.get('memory') or '')} |" for p in ports]
     return out + [""]
 
@@ -148,9 +154,11 @@ def view(facts: dict[str, Any], findings: list[Finding]) -> dict[str, Any] | Non
     ports = perf.get("ib") or []
     best = max((p["bandwidth_gbps"] for p in ports if p.get("bandwidth_gbps")), default=None)
     return {"perf": perf, "summary": summary(facts), "indices": [g.get("index") for g in gpus],
-            "columns": columns, "matrix": _matrix(perf, status), "nccl": perf.get("nccl") or [],
+            "columns": columns, "matrix": _matrix(perf, status),
+            "nccl": [dict(run, why=_reading(run, "busbw_gb_per_s")[1]) for run in perf.get("nccl") or []],
             "nccl_status": status.get(("perf.nccl", "host"), "none"),
-            "ports": [dict(p, status=status.get(("perf.ib_bandwidth", f"{p.get('device')}/{p.get('port')}"), "none"),
+            "ports": [dict(p, memory=p.get("memory"), why=_reading(p, "bandwidth_gbps")[1],
+                           status=status.get(("perf.ib_bandwidth", f"{p.get('device')}/{p.get('port')}"), "none"),
                            width=round(p["bandwidth_gbps"] / best * 100, 1) if p.get("bandwidth_gbps") and best else 0)
                       for p in ports],
             "errors": perf.get("errors") or []}

@@ -32,7 +32,7 @@ from typing import Any
 
 from readycheck.engine import Report
 from readycheck.findings import PASS, READY, SKIP, STATUSES, gpu_subject
-from readycheck.report import collected_at
+from readycheck.report import collected_at, printable
 from readycheck.report.perf import prom_series as perf_series
 
 # A check's status as a number, worst highest: STATUSES runs worst first (fail ... pass).
@@ -53,7 +53,7 @@ RACK_READINGS = (
 
 
 def label(value: Any) -> str:
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return printable(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def number(value: float) -> str:

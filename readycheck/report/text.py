@@ -7,24 +7,21 @@ to anything but the empty string (https://no-color.org).
 from __future__ import annotations
 
 import os
-import re
 
 import click
 
 from readycheck.engine import Report
-from readycheck.findings import READY, Finding
-from readycheck.report import attention_first, plain
+from readycheck.findings import READY, Finding, listed
+from readycheck.report import attention_first, plain, printable
 from readycheck.report.perf import summary as perf_summary
 
 MAX_LISTED = 25
-# C0 and C1 control characters: a hostname or GPU name from a snapshot must not move the cursor,
-# retitle the terminal or colour the screen; they are shown escaped (\x1b) instead.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 COLOURS = {"fail": "red", "error": "red", "unknown": "magenta", "warn": "yellow", "skip": "blue", "pass": "green"}
 
 
 def safe(text: str) -> str:
-    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    """No control character reaches the terminal (cursor moves, colours, a retitled window): shown escaped."""
+    return printable(text, one_line=True)
 
 
 def _group(findings) -> list[tuple[tuple, list[Finding]]]:
@@ -64,7 +61,7 @@ def render(report: Report, colour: bool = False) -> str:
         groups = _attention(node)
         for (status, message, remedy, observed, expected), items in groups[:MAX_LISTED]:
             checks = ", ".join(dict.fromkeys(f.check for f in items))
-            subjects = ", ".join(dict.fromkeys(f.subject for f in items))
+            subjects = listed(dict.fromkeys(f.subject for f in items))
             optional = " (optional)" if status == "unknown" and not any(f.required for f in items) else ""
             lines.append(f"  {paint(status.upper().ljust(7), status)} {safe(f'{checks} {subjects}: {message}')}"
                          f"{optional}")

@@ -29,7 +29,8 @@ def samples_by_gpu(check_id: str, facts: dict[str, Any]) -> tuple[list[Finding],
         return [Finding(check_id, UNKNOWN, "host", message="the load phase took no sample",
                         remedy="re-run the load phase and check the NVML answers (nvidia-smi -q -d POWER)")], {}
     # Every GPU of the facts gets an entry, sampled or not: an empty list is `no_sample` in each check.
-    per_gpu: dict[int, list[dict]] = {gpu["index"]: [] for gpu in facts.get("gpus") or []}
+    # (Samples name GPUs by index: one whose index was not read cannot be told apart under load.)
+    per_gpu: dict[int, list[dict]] = {gpu["index"]: [] for gpu in facts.get("gpus") or [] if gpu["index"] is not None}
     for item in samples:
         per_gpu.setdefault(item["gpu"], []).append(item)
     return [], per_gpu

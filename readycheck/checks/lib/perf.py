@@ -22,7 +22,8 @@ from readycheck.facts import NOT_SUPPORTED
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, Finding
 from readycheck.settings import Setting
 
-MAX_BELOW_MEDIAN = Setting("float", 0.15, "fail a GPU, pair or port this fraction or more below the node's median")
+MAX_BELOW_MEDIAN = Setting("float", 0.15, "fail a GPU, pair or port this fraction or more below the node's median",
+                           high=1)
 NOT_RUN_REMEDY = "run `readycheck scan --perf` for an acceptance run"
 NO_TOOL_REMEDY = ("install the tool named (nvbandwidth, nccl-tests, perftest, DCGM) or PyTorch "
                   "(pip install 'readycheck[load]'), then re-run `readycheck scan --perf`")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from readycheck.findings import listed
+
 
 def versions_by(entries: Iterable[tuple[str, str, str]]) -> tuple[dict, dict]:
     """Group (key, version, subject) by key and version: (keys with several versions -> version ->
@@ -18,4 +20,4 @@ def versions_by(entries: Iterable[tuple[str, str, str]]) -> tuple[dict, dict]:
 
 def spread(versions: dict[str, list[str]]) -> str:
     """'96.00.74.00.0D on gpu0 gpu1, 96.00.99.00.01 on gpu2'."""
-    return ", ".join(f"{version} on {' '.join(subjects)}" for version, subjects in versions.items())
+    return listed(f"{version} on {listed(subjects, sep=' ')}" for version, subjects in versions.items())

@@ -1,0 +1,75 @@
+"""Writing what readycheck makes (reports, snapshots) so that nothing is ever lost or half-written.
+
+Reports are picked up by other systems while readycheck writes them: node_exporter's textfile
+directory, CI artifacts, a ticket. `replacing(path)` writes to a temporary file beside `path`,
+syncs it and renames it onto `path`, so a reader sees the previous file or the new one, never a
+truncated one, and a render that fails leaves the previous file whole. `refuse_clashes` stops a
+run, before anything is read or written, whose output is one of its inputs (a report written over
+the snapshot it judges) or that names standard input twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from readycheck.errors import InputError
+from readycheck.inputs import is_stdin, same_file
+
+
+@contextlib.contextmanager
+def replacing(path: str | Path) -> Iterator[TextIO]:
+    """A text stream whose content replaces `path` whole once the block ends without an exception
+    (with the mode of the file it replaces); a file that cannot be written is an `InputError`."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{path}: is a directory; name a file, or ask for several formats to fill a directory")
+    try:
+        stream = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.",
+                                             suffix=".tmp", delete=False)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(stream.name, _file_mode(target))
+        os.replace(stream.name, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(stream.name)
+        if isinstance(exc, OSError):
+            raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise
+    with contextlib.suppress(OSError):  # the rename itself survives a power cut
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _file_mode(target: Path) -> int:
+    """The mode the file gets: the one it replaces, else what a plain open() would create."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def refuse_clashes(inputs: list[str | Path | None], outputs: list[str | Path | None]) -> None:
+    """Standard input named at most once (it can be read once), and no output that is one of the inputs."""
+    given = [str(path) for path in inputs if path is not None]
+    if sum(map(is_stdin, given)) > 1:
+        raise InputError("standard input (- or /dev/stdin) is named twice; it can be read once")
+    for output in outputs:
+        clash = next((path for path in given if output is not None and same_file(path, output)), None)
+        if clash is not None:
+            raise InputError(f"{output}: is also an input ({clash}); write the output elsewhere")
