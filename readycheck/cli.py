@@ -144,15 +144,19 @@ def _report(report, formats: tuple[str, ...], output: str | None) -> int:
 
 
 def _site(path: str | None):
+    if not path:
+        return None
     from readycheck import site
 
-    return site.load(path) if path else None
+    return site.load(path)
 
 
 def _order(path: str | None):
+    if not path:
+        return None
     from readycheck import order
 
-    return order.load(path) if path else None
+    return order.load(path)
 
 
 @cli.command()

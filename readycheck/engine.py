@@ -25,14 +25,16 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readycheck import __version__, checks
 from readycheck.budget import NodeDraw, RackBudget, node_worst_case, rack_budget
 from readycheck.findings import ERROR, FAIL, NOT_READY, READY, STATUSES, WARN, Finding, worst_first
-from readycheck.order import Order
 from readycheck.rulepack import Pack
-from readycheck.site import Site
+
+if TYPE_CHECKING:  # imported when a run has a site or order file, not by every run
+    from readycheck.order import Order
+    from readycheck.site import Site
 
 POLICY_KEYS = ("enabled", "required", "severity")
 

@@ -10,6 +10,7 @@ command line in cli.py, which gives the same result, help and error messages.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -69,12 +70,18 @@ def plain_collect(argv: list[str]) -> dict[str, str | None] | None:
 
 
 def main() -> None:
-    options = plain_collect(sys.argv[1:])
-    if options is None:
-        from readycheck.cli import main as cli_main
+    try:
+        options = plain_collect(sys.argv[1:])
+        if options is None:
+            from readycheck.cli import main as cli_main
 
-        cli_main()
-        return
-    with exit_on():
-        collect(options["output"], options["root"] or "/")
-    sys.exit(0)
+            cli_main()
+            return
+        with exit_on():
+            collect(options["output"], options["root"] or "/")
+        sys.exit(0)
+    finally:
+        # Everything a run made lives until the process ends. Out of the collector's sight, it is not walked
+        # again by the interpreter's final collection, which costs a one-node `check` a fifth of its time;
+        # files are closed and atexit handlers run as usual.
+        gc.freeze()

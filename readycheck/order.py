@@ -9,20 +9,14 @@ wrong type or a key given twice is refused with the file and the key named
 
 from __future__ import annotations
 
-import csv
 import io
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readycheck import tomltext
 from readycheck.errors import InputError
 from readycheck.settings import Setting
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.9/3.10
-    import tomli as tomllib
 
 KEYS: dict[str, Setting] = {
     "system_model": Setting("str", None, "substring of the DMI product name, e.g. \"DGXH100\""),
@@ -81,13 +75,12 @@ def _check_key(path: Path, key: str) -> None:
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    return tomltext.parse(str(path), text)
 
 
 def _parse_csv(path: Path, text: str) -> dict[str, Any]:
+    import csv  # only an order given as CSV needs it
+
     items: dict[str, Any] = {}
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         cells = [cell.strip() for cell in row]

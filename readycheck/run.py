@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import multiprocessing
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readycheck import rulepack
 from readycheck.engine import NodeResult, Report, finish, judge
 from readycheck.errors import InputError
 from readycheck.findings import FAIL
-from readycheck.importers import load_input
-from readycheck.order import Order
-from readycheck.site import Site
+
+if TYPE_CHECKING:  # imported when a run has a site or order file, not by every run
+    from readycheck.order import Order
+    from readycheck.site import Site
 
 # Below this many files a pool of processes costs more to start than it saves.
 PARALLEL_FROM = 200
@@ -69,6 +69,8 @@ def _start_worker(setting: _Setting) -> None:
 
 def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, rulepack.Platform]:
     """Read, validate and judge one file; return the result without its facts or pack."""
+    from readycheck.importers import load_input  # here: a scan reads no file
+
     snapshot = load_input(path)
     platform = rulepack.platform_of(snapshot)
     result = judge(snapshot, _pack_for(resolve_rules(run.rules), platform), run.site, order=run.order)
@@ -86,6 +88,8 @@ def _judge_job(path: str):
 def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on: str = FAIL,
                 workers: int | None = None, *, order: Order | None = None) -> Report:
     """Judge snapshot files; one file keeps its facts in memory, a fleet leaves them on disk."""
+    from readycheck.importers import load_input
+
     pack = resolve_rules(rules)
     if len(paths) == 1:
         return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order)
@@ -95,6 +99,8 @@ def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on:
         _start_worker(setting)
         nodes = _collect(map(_judge_job, paths), pack)
     else:
+        import multiprocessing  # a fleet only: one file or a scan never starts a pool
+
         with multiprocessing.get_context("fork").Pool(workers, _start_worker, (setting,)) as pool:
             nodes = _collect(pool.imap(_judge_job, paths, chunksize=CHUNK), pack)
     return _finish(nodes, pack, site, fail_on)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,11 +24,11 @@ from readycheck import __version__
 from readycheck.engine import Report
 from readycheck.errors import InputError
 from readycheck.findings import Finding
-from readycheck.site import Site
 
 if TYPE_CHECKING:
     from readycheck.order import Order
     from readycheck.probes.bmc_target import BmcTarget
+    from readycheck.site import Site
 
 REASON_PREFIX = "readycheck:"
 PROBE_TIMEOUT_S = 20.0
@@ -38,6 +37,8 @@ SCONTROL_TIMEOUT_S = 15.0
 
 def this_node() -> str:
     """The Slurm node name: $SLURMD_NODENAME (set in prolog, epilog and jobs), else the short hostname."""
+    import socket  # only without $SLURMD_NODENAME and --node
+
     return os.environ.get("SLURMD_NODENAME") or socket.gethostname().split(".")[0]
 
 

@@ -63,6 +63,7 @@ naming the file and the formats tried.
 from __future__ import annotations
 
 import datetime
+import functools
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -71,10 +72,9 @@ from readycheck.facts import NOT_IN_SOURCE, Record, empty_snapshot, load_snapsho
 from readycheck.facts.fields import GPU_FIELDS, IB_COUNTERS
 from readycheck.facts.schema import validate
 from readycheck.facts.snapshot import empty_host, empty_nvidia
-from readycheck.importers import ibstat, nvidia_smi_text, nvidia_smi_xml, nvlink_status, topo
 from readycheck.importers.common import Capture, CaptureError, read_text
 
-__all__ = ["FORMATS", "CaptureError", "import_files", "load_input"]
+__all__ = ["CaptureError", "formats", "import_files", "load_input"]
 
 
 class Format(NamedTuple):
@@ -85,15 +85,21 @@ class Format(NamedTuple):
     numbers_gpus: bool = False  # numbers GPUs as nvidia-smi does, whatever the capture leaves out
 
 
-FORMATS = (
-    Format(nvidia_smi_xml.NAME, "nvidia-smi -q -x", nvidia_smi_xml.detect, nvidia_smi_xml.parse),
-    Format(nvidia_smi_text.NAME, "nvidia-smi -q", nvidia_smi_text.detect, nvidia_smi_text.parse),
-    Format(topo.NAME, "nvidia-smi topo -m", topo.detect, topo.parse, numbers_gpus=True),
-    Format(nvlink_status.NAME, "nvidia-smi nvlink -s", nvlink_status.detect, nvlink_status.parse,
-           numbers_gpus=True),
-    Format(ibstat.IBSTAT, "ibstat", ibstat.detect_ibstat, ibstat.parse_ibstat),
-    Format(ibstat.IBSTATUS, "ibstatus", ibstat.detect_ibstatus, ibstat.parse_ibstatus),
-)
+@functools.cache
+def formats() -> tuple[Format, ...]:
+    """The capture formats, in the order they are tried. Their parsers are imported here, on first use:
+    judging facts snapshots, the common case, needs none of them."""
+    from readycheck.importers import ibstat, nvidia_smi_text, nvidia_smi_xml, nvlink_status, topo
+
+    return (
+        Format(nvidia_smi_xml.NAME, "nvidia-smi -q -x", nvidia_smi_xml.detect, nvidia_smi_xml.parse),
+        Format(nvidia_smi_text.NAME, "nvidia-smi -q", nvidia_smi_text.detect, nvidia_smi_text.parse),
+        Format(topo.NAME, "nvidia-smi topo -m", topo.detect, topo.parse, numbers_gpus=True),
+        Format(nvlink_status.NAME, "nvidia-smi nvlink -s", nvlink_status.detect, nvlink_status.parse,
+               numbers_gpus=True),
+        Format(ibstat.IBSTAT, "ibstat", ibstat.detect_ibstat, ibstat.parse_ibstat),
+        Format(ibstat.IBSTATUS, "ibstatus", ibstat.detect_ibstatus, ibstat.parse_ibstatus),
+    )
 PORT_FIELDS = ("state", "phys_state", "rate_gbps", "link_layer", "fw_version", "board_id", "hca_type",
                "pci_bus_id", "numa_node", "netdev")
 NVIDIA_NOT_IN_CAPTURES = ("kernel_modules", "fabricmanager.installed", "fabricmanager.active",
@@ -102,7 +108,7 @@ NVIDIA_NOT_IN_CAPTURES = ("kernel_modules", "fabricmanager.installed", "fabricma
 
 def tried(snapshot: bool = False) -> str:
     names = ["facts snapshot (JSON)"] if snapshot else []
-    return ", ".join(names + [fmt.command for fmt in FORMATS])
+    return ", ".join(names + [fmt.command for fmt in formats()])
 
 
 def load_input(path: str | Path) -> dict[str, Any]:
@@ -139,7 +145,7 @@ def _import(paths: list[Path], snapshot_too: bool) -> dict[str, Any]:
 
 def _capture(path: Path, snapshot_too: bool) -> Capture:
     text = read_text(path)
-    for fmt in FORMATS:
+    for fmt in formats():
         if fmt.detect(text):
             capture = fmt.parse(text, str(path))
             capture.source = path.name

@@ -213,9 +213,12 @@ def node_view(node: NodeResult, anchor: str, fleet: bool) -> dict[str, Any]:
 def template():
     import jinja2
 
+    from readycheck.cache import template_bytecode
+
     templates = folder("templates")
+    settings = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True, "undefined": jinja2.StrictUndefined}
     env = jinja2.Environment(loader=jinja2.FunctionLoader(lambda name: (templates / name).read_text("utf-8")),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                             bytecode_cache=template_bytecode(settings), **settings)
     env.filters["plain"] = plain
     env.filters["num"] = lambda value: f"{value:g}"
     return env.get_template(TEMPLATE)
