@@ -17,15 +17,20 @@ needs the site file, the pack's `[platform]` figures, the order file
 such as gpu.ecc_mode's `expected`) names them in `NEEDS` (`site`, `platform`,
 `order`, `checks`) and receives them as keyword arguments. A fleet check may define
 `extract(facts)`: its result is kept per node, so the facts themselves need not
-stay in memory for a fleet of thousands.
+stay in memory for a fleet of thousands: there each node keeps them packed
+(`NodeResult.pack_facts`), a tenth of their size as objects, and reporters
+unpack one node at a time.
 """
 
 from __future__ import annotations
 
 import functools
+import pickle
+import sys
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from readycheck import __version__, checks
 from readycheck.budget import NodeDraw, RackBudget, node_worst_case, rack_budget
@@ -80,8 +85,10 @@ class NodeResult:
     draw: NodeDraw | None = None
     rack: str | None = None
     source: str | None = None
+    source_sha256: str | None = None  # of the file's bytes as read and validated; None: judged from memory (a scan)
     extracts: dict[str, Any] = field(default_factory=dict)
     load_status: str | None = None  # the load phase's status; None: judged at idle only
+    packed_facts: bytes | None = None  # `facts`, compressed, once `pack_facts` has run
 
     @property
     def load_words(self) -> str:
@@ -95,12 +102,17 @@ class NodeResult:
         return self.decision.verdict
 
     def load_facts(self) -> dict[str, Any]:
-        """The judged facts: kept in memory for one node, read again from `source` for a fleet."""
+        """The judged facts: as they are for one node; unpacked afresh for a node of a fleet (never read again
+        from its file, which may have changed since it was judged)."""
         if self.facts is not None:
             return self.facts
-        from readycheck.importers import load_input
+        return pickle.loads(zlib.decompress(self.packed_facts))
 
-        return load_input(self.source)
+    def pack_facts(self) -> None:
+        """Keep the facts compressed (a 67 kB snapshot packs into a few kB; as Python objects it takes
+        ten times its size), so a fleet of 10,000 nodes keeps them all for its reports."""
+        self.packed_facts = zlib.compress(pickle.dumps(self.facts, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self.facts = None
 
 
 @dataclass
@@ -127,9 +139,13 @@ def _policy(check_id: str, found: list[Finding], table: dict[str, Any], node: st
         found = [Finding(check_id, ERROR, "host", message="check produced no finding",
                          remedy="report this readycheck bug with the snapshot")]
     downgrade = table["severity"] == WARN
-    # Built field by field rather than with _replace: this runs for every finding of every node.
-    return [Finding(item.check, WARN if downgrade and item.status == FAIL else item.status, item.subject,
-                    item.observed, item.expected, item.message, item.remedy, item.node or node, required)
+    # Built field by field rather than with _replace: this runs for every finding of every node. The texts are
+    # interned: most say the same on every node, and a fleet's findings then share one copy of each.
+    intern = sys.intern
+    return [Finding(item.check, WARN if downgrade and item.status == FAIL else item.status,
+                    intern(item.subject) if type(item.subject) is str else item.subject, item.observed, item.expected,
+                    intern(item.message) if type(item.message) is str else item.message,
+                    intern(item.remedy) if type(item.remedy) is str else item.remedy, item.node or node, required)
             for item in found]
 
 
@@ -154,6 +170,38 @@ def run_check(check_id: str, snapshot: dict[str, Any], table: dict[str, Any], no
     return _policy(check_id, found, table, node)
 
 
+class _Step(NamedTuple):
+    """One enabled check of a pack, resolved for judging node after node."""
+
+    check_id: str
+    table: dict[str, Any]
+    settings: dict[str, Any]  # the table less the policy keys: the same dict for every node (checks never change it)
+    needs: tuple[str, ...]
+    check: Any  # the module's check(facts, settings); None for a fleet check
+    extract: Any  # a fleet check's extract(facts), where it has one
+
+
+_PLANS: dict[int, tuple[Pack, tuple[_Step, ...]]] = {}
+
+
+def _plan(pack: Pack) -> tuple[_Step, ...]:
+    """The pack's enabled checks resolved once per pack rather than once per node (a resolved pack is never
+    changed). The pack is kept with its plan, so its id cannot be another pack's while the plan is kept."""
+    known = _PLANS.get(id(pack))
+    if known is None:
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        steps = []
+        for check_id in pack.enabled():
+            module = checks.load(check_id)
+            fleet = _scope(check_id) == "fleet"
+            steps.append(_Step(check_id, pack.checks[check_id], _settings(pack.checks[check_id]),
+                               tuple(getattr(module, "NEEDS", ())), None if fleet else module.check,
+                               getattr(module, "extract", None) if fleet else None))
+        known = _PLANS[id(pack)] = (pack, tuple(steps))
+    return known[1]
+
+
 def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, order: Order | None = None) -> NodeResult:
     """Run the pack's node checks on one snapshot, and keep what the fleet checks will need
     (`finish` decides the verdict, once the fleet and rack checks have run)."""
@@ -162,13 +210,14 @@ def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, ord
     result = NodeResult(node=node, facts=snapshot, pack=pack, draw=node_worst_case(snapshot, pack.platform),
                         rack=rack.name if rack else None, load_status=(snapshot.get("load") or {}).get("status"))
     context = {"site": site, "platform": pack.platform, "order": order, "checks": pack.checks}
-    for check_id in pack.enabled():
-        module = checks.load(check_id)
-        if _scope(check_id) == "fleet":
-            if hasattr(module, "extract"):
-                result.extracts[check_id] = module.extract(snapshot)
+    for step in _plan(pack):
+        if step.check is None:
+            if step.extract is not None:
+                result.extracts[step.check_id] = step.extract(snapshot)
             continue
-        result.findings.extend(run_check(check_id, snapshot, pack.checks[check_id], node, context))
+        extra = {name: context[name] for name in step.needs}
+        found = _call(step.check_id, step.check, snapshot, step.settings, **extra)
+        result.findings.extend(_policy(step.check_id, found, step.table, node))
     return result
 
 
@@ -183,6 +232,9 @@ class Report:
     rack_findings: list[Finding] = field(default_factory=list)
     verdict: str = READY
     counts: dict[str, int] = field(default_factory=dict)  # every finding once: each node's own, then the racks'
+    # Whether the JSON report embeds each node's facts and lists every finding: None, for one node only (a
+    # fleet's report names each node's snapshot and lists what needs attention); `check --embed-facts`: True.
+    embed_facts: bool | None = None
 
     @property
     def findings(self) -> list[Finding]:

@@ -2,15 +2,21 @@
 
 Judging a node is independent of every other node, so a fleet of snapshot
 files is judged in worker processes (one per core), each reading, validating
-and judging its files and sending back only the findings and what the fleet
-checks need; the facts stay on disk and reporters read them again when they
-need them. Then the fleet checks (rack budgets, drift) run once over all nodes.
+and judging its files and sending back the findings, what the fleet checks
+need, the SHA-256 of the bytes it judged and the facts packed (compressed):
+every file is read and validated once, and reporters unpack a node's facts
+from memory when they show them. Then the fleet checks (rack budgets, drift)
+run once over all nodes. Findings travel as plain tuples (a named tuple costs
+three times as much to pickle), and while a fleet's results arrive the
+collector of cyclic garbage rests: judging makes none, and with 10,000 nodes
+in memory each of its passes would walk them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import os
 from collections import Counter
 from pathlib import Path
@@ -19,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from readycheck import rulepack
 from readycheck.engine import NodeResult, Report, finish, judge
 from readycheck.errors import InputError
-from readycheck.findings import FAIL
+from readycheck.findings import FAIL, Finding
 
 if TYPE_CHECKING:  # imported when a run has a site or order file, not by every run
     from readycheck.order import Order
@@ -67,14 +73,22 @@ def _start_worker(setting: _Setting) -> None:
     _RUN = setting
 
 
-def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, rulepack.Platform]:
-    """Read, validate and judge one file; return the result without its facts or pack."""
-    from readycheck.importers import load_input  # here: a scan reads no file
+def _start_pool_worker(setting: _Setting) -> None:
+    gc.disable()  # a worker lives for one run and judging leaves no cycles behind
+    _start_worker(setting)
 
-    snapshot = load_input(path)
+
+def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, rulepack.Platform]:
+    """Read, validate and judge one file; return the result with its facts packed, without its pack, and
+    its findings as plain tuples (see the module docstring)."""
+    from readycheck.importers import read_input  # here: a scan reads no file
+
+    snapshot, digest = read_input(path)
     platform = rulepack.platform_of(snapshot)
     result = judge(snapshot, _pack_for(resolve_rules(run.rules), platform), run.site, order=run.order)
-    result.facts, result.pack, result.source = None, None, path
+    result.pack, result.source, result.source_sha256 = None, path, digest
+    result.pack_facts()
+    result.findings = [tuple(item) for item in result.findings]
     return result, platform
 
 
@@ -87,23 +101,35 @@ def _judge_job(path: str):
 
 def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on: str = FAIL,
                 workers: int | None = None, *, order: Order | None = None) -> Report:
-    """Judge snapshot files; one file keeps its facts in memory, a fleet leaves them on disk."""
-    from readycheck.importers import load_input
+    """Judge snapshot files, each read and validated once: one file keeps its facts as they are, a fleet
+    keeps them packed."""
+    from readycheck.importers import read_input
 
     pack = resolve_rules(rules)
     if len(paths) == 1:
-        return judge_snapshots([load_input(paths[0])], pack, site, fail_on, sources=paths, order=order)
+        snapshot, digest = read_input(paths[0])
+        return judge_snapshots([snapshot], pack, site, fail_on, sources=paths, order=order, digests=[digest])
     setting = _Setting(rules, site, order)
     workers = workers or os.cpu_count() or 1
-    if len(paths) < PARALLEL_FROM or workers == 1:
-        _start_worker(setting)
-        nodes = _collect(map(_judge_job, paths), pack)
-    else:
-        import multiprocessing  # a fleet only: one file or a scan never starts a pool
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if len(paths) < PARALLEL_FROM or workers == 1:
+            _start_worker(setting)
+            nodes = _collect(map(_judge_job, paths), pack)
+        else:
+            import multiprocessing  # a fleet only: one file or a scan never starts a pool
 
-        with multiprocessing.get_context("fork").Pool(workers, _start_worker, (setting,)) as pool:
-            nodes = _collect(pool.imap(_judge_job, paths, chunksize=CHUNK), pack)
+            with multiprocessing.get_context("fork").Pool(workers, _start_pool_worker, (setting,)) as pool:
+                nodes = _collect(pool.imap(_judge_job, paths, chunksize=CHUNK), pack)
+    finally:
+        if collecting:
+            gc.freeze()  # what arrived stays to the end of the run: out of the collector's sight
+            gc.enable()
     return _finish(nodes, pack, site, fail_on)
+
+
+_as_finding = functools.partial(tuple.__new__, Finding)
 
 
 def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
@@ -113,17 +139,21 @@ def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
             raise outcome
         result, platform = outcome
         result.pack = _pack_for(pack, platform)
+        result.findings = list(map(_as_finding, result.findings))
         nodes.append(result)
     return nodes
 
 
 def judge_snapshots(snapshots: list[dict[str, Any]], pack: rulepack.Pack | None, site: Site | None,
-                    fail_on: str = FAIL, sources: list[str] | None = None, *, order: Order | None = None) -> Report:
-    """Judge snapshots held in memory (a scan, a single file): the facts stay with the result."""
+                    fail_on: str = FAIL, sources: list[str] | None = None, *, order: Order | None = None,
+                    digests: list[str] | None = None) -> Report:
+    """Judge snapshots held in memory (a scan, a single file): the facts stay with the result. `sources` and
+    `digests` name the files they were read from and the SHA-256 of the bytes read."""
     nodes = []
     for i, snapshot in enumerate(snapshots):
         result = judge(snapshot, _pack_for(pack, rulepack.platform_of(snapshot)), site, order=order)
         result.source = sources[i] if sources else None
+        result.source_sha256 = digests[i] if digests else None
         nodes.append(result)
     return _finish(nodes, pack, site, fail_on)
 

@@ -97,13 +97,13 @@ def scontrol(argv: list[str]) -> str:
 def judge_node(snapshot: str | None, rules: str | None, site: Site | None, fail_on: str,
                order: Order | None = None, bmc: BmcTarget | None = None) -> Report:
     """Judge the given snapshot file, or scan this machine with the probes' time bounded."""
-    from readycheck.importers import load_input
+    from readycheck.run import judge_files, judge_snapshots, resolve_rules
+
+    if snapshot:
+        return judge_files([snapshot], rules, site, fail_on, order=order)
     from readycheck.probes import ProbeContext, collect
-    from readycheck.run import judge_snapshots, resolve_rules
 
     pack = resolve_rules(rules)
-    if snapshot:
-        return judge_snapshots([load_input(snapshot)], pack, site, fail_on, sources=[snapshot], order=order)
     facts = collect(lambda: ProbeContext(bmc=bmc), version=__version__, timeout=PROBE_TIMEOUT_S)
     return judge_snapshots([facts], pack, site, fail_on, order=order)
 

@@ -6,6 +6,7 @@ JSON Schema). Loading validates it and fails with one line naming the file and t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -74,13 +75,20 @@ MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 
 def load_snapshot(path: str | Path) -> dict[str, Any]:
     """Read and validate one snapshot file; raise `SnapshotError` naming the file and the fault."""
+    return read_snapshot(path)[0]
+
+
+def read_snapshot(path: str | Path) -> tuple[dict[str, Any], str]:
+    """`load_snapshot`, and the SHA-256 of the very bytes it parsed and validated (hex): what a report names
+    the snapshot by."""
     from readycheck.facts.schema import validate
 
     path = Path(path)
     try:
         if path.stat().st_size > MAX_SNAPSHOT_BYTES:
             raise SnapshotError(f"{path}: larger than {MAX_SNAPSHOT_BYTES // 2**20} MiB, not a snapshot")
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -103,7 +111,7 @@ def load_snapshot(path: str | Path) -> dict[str, Any]:
     if problems:
         more = f" (and {len(problems) - 1}{'+' if len(problems) >= 20 else ''} more)" if len(problems) > 1 else ""
         raise SnapshotError(f"{path}: {problems[0]}{more}")
-    return data
+    return data, hashlib.sha256(raw).hexdigest()
 
 
 def _not_a_number(word: str) -> float:

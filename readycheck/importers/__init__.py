@@ -68,13 +68,13 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from readycheck import __version__
-from readycheck.facts import NOT_IN_SOURCE, Record, empty_snapshot, load_snapshot
+from readycheck.facts import NOT_IN_SOURCE, Record, empty_snapshot
 from readycheck.facts.fields import GPU_FIELDS, IB_COUNTERS
 from readycheck.facts.schema import validate
-from readycheck.facts.snapshot import empty_host, empty_nvidia
-from readycheck.importers.common import Capture, CaptureError, read_text
+from readycheck.facts.snapshot import empty_host, empty_nvidia, read_snapshot
+from readycheck.importers.common import Capture, CaptureError, read_capture
 
-__all__ = ["CaptureError", "formats", "import_files", "load_input"]
+__all__ = ["CaptureError", "formats", "import_files", "load_input", "read_input"]
 
 
 class Format(NamedTuple):
@@ -114,10 +114,16 @@ def tried(snapshot: bool = False) -> str:
 def load_input(path: str | Path) -> dict[str, Any]:
     """A facts snapshot from a file that is either a snapshot (`*.json`, or text starting with `{`:
     read by `load_snapshot`, unchanged) or a capture of a known format (imported)."""
+    return read_input(path)[0]
+
+
+def read_input(path: str | Path) -> tuple[dict[str, Any], str]:
+    """`load_input`, and the SHA-256 of the file's bytes as read (hex): what a report names the input by."""
     path = Path(path)
     if path.suffix.lower() == ".json" or _starts_like_json(path):
-        return load_snapshot(path)
-    return _import([path], snapshot_too=True)
+        return read_snapshot(path)
+    snapshot = _import([path], snapshot_too=True)
+    return snapshot, snapshot["imported_from"][0]["sha256"]
 
 
 def import_files(paths: list[str] | list[Path]) -> dict[str, Any]:
@@ -144,11 +150,11 @@ def _import(paths: list[Path], snapshot_too: bool) -> dict[str, Any]:
 
 
 def _capture(path: Path, snapshot_too: bool) -> Capture:
-    text = read_text(path)
+    text, digest = read_capture(path)
     for fmt in formats():
         if fmt.detect(text):
             capture = fmt.parse(text, str(path))
-            capture.source = path.name
+            capture.source, capture.sha256 = path.name, digest
             capture.numbers_gpus = fmt.numbers_gpus
             return capture
     raise CaptureError(f"{path}: not a format readycheck knows (tried: {tried(snapshot_too)})")
@@ -160,8 +166,8 @@ def merge(captures: list[Capture]) -> dict[str, Any]:
     source = "+".join(dict.fromkeys(capture.format for capture in captures))
     snapshot = empty_snapshot(collected_at=now.isoformat().replace("+00:00", "Z"), version=__version__,
                               source=source)
-    snapshot["imported_from"] = [{"file": c.source, "format": c.format, "timestamp": c.timestamp, "notes": c.notes}
-                                 for c in captures]
+    snapshot["imported_from"] = [{"file": c.source, "format": c.format, "timestamp": c.timestamp, "notes": c.notes,
+                                  "sha256": c.sha256} for c in captures]
     host = empty_host(NOT_IN_SOURCE)
     host["unavailable"].update(dict.fromkeys(("psus", "block_devices", "filesystems"), NOT_IN_SOURCE))
     snapshot["host"] = host

@@ -9,6 +9,7 @@ every field no capture carried with null and `NotInSource`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,10 +56,12 @@ class Capture:
     hca_numa_nodes: dict[str, int] = field(default_factory=dict)
     probe_errors: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sha256: str | None = None  # of the file's bytes
 
 
-def read_text(path: Path) -> str:
-    """The file as text; refuse what cannot be a capture (too large, binary, not UTF-8)."""
+def read_capture(path: Path) -> tuple[str, str]:
+    """The file as text, and the SHA-256 of its bytes (hex), which the import records; refuse what cannot
+    be a capture (too large, binary, not UTF-8)."""
     try:
         if path.stat().st_size > MAX_CAPTURE_BYTES:
             raise CaptureError(f"{path}: larger than {MAX_CAPTURE_BYTES // 2**20} MiB, not a capture")
@@ -68,7 +71,7 @@ def read_text(path: Path) -> str:
     if b"\x00" in data:
         raise CaptureError(f"{path}: binary data (NUL bytes), not a text capture")
     try:
-        return data.decode("utf-8").lstrip("\ufeff")
+        return data.decode("utf-8").lstrip("\ufeff"), hashlib.sha256(data).hexdigest()
     except UnicodeDecodeError:
         raise CaptureError(f"{path}: not UTF-8 text, not a capture") from None
 
