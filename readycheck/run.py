@@ -3,13 +3,13 @@
 Judging a node is independent of every other node, so a fleet of snapshot
 files is judged in worker processes (one per core), each reading, validating
 and judging its files and sending back the findings, what the fleet checks
-need, the SHA-256 of the bytes it judged and the facts packed (compressed):
-every file is read and validated once, and reporters unpack a node's facts
-from memory when they show them. Then the fleet checks (rack budgets, drift)
-run once over all nodes. Findings travel as plain tuples (a named tuple costs
-three times as much to pickle), and while a fleet's results arrive the
-collector of cyclic garbage rests: judging makes none, and with 10,000 nodes
-in memory each of its passes would walk them all.
+need, the SHA-256 of the bytes it judged, and the facts and findings packed
+(compressed, engine.PackedFindings): every file is read and validated once,
+and reporters unpack a node's facts and findings from memory when they show
+them. Then the fleet checks (rack budgets, drift) run once over all nodes.
+While a fleet's results arrive the collector of cyclic garbage rests: judging
+makes none, and with 10,000 nodes in memory each of its passes would walk
+them all.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from readycheck import rulepack
-from readycheck.engine import NodeResult, Report, finish, judge
+from readycheck.engine import NodeResult, PackedFindings, Report, finish, judge
 from readycheck.errors import InputError
-from readycheck.findings import FAIL, Finding
+from readycheck.findings import FAIL
 
 if TYPE_CHECKING:  # imported when a run has a site or order file, not by every run
     from readycheck.order import Order
@@ -88,7 +88,7 @@ def _judge_file(path: str, run: _Setting) -> tuple[NodeResult, rulepack.Platform
     result = judge(snapshot, _pack_for(resolve_rules(run.rules), platform), run.site, order=run.order)
     result.pack, result.source, result.source_sha256 = None, path, digest
     result.pack_facts()
-    result.findings = [tuple(item) for item in result.findings]
+    result.findings = PackedFindings.pack(result.findings)
     return result, platform
 
 
@@ -129,9 +129,6 @@ def judge_files(paths: list[str], rules: str | None, site: Site | None, fail_on:
     return _finish(nodes, pack, site, fail_on)
 
 
-_as_finding = functools.partial(tuple.__new__, Finding)
-
-
 def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
     nodes = []
     for outcome in outcomes:
@@ -139,7 +136,6 @@ def _collect(outcomes, pack: rulepack.Pack | None) -> list[NodeResult]:
             raise outcome
         result, platform = outcome
         result.pack = _pack_for(pack, platform)
-        result.findings = list(map(_as_finding, result.findings))
         nodes.append(result)
     return nodes
 

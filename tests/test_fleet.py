@@ -11,6 +11,7 @@ import pytest
 from factsbuilder import hgx_h100
 
 from readycheck import rulepack
+from readycheck.engine import PackedFindings
 from readycheck.facts import schema
 from readycheck.report import FORMATS, render
 from readycheck.run import judge_files, judge_snapshots
@@ -163,6 +164,10 @@ def test_fleet_of_files_reads_and_validates_each_once_and_matches_in_memory(tmp_
     assert [n.source_sha256 for n in from_files.nodes] == [hashlib.sha256(Path(p).read_bytes()).hexdigest()
                                                            for p in paths]
     assert [f.as_dict() for f in from_files.findings] == [f.as_dict() for f in in_memory.findings]
+    # Each node's findings are kept packed, its rack's joining them, and decide the same as in memory.
+    assert all(isinstance(n.decision.findings, PackedFindings) for n in from_files.nodes)
+    assert [(list(n.decision.findings), n.decision.counts, n.decision.blocking) for n in from_files.nodes] == \
+        [(list(n.decision.findings), n.decision.counts, n.decision.blocking) for n in in_memory.nodes]
 
 
 def test_cli_check_of_a_directory_with_a_site_file(tmp_path):

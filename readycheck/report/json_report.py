@@ -16,12 +16,11 @@ written. Compact (the C encoder is many times faster than indenting); `jq .` pre
 from __future__ import annotations
 
 import io
-import itertools
 import json
 from typing import TextIO
 
 from readycheck.engine import NodeResult, Report
-from readycheck.findings import PASS, SKIP
+from readycheck.findings import PASS, SKIP, Finding
 
 SCHEMA_ID = "readycheck.report/2"
 NOT_LISTED = (PASS, SKIP)  # what a fleet's report leaves to nodes[].not_listed
@@ -42,6 +41,7 @@ def write(report: Report, stream: TextIO) -> None:
         "findings_listed": "all" if embed else "attention",
     }
     stream.write(_dump(head)[:-1] + ',"nodes":[')
+    attention: list[Finding] = []  # a fleet's listed findings, gathered on the one pass over its nodes
     for i, node in enumerate(report.nodes):
         entry = {
             "node": node.node,
@@ -54,23 +54,25 @@ def write(report: Report, stream: TextIO) -> None:
             "source": node.source,
             "source_sha256": node.source_sha256,
         }
-        tail = _dump(node.load_facts()) if embed else _dump(_not_listed(node))
+        tail = _dump(node.load_facts()) if embed else _dump(_not_listed(node, attention))
         stream.write(("," if i else "") + _dump(entry)[:-1] + (',"facts":' if embed else ',"not_listed":') + tail + "}")
     stream.write('],"racks":' + _dump([_rack(r) for r in report.racks]))
     stream.write(',"findings":[')
-    listed = report.findings if embed else itertools.chain(
-        (f for node in report.nodes for f in node.findings if f.status not in NOT_LISTED), report.rack_findings)
+    listed = report.findings if embed else attention + report.rack_findings
     for i, finding in enumerate(listed):
         stream.write(("," if i else "") + _dump(finding.as_dict()))
     stream.write("]}\n")
 
 
-def _not_listed(node: NodeResult) -> dict[str, dict[str, list[str]]]:
-    """The node's own passes and skips as status -> check -> subjects, in the order the checks ran."""
+def _not_listed(node: NodeResult, listed: list[Finding]) -> dict[str, dict[str, list[str]]]:
+    """The node's own passes and skips as status -> check -> subjects, in the order the checks ran; its
+    other findings go to `listed`."""
     grouped: dict[str, dict[str, list[str]]] = {status: {} for status in NOT_LISTED}
     for finding in node.findings:
         if finding.status in grouped:
             grouped[finding.status].setdefault(finding.check, []).append(finding.subject)
+        else:
+            listed.append(finding)
     return grouped
 
 
