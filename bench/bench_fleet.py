@@ -73,29 +73,32 @@ def _value(own: dict[str, str], marker: re.Match) -> str:
     return own[marker.group(1)]
 
 
-def make_fleet(folder: Path, count: int) -> Path:
+def make_fleet(folder: Path, count: int) -> None:
+    """`count` snapshots in `folder`, and their site file beside it (site-COUNT.toml)."""
     healthy, faulty = template("hgx-h100-healthy.json"), template("hgx-h100-faulty.json")
     marker = re.compile(r'"@(\w+)@"')
     for n in range(count):
         text = marker.sub(functools.partial(_value, values(n)), faulty if n % 10 == 0 else healthy)
         (folder / f"node-{n:05d}.json").write_text(text)
-    site = folder.parent / f"site-{count}.toml"
     racks = "".join(RACK.format(rack=r) for r in range((count + PER_RACK - 1) // PER_RACK))
-    site.write_text('[site]\nname = "bench"\n' + racks)
-    return site
+    (folder.parent / f"site-{count}.toml").write_text('[site]\nname = "bench"\n' + racks)
 
 
-def run(count: int, tmp: Path) -> tuple[Runs, dict[str, float]]:
+def run(count: int, tmp: Path, formats: tuple[str, ...] = FORMATS) -> tuple[Runs, dict[str, float]]:
+    """`check` of `count` snapshots writing `formats` (none: the terminal summary only, the default)."""
     folder = tmp / f"fleet-{count}"
-    folder.mkdir()
-    site = make_fleet(folder, count)
-    out = tmp / f"reports-{count}"
-    command = [*readycheck_command(), "check", str(folder), "--site", str(site), "-o", str(out)]
-    for fmt in FORMATS:
+    if not folder.exists():
+        folder.mkdir()
+        make_fleet(folder, count)
+    out = tmp / f"reports-{count}-{len(formats)}"
+    command = [*readycheck_command(), "check", str(folder), "--site", str(tmp / f"site-{count}.toml")]
+    if formats:
+        command += ["-o", str(out)]
+    for fmt in formats:
         command += ["-f", fmt]
     runs = Runs()
     timed(command, runs, environment(XDG_CACHE_HOME=str(tmp / "cache")), memory=True)
-    sizes = {path.suffix[1:]: path.stat().st_size / 1e6 for path in out.iterdir()}
+    sizes = {path.suffix[1:]: path.stat().st_size / 1e6 for path in out.iterdir()} if formats else {}
     return runs, sizes
 
 
@@ -107,10 +110,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         small, _ = run(args.nodes // 10, Path(tmp))
         large, sizes = run(args.nodes, Path(tmp))
+        summary, _ = run(args.nodes, Path(tmp), formats=())
+    print(f"  {args.nodes:>6} nodes, the terminal summary only (no --format): wall {summary.wall[0]:.1f} s, "
+          f"CPU {summary.cpu[0]:.1f} s, peak memory {summary.peak_total_mib * MB:.0f} MB (all processes, PSS)")
     for count, runs in ((args.nodes // 10, small), (args.nodes, large)):
-        print(f"  {count:>6} nodes: wall {runs.wall[0]:.1f} s, CPU {runs.cpu[0]:.1f} s (all processes), peak "
-              f"memory {runs.peak_total_mib * MB:.0f} MB (all processes, PSS), {runs.peak_mib * MB:.0f} MB "
-              "(RSS of the largest)")
+        print(f"  {count:>6} nodes, every format: wall {runs.wall[0]:.1f} s, CPU {runs.cpu[0]:.1f} s (all "
+              f"processes), peak memory {runs.peak_total_mib * MB:.0f} MB (all processes, PSS), "
+              f"{runs.peak_mib * MB:.0f} MB (RSS of the largest)")
     print("  report sizes for", args.nodes, "nodes:", ", ".join(f"{fmt} {mb:.1f} MB" for fmt, mb in sizes.items()))
     figure(f"{args.nodes} nodes, all formats, wall", large.wall[0], "s", TARGET_S, f"CPU {large.cpu[0]:.1f} s")
     figure(f"{args.nodes} nodes, peak memory of all its processes", large.peak_total_mib * MB, "MB", TARGET_MB,
@@ -118,6 +124,8 @@ def main() -> None:
     figure(f"{args.nodes} / {args.nodes // 10} nodes, wall", large.wall[0] / small.wall[0], "x", TARGET_GROWTH,
            f"CPU {large.cpu[0] / small.cpu[0]:.1f}x")
     figure(f"JSON report of {args.nodes} nodes", sizes["json"], "MB", TARGET_JSON_MB)
+    figure(f"{args.nodes} nodes, terminal summary only, wall", summary.wall[0], "s", TARGET_S)
+    figure(f"{args.nodes} nodes, terminal summary only, peak memory", summary.peak_total_mib * MB, "MB", TARGET_MB)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "fleet"
         folder.mkdir()
-        site = sites.load(str(make_fleet(folder, args.nodes)))
+        make_fleet(folder, args.nodes)
+        site = sites.load(str(Path(tmp) / f"site-{args.nodes}.toml"))
         fleet = sorted(str(p) for p in folder.glob("*.json"))
         single = [str(REPO / "examples" / "hgx-h100-healthy.json")]
         for name, paths, repeat in ((f"{args.nodes} snapshots + JSON report", fleet, 1),
