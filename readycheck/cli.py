@@ -275,8 +275,7 @@ def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None
     if snapshot and bmc_url:
         raise InputError("--bmc reads the live BMC; it does not go with --snapshot")
     target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
-    report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order), bmc=target)
-    said = slurm.tell_slurm(report, node or slurm.this_node(), dry_run)
+    report, said = slurm.check_node(snapshot, rules, _site(site), fail_on, _order(order), target, node, dry_run)
     if formats:
         return_code = _report(report, formats, output)
     else:

@@ -288,9 +288,11 @@ class Report:
     embed_facts: bool | None = None
 
     @property
-    def findings(self) -> list[Finding]:
-        """Every finding once: each node's own, then the racks'."""
-        return [f for node in self.nodes for f in node.findings] + self.rack_findings
+    def findings(self) -> Iterator[Finding]:
+        """Every finding once: each node's own, then the racks' (one node unpacked at a time in a fleet)."""
+        for node in self.nodes:
+            yield from node.findings
+        yield from self.rack_findings
 
     def about_rack(self, name: str | None) -> list[Finding]:
         """The findings whose subject is this rack."""
@@ -336,11 +338,13 @@ def finish(nodes: list[NodeResult], site: Site | None, pack: Pack, fail_on: str 
             else:
                 rack_findings.append(item)
     report = Report(nodes=nodes, fail_on=fail_on, racks=racks, rack_findings=rack_findings)
+    report.counts = count(rack_findings)
     for node in nodes:
         node.decision = decide(node.findings + report.about_rack(node.rack), fail_on)
+        for status, number in count(node.findings).items():  # node by node: a fleet's findings stay packed
+            report.counts[status] += number
     rack_blocks = decide(rack_findings, fail_on).verdict == NOT_READY
     report.verdict = NOT_READY if rack_blocks or any(n.verdict == NOT_READY for n in nodes) else READY
-    report.counts = count(report.findings)
     return report
 
 

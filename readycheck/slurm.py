@@ -108,6 +108,14 @@ def judge_node(snapshot: str | None, rules: str | None, site: Site | None, fail_
     return judge_snapshots([facts], pack, site, fail_on, order=order)
 
 
+def check_node(snapshot: str | None, rules: str | None, site: Site | None, fail_on: str, order: Order | None,
+               bmc: BmcTarget | None, node: str | None, dry_run: bool) -> tuple[Report, str]:
+    """`readycheck slurm-health`: judge this node (or the snapshot) and tell Slurm; the report and what was
+    done, in words."""
+    report = judge_node(snapshot, rules, site, fail_on, order, bmc=bmc)
+    return report, tell_slurm(report, node or this_node(), dry_run)
+
+
 def blocking(report: Report) -> tuple[Finding, ...]:
     """The findings that make the (one) judged node not ready, worst first, as the engine decided."""
     return report.nodes[0].decision.blocking
