@@ -1,67 +1,62 @@
-"""Times `readycheck check` on one 8-GPU snapshot and on 1,000, and prints the figures.
+"""Times `readycheck check ONE.json --format html -o r.html` against the bare `python -c "import click, jinja2"`.
 
-Run: python bench/bench_check.py [--nodes 1000]. Uses the bundled healthy HGX H100
-example, copied to N files with distinct hostnames. Prints wall time of the whole
-command (start-up included) and of the in-process judging alone, plus peak RSS.
+Run: python bench/bench_check.py [--rounds 15]. ONE.json is the bundled healthy HGX H100 example (8 GPUs).
+The commands run interleaved; the figure is the ratio of their medians, wall and CPU. Target: at most 1.5x
+the bare import (the libraries the command cannot do without). The template is compiled on the first run and
+read from the user's cache afterwards ($XDG_CACHE_HOME/readycheck, here a fresh temporary folder), so the
+first run is printed on its own. Also prints the text-only check and judging one snapshot in process.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from timing import REPO, Runs, environment, figure, interleaved, machine, readycheck_command, timed
+
 EXAMPLE = REPO / "examples" / "hgx-h100-healthy.json"
+TARGET_RATIO = 1.5
 
 
-def timed_command(args: list[str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "readycheck", *args], capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"readycheck failed: {done.stderr}")
-    return elapsed
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--nodes", type=int, default=1000)
-    args = parser.parse_args()
-
+def in_process_ms(rounds: int = 200) -> float:
     from readycheck import rulepack
     from readycheck.engine import judge
     from readycheck.facts import load_snapshot
 
     snapshot = load_snapshot(EXAMPLE)
-    pack = rulepack.load("hgx-h100")
-    rounds = 200
-    start = time.perf_counter()
+    pack = rulepack.choose(snapshot)
+    start = time.process_time()
     for _ in range(rounds):
         judge(snapshot, pack)
-    per_node_ms = (time.perf_counter() - start) / rounds * 1000
+    return (time.process_time() - start) / rounds * 1000
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+
+    print(f"readycheck check, one 8-GPU snapshot; {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
-        files = []
-        for n in range(args.nodes):
-            data = dict(snapshot, host=dict(snapshot["host"], hostname=f"gpu-{n:04d}"))
-            path = Path(tmp) / f"node-{n:04d}.json"
-            path.write_text(json.dumps(data))
-            files.append(str(path))
-        one = min(timed_command(["check", files[0]]) for _ in range(3))
-        many = timed_command(["check", *files, "--format", "json", "--output", str(Path(tmp) / "report.json")])
-        report_mb = (Path(tmp) / "report.json").stat().st_size / 1e6
-
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"judge one 8-GPU snapshot in process: {per_node_ms:.2f} ms (mean of {rounds})")
-    print(f"readycheck check, 1 snapshot:        {one:.3f} s wall (best of 3, start-up included)")
-    print(f"readycheck check, {args.nodes} snapshots:   {many:.3f} s wall, JSON report {report_mb:.1f} MB")
-    print(f"peak RSS of a readycheck child:      {peak_mb:.0f} MiB")
+        env = environment(XDG_CACHE_HOME=str(Path(tmp) / "cache"))
+        html = [*readycheck_command(), "check", str(EXAMPLE), "--format", "html", "-o", str(Path(tmp) / "r.html")]
+        first = Runs()
+        timed(html, first, env)
+        runs = interleaved({"bare": [sys.executable, "-c", "import click, jinja2"], "html": html,
+                            "text": [*readycheck_command(), "check", str(EXAMPLE)]}, args.rounds, env)
+    bare, ours, text = runs["bare"], runs["html"], runs["text"]
+    print(f"  python -c 'import click, jinja2':      {bare.describe()}")
+    print(f"  check --format html -o r.html:        {ours.describe()}")
+    print(f"  check (text on the terminal only):    {text.describe()}")
+    print(f"  first html run (template compiled):   wall {first.wall[0]:.3f} s, CPU {first.cpu[0]:.3f} s")
+    figure("html check / bare import, wall medians", ours.median() / bare.median(), "x", TARGET_RATIO,
+           f"minima {ours.best() / bare.best():.2f}x")
+    figure("html check / bare import, CPU medians", ours.median("cpu") / bare.median("cpu"), "x", TARGET_RATIO,
+           f"minima {ours.best('cpu') / bare.best('cpu'):.2f}x")
+    print(f"  judging one 8-GPU snapshot in process: {in_process_ms():.2f} ms CPU (mean of 200)")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readycheck.facts.views import gpu_count
 from readycheck.findings import gpu_subject
-from readycheck.site import Feed, Rack
+
+if TYPE_CHECKING:  # a run without a site file never reads one
+    from readycheck.site import Feed, Rack
 
 BTU_PER_H_PER_KW = 3412.14
 

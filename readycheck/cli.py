@@ -104,6 +104,9 @@ def import_captures(files: tuple[str, ...], output: str | None) -> None:
 # readycheck.load.backends.NAMES, for the same reason.
 LOAD_BACKENDS = ("auto", "dcgm", "gpu_burn", "builtin")
 REPORT_FORMATS = ("text", "json", "md", "html", "junit", "prom")
+# Several formats for this many nodes or more are written side by side (readycheck.fanout), the slowest first.
+FAN_OUT_FROM = 200
+SLOWEST_FIRST = ("html", "junit", "prom", "md", "json", "text")
 
 
 def _judge_options(func):
@@ -158,14 +161,18 @@ def _report(report, destinations: list[tuple[str, str | None]]) -> int:
     """Write the report to each destination and print the terminal summary; return the exit code."""
     from readycheck.report import text as text_report
 
-    if len(destinations) > 1:  # several formats: their directory
+    if len(destinations) > 1:  # several formats: files side by side in their directory
         folder = Path(destinations[0][1]).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"{folder}: cannot create the report directory: {exc.strerror or exc}") from None
-    for fmt, path in destinations:
-        _write(report, fmt, path)
+        from readycheck import fanout
+
+        ordered = sorted(destinations, key=lambda destination: SLOWEST_FIRST.index(destination[0]))
+        fanout.each(lambda i: _write(report, *ordered[i]), len(ordered), parallel=len(report.nodes) >= FAN_OUT_FROM)
+    elif destinations:
+        _write(report, *destinations[0])
     if all(path is not None for _, path in destinations):
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(text_report.render(report, colour=colour), nl=False)
@@ -184,22 +191,29 @@ def _judge_paths(inputs: list[str | None], rules: str | None, formats: tuple[str
 
 
 def _site(path: str | None):
+    if not path:
+        return None
     from readycheck import site
 
-    return site.load(path) if path else None
+    return site.load(path)
 
 
 def _order(path: str | None):
+    if not path:
+        return None
     from readycheck import order
 
-    return order.load(path) if path else None
+    return order.load(path)
 
 
 @cli.command()
 @click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT|DIR...")
 @_judge_options
+@click.option("--embed-facts", is_flag=True,
+              help="In the JSON report of several nodes, embed each node's facts and list every finding, as for "
+                   "one node (10,000 nodes: about 1 GB); by default each snapshot is named by path and SHA-256.")
 def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...], output: str | None,
-          fail_on: str, site: str | None, order: str | None, xid_since: str | None) -> int:
+          fail_on: str, site: str | None, order: str | None, xid_since: str | None, embed_facts: bool) -> int:
     """Judge facts snapshots (from `collect`, another node, an archive; a directory stands for its
     *.json files) against a rule pack, and each rack against the site file. A capture (see
     `readycheck import`) is imported on the fly, one file per node.
@@ -210,6 +224,7 @@ def check(snapshots: tuple[str, ...], rules: str | None, formats: tuple[str, ...
     paths = snapshot_paths(list(snapshots))
     destinations = _judge_paths([*paths, site, order], rules, formats, output)
     report = judge_files(paths, rules, _site(site), fail_on, order=_order(order), overrides=_overrides(xid_since))
+    report.embed_facts = embed_facts or None
     return _report(report, destinations)
 
 
@@ -307,9 +322,8 @@ def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None
         raise InputError("--bmc reads the live BMC; it does not go with --snapshot")
     destinations = _judge_paths([snapshot, site, order, bmc_ca, bmc_credentials], rules, formats, output)
     target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
-    report = slurm.judge_node(snapshot, rules, _site(site), fail_on, _order(order), _overrides(xid_since),
-                              bmc=target)
-    said = slurm.tell_slurm(report, node or slurm.this_node(), dry_run)
+    report, said = slurm.check_node(snapshot, rules, _site(site), fail_on, _order(order), target, node, dry_run,
+                                    overrides=_overrides(xid_since))
     if formats:
         return_code = _report(report, destinations)
     else:

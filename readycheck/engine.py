@@ -19,27 +19,34 @@ needs the site file, the pack's `[platform]` figures, the order file
 readycheck.checks.lib.expects) names them in `NEEDS` (`site`, `platform`,
 `order`, `features`) and receives them as keyword arguments. A fleet check may define
 `extract(facts)`: its result is kept per node, so the facts themselves need not
-stay in memory for a fleet of thousands.
+stay in memory for a fleet of thousands: there each node keeps them packed
+(`NodeResult.pack_facts`), a tenth of their size as objects, and reporters
+unpack one node at a time.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import pickle
 import sys
 import traceback
+import zlib
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from readycheck import __version__, checks
 from readycheck.budget import NodeDraw, RackBudget, node_worst_case, rack_budget
 from readycheck.checks.lib import expects
 from readycheck.findings import ERROR, FAIL, NOT_READY, READY, STATUSES, WARN, Finding, worst_first
-from readycheck.order import Order
 from readycheck.rulepack import Pack
-from readycheck.site import Site
+
+if TYPE_CHECKING:  # imported when a run has a site or order file, not by every run
+    from readycheck.order import Order
+    from readycheck.site import Site
 
 POLICY_KEYS = ("enabled", "required", "severity")
 FLEET = "fleet"  # the subject of a fleet check's error: it could judge none of the run's nodes
@@ -53,18 +60,67 @@ class Decision:
     `blocking`: those that make the node not ready (fail and error always; a required unknown; a
     warning under `--fail-on warn`), worst first; `verdict`: READY when nothing blocks."""
 
-    findings: tuple[Finding, ...]
+    findings: Sequence[Finding]  # a tuple, or for a node of a fleet its PackedFindings
     counts: dict[str, int]
     blocking: tuple[Finding, ...]
     verdict: str
 
 
-def decide(findings: list[Finding], fail_on: str = FAIL) -> Decision:
+def decide(findings: Iterable[Finding], fail_on: str = FAIL) -> Decision:
     """The decision over a node's final findings."""
+    findings = findings if isinstance(findings, PackedFindings) else tuple(findings)
     blocking = tuple(worst_first(f for f in findings
                                  if f.blocks_readiness or (fail_on == WARN and f.status == WARN)))
-    return Decision(findings=tuple(findings), counts=count(findings), blocking=blocking,
+    return Decision(findings=findings, counts=count(findings), blocking=blocking,
                     verdict=NOT_READY if blocking else READY)
+
+
+class PackedFindings(Sequence):
+    """The findings of a node of a fleet: its own as one compressed blob, packed by the worker that judged
+    it, then those that joined them since (fleet and rack findings). As objects, 10,000 nodes' findings
+    take most of a gigabyte (185 findings a node, each with its observed and expected values); packed, a
+    few kB a node. Reading unpacks them; the last few nodes read stay unpacked, as a reporter reads one
+    node's findings several times in a row."""
+
+    __slots__ = ("blob", "size", "joined")
+    RECENT = 8
+    _recent: dict[int, tuple[bytes, list[Finding]]] = {}
+
+    def __init__(self, blob: bytes, size: int, joined: Iterable[Finding] = ()):
+        self.blob, self.size, self.joined = blob, size, list(joined)
+
+    @classmethod
+    def pack(cls, findings: list[Finding]) -> PackedFindings:
+        plain = [tuple(item) for item in findings]  # a named tuple pickles three times slower
+        return cls(zlib.compress(pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL), 1), len(plain))
+
+    def _own(self) -> list[Finding]:
+        recent = self._recent.get(id(self.blob))
+        if recent is None:
+            if len(self._recent) >= self.RECENT:
+                del self._recent[next(iter(self._recent))]
+            own = list(map(_as_finding, pickle.loads(zlib.decompress(self.blob))))
+            recent = self._recent[id(self.blob)] = (self.blob, own)  # the blob kept: its id stays its own
+        return recent[1]
+
+    def __iter__(self) -> Iterator[Finding]:
+        yield from self._own()
+        yield from self.joined
+
+    def __len__(self) -> int:
+        return self.size + len(self.joined)
+
+    def __getitem__(self, index):
+        return [*self._own(), *self.joined][index]
+
+    def append(self, finding: Finding) -> None:
+        self.joined.append(finding)
+
+    def __add__(self, other: Iterable[Finding]) -> PackedFindings:
+        return PackedFindings(self.blob, self.size, [*self.joined, *other])
+
+
+_as_finding = functools.partial(tuple.__new__, Finding)
 
 
 def count(findings) -> dict[str, int]:
@@ -81,13 +137,16 @@ class NodeResult:
     node: str
     facts: dict[str, Any] | None
     pack: Pack
-    findings: list[Finding] = field(default_factory=list)  # the node's own; the rack's join in `decision`
+    # the node's own (PackedFindings in a fleet); the rack's join in `decision`
+    findings: list[Finding] | PackedFindings = field(default_factory=list)
     decision: Decision | None = None
     draw: NodeDraw | None = None
     rack: str | None = None
     source: str | None = None
+    source_sha256: str | None = None  # of the file's bytes as read and validated; None: judged from memory (a scan)
     extracts: dict[str, Any] = field(default_factory=dict)
     load_status: str | None = None  # the load phase's status; None: judged at idle only
+    packed_facts: bytes | None = None  # `facts`, compressed, once `pack_facts` has run
 
     @property
     def load_words(self) -> str:
@@ -101,12 +160,17 @@ class NodeResult:
         return self.decision.verdict
 
     def load_facts(self) -> dict[str, Any]:
-        """The judged facts: kept in memory for one node, read again from `source` for a fleet."""
+        """The judged facts: as they are for one node; unpacked afresh for a node of a fleet (never read again
+        from its file, which may have changed since it was judged)."""
         if self.facts is not None:
             return self.facts
-        from readycheck.importers import load_input
+        return pickle.loads(zlib.decompress(self.packed_facts))
 
-        return load_input(self.source)
+    def pack_facts(self) -> None:
+        """Keep the facts compressed (a 67 kB snapshot packs into a few kB; as Python objects it takes
+        ten times its size), so a fleet of 10,000 nodes keeps them all for its reports."""
+        self.packed_facts = zlib.compress(pickle.dumps(self.facts, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self.facts = None
 
 
 @dataclass
@@ -133,9 +197,13 @@ def _policy(check_id: str, found: list[Finding], table: dict[str, Any], node: st
         found = [Finding(check_id, ERROR, "host", message="check produced no finding",
                          remedy="report this readycheck bug with the snapshot")]
     downgrade = table["severity"] == WARN
-    # Built field by field rather than with _replace: this runs for every finding of every node.
-    return [Finding(item.check, WARN if downgrade and item.status == FAIL else item.status, item.subject,
-                    item.observed, item.expected, item.message, item.remedy, item.node or node, required)
+    # Built field by field rather than with _replace: this runs for every finding of every node. The texts are
+    # interned: most say the same on every node, and a fleet's findings then share one copy of each.
+    intern = sys.intern
+    return [Finding(item.check, WARN if downgrade and item.status == FAIL else item.status,
+                    intern(item.subject) if type(item.subject) is str else item.subject, item.observed, item.expected,
+                    intern(item.message) if type(item.message) is str else item.message,
+                    intern(item.remedy) if type(item.remedy) is str else item.remedy, item.node or node, required)
             for item in found]
 
 
@@ -171,6 +239,46 @@ def run_check(check_id: str, snapshot: dict[str, Any], table: dict[str, Any], no
     return _policy(check_id, found, table, node)
 
 
+class _Step(NamedTuple):
+    """One enabled check of a pack, resolved for judging node after node."""
+
+    check_id: str
+    table: dict[str, Any]
+    settings: dict[str, Any]  # the table less the policy keys: the same dict for every node (checks never change it)
+    needs: tuple[str, ...]
+    check: Any  # the module's check(facts, settings); None for a fleet check
+    extract: Any  # a fleet check's extract(facts), where it has one
+
+
+class _Plan(NamedTuple):
+    """A pack resolved for judging node after node: its enabled checks, and the features it says the
+    platform has (readycheck.checks.lib.expects)."""
+
+    steps: tuple[_Step, ...]
+    features: frozenset[str]
+
+
+_PLANS: dict[int, tuple[Pack, _Plan]] = {}
+
+
+def _plan(pack: Pack) -> _Plan:
+    """The pack's enabled checks resolved once per pack rather than once per node (a resolved pack is never
+    changed). The pack is kept with its plan, so its id cannot be another pack's while the plan is kept."""
+    known = _PLANS.get(id(pack))
+    if known is None:
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        steps = []
+        for check_id in pack.enabled():
+            module = checks.load(check_id)
+            fleet = _scope(check_id) == "fleet"
+            steps.append(_Step(check_id, pack.checks[check_id], _settings(pack.checks[check_id]),
+                               tuple(getattr(module, "NEEDS", ())), None if fleet else module.check,
+                               getattr(module, "extract", None) if fleet else None))
+        known = _PLANS[id(pack)] = (pack, _Plan(tuple(steps), expects.declared(pack.checks)))
+    return known[1]
+
+
 def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, order: Order | None = None) -> NodeResult:
     """Run the pack's node checks on one snapshot, and keep what the fleet checks will need
     (`finish` decides the verdict, once the fleet and rack checks have run)."""
@@ -178,18 +286,20 @@ def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, ord
     rack = site.rack_of(node) if site else None
     result = NodeResult(node=node, facts=snapshot, pack=pack, draw=node_worst_case(snapshot, pack.platform),
                         rack=rack.name if rack else None, load_status=(snapshot.get("load") or {}).get("status"))
-    context = {"site": site, "platform": pack.platform, "order": order, "features": expects.declared(pack.checks)}
-    for check_id in pack.enabled():
-        module = checks.load(check_id)
-        if _scope(check_id) == "fleet":
-            if hasattr(module, "extract"):
+    plan = _plan(pack)
+    context = {"site": site, "platform": pack.platform, "order": order, "features": plan.features}
+    for step in plan.steps:
+        if step.check is None:
+            if step.extract is not None:
                 try:
-                    result.extracts[check_id] = module.extract(snapshot)
+                    result.extracts[step.check_id] = step.extract(snapshot)
                 except Exception as exc:
-                    result.findings.extend(_policy(check_id, [raised(check_id, exc, "host")], pack.checks[check_id],
+                    result.findings.extend(_policy(step.check_id, [raised(step.check_id, exc, "host")], step.table,
                                                    node))
             continue
-        result.findings.extend(run_check(check_id, snapshot, pack.checks[check_id], node, context))
+        extra = {name: context[name] for name in step.needs}
+        found = _call(step.check_id, step.check, snapshot, step.settings, **extra)
+        result.findings.extend(_policy(step.check_id, found, step.table, node))
     return result
 
 
@@ -206,11 +316,16 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)  # every finding once: each node's own, then the racks'
     # When the report was made (a ticket carries it; the facts' own collection time is per node).
     generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    # Whether the JSON report embeds each node's facts and lists every finding: None, for one node only (a
+    # fleet's report names each node's snapshot and lists what needs attention); `check --embed-facts`: True.
+    embed_facts: bool | None = None
 
     @property
-    def findings(self) -> list[Finding]:
-        """Every finding once: each node's own, then the racks'."""
-        return [f for node in self.nodes for f in node.findings] + self.rack_findings
+    def findings(self) -> Iterator[Finding]:
+        """Every finding once: each node's own, then the racks' (one node unpacked at a time in a fleet)."""
+        for node in self.nodes:
+            yield from node.findings
+        yield from self.rack_findings
 
     def about_rack(self, name: str | None) -> list[Finding]:
         """The findings whose subject is this rack."""
@@ -260,11 +375,13 @@ def finish(nodes: list[NodeResult], site: Site | None, pack: Pack, fail_on: str 
             else:
                 rack_findings.append(item)
     report = Report(nodes=nodes, fail_on=fail_on, racks=racks, rack_findings=rack_findings)
+    report.counts = count(rack_findings)
     for node in nodes:
         node.decision = decide(node.findings + report.about_rack(node.rack), fail_on)
+        for status, number in count(node.findings).items():  # node by node: a fleet's findings stay packed
+            report.counts[status] += number
     rack_blocks = decide(rack_findings, fail_on).verdict == NOT_READY
     report.verdict = NOT_READY if rack_blocks or any(n.verdict == NOT_READY for n in nodes) else READY
-    report.counts = count(report.findings)
     return report
 
 

@@ -1,24 +1,35 @@
 """Where the `readycheck` command starts (the console script and `python -m readycheck`).
 
-`readycheck collect` is what a fleet runs on every node, often under a time budget (a Slurm health
-check, a Kubernetes probe), and loading click and the command tree costs more than the collection
-itself. A plain collect (`-o/--output FILE`, `--root DIR`, nothing else) therefore goes straight to
-the probes; everything else, collect with `--help` or anything unusual included, goes to the click
-command line in cli.py, which gives the same result, help and error messages.
+`readycheck collect` and `readycheck slurm-health` are what a fleet runs on every node, often under a
+time budget (Slurm's HealthCheckProgram, a Kubernetes probe), and loading click and the command tree
+costs about as much as the collection itself. Their plain forms therefore go straight to the work: a
+collect with only `-o/--output FILE` and `--root DIR`, a slurm-health with only `--node`, `--snapshot`,
+`-r/--rules`, `--site`, `--fail-on` and `--dry-run` (no report files, no BMC options). Everything else,
+`--help` or anything unusual included, goes to the click command line in cli.py, which gives the same
+result, output, help and error messages.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from readycheck.errors import exit_on
 
-OPTIONS = {"-o": "output", "--output": "output", "--root": "root"}
+# The plain form of each command that has one: option -> the parameter it sets (None: a flag).
+PLAIN: dict[str, dict[str, str | None]] = {
+    "collect": {"-o": "output", "--output": "output", "--root": "root"},
+    "slurm-health": {"--node": "node", "--snapshot": "snapshot", "-r": "rules", "--rules": "rules", "--site": "site",
+                     "--fail-on": "fail_on", "--dry-run": None},
+}
+# click's ANSI escape pattern: click.echo removes styles from what does not go to a terminal.
+ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
 
 
 @contextlib.contextmanager
@@ -47,33 +58,77 @@ def collect(output: str | None, root: str, bmc=None) -> None:
         stream.write(dump_snapshot(snapshot))
 
 
-def plain_collect(argv: list[str]) -> dict[str, str | None] | None:
-    """`{"output": ..., "root": ...}` for a collect with only -o/--output and --root (`--opt value` or
-    `--opt=value`, the last one winning, as click takes them) and an existing --root directory; None for
-    anything else."""
-    if argv[:1] != ["collect"]:
+def plain_options(argv: list[str]) -> dict[str, Any] | None:
+    """The parameters of a command line in its command's plain form (`--opt value` or `--opt=value`, the last
+    one winning, as click takes them), with "command" naming the command; None for anything else."""
+    if not argv or argv[0] not in PLAIN:
         return None
-    options: dict[str, str | None] = {"output": None, "root": "/"}
+    known = PLAIN[argv[0]]
+    options: dict[str, Any] = {"command": argv[0]}
     rest = iter(argv[1:])
     for arg in rest:
         name, equals, value = arg.partition("=")
-        if name not in OPTIONS or (equals and name == "-o"):
+        if name not in known or (equals and not name.startswith("--")) or (equals and known[name] is None):
             return None
+        if known[name] is None:
+            options[name[2:].replace("-", "_")] = True
+            continue
         if not equals:
             value = next(rest, None)
             if value is None:
                 return None
-        options[OPTIONS[name]] = value
-    return options if os.path.isdir(options["root"] or "") else None
+        options[known[name]] = value
+    return options
+
+
+def plain_collect(argv: list[str]) -> dict[str, str | None] | None:
+    """`{"output": ..., "root": ...}` for a plain collect with an existing --root directory; None for anything
+    else."""
+    options = plain_options(argv)
+    if options is None or options["command"] != "collect":
+        return None
+    chosen = {"output": options.get("output"), "root": options.get("root", "/")}
+    return chosen if os.path.isdir(chosen["root"] or "") else None
+
+
+def slurm_health(options: dict[str, Any]) -> int:
+    """A plain `readycheck slurm-health`: judge this node (or the snapshot), tell Slurm, print the summary line
+    and what was done, as cli.slurm_health does without --format."""
+    from readycheck import slurm
+    from readycheck.findings import READY
+    from readycheck.probes.bmc_target import from_options
+
+    site = None
+    if options.get("site"):
+        from readycheck import site as sites
+
+        site = sites.load(options["site"])
+    report, said = slurm.check_node(options.get("snapshot"), options.get("rules"), site,
+                                    options.get("fail_on", "fail"), None, from_options(None, None, False, None),
+                                    options.get("node"), bool(options.get("dry_run")))
+    for line in (slurm.summary(report), said):
+        sys.stdout.write((line if sys.stdout.isatty() else ANSI.sub("", line)) + "\n")
+    return 0 if report.verdict == READY else 1
 
 
 def main() -> None:
-    options = plain_collect(sys.argv[1:])
-    if options is None:
+    try:
+        argv = sys.argv[1:]
+        collecting, health = plain_collect(argv), plain_options(argv)
+        if collecting is not None:
+            with exit_on():
+                collect(collecting["output"], collecting["root"] or "/")
+            sys.exit(0)
+        if health is not None and health["command"] == "slurm-health" and health.get("fail_on", "fail") in (
+                "fail", "warn"):
+            with exit_on():
+                code = slurm_health(health)
+            sys.exit(code)
         from readycheck.cli import main as cli_main
 
         cli_main()
-        return
-    with exit_on():
-        collect(options["output"], options["root"] or "/")
-    sys.exit(0)
+    finally:
+        # Everything a run made lives until the process ends. Out of the collector's sight, it is not walked
+        # again by the interpreter's final collection, which costs a one-node `check` a fifth of its time;
+        # files are closed and atexit handlers run as usual.
+        gc.freeze()

@@ -9,21 +9,15 @@ wrong type or a key given twice is refused with the file and the key named
 
 from __future__ import annotations
 
-import csv
 import io
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readycheck import tomltext
 from readycheck.errors import InputError
 from readycheck.inputs import is_stdin, read_text
 from readycheck.settings import Setting
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.9/3.10
-    import tomli as tomllib
 
 KEYS: dict[str, Setting] = {
     "system_model": Setting("str", None, "substring of the DMI product name, e.g. \"DGXH100\""),
@@ -74,8 +68,8 @@ def load(path: str | Path) -> Order:
 def _is_toml(text: str) -> bool:
     """Standard input has no suffix: TOML when it parses as TOML, else CSV."""
     try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        tomltext.parse("-", text)
+    except InputError:
         return False
     return True
 
@@ -86,13 +80,12 @@ def _check_key(path: Path, key: str) -> None:
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    return tomltext.parse(str(path), text)
 
 
 def _parse_csv(path: Path, text: str) -> dict[str, Any]:
+    import csv  # only an order given as CSV needs it
+
     items: dict[str, Any] = {}
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         cells = [cell.strip() for cell in row]

@@ -33,23 +33,17 @@ import dataclasses
 import functools
 import hashlib
 import re
-import sys
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from readycheck import checks
+from readycheck import cache, checks, tomltext
 from readycheck.catalogue.gpus import describe, model, same_model
 from readycheck.errors import InputError
 from readycheck.inputs import is_stdin, read_bytes
 from readycheck.resources import folder
 from readycheck.settings import Setting
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.9/3.10
-    import tomli as tomllib
 
 TOP_LEVEL_KEYS = {"description", "extends", "dmi_products", "platform", "checks", "sources"}
 LINK_LAYERS = ("InfiniBand", "Ethernet", "any")
@@ -102,7 +96,12 @@ class Pack:
 
 
 def builtin_names() -> list[str]:
-    return sorted(p.name[:-5] for p in folder("rules").iterdir() if p.name.endswith(".toml"))
+    return list(_builtin_names())
+
+
+@functools.cache
+def _builtin_names() -> tuple[str, ...]:
+    return tuple(sorted(p.name[:-5] for p in folder("rules").iterdir() if p.name.endswith(".toml")))
 
 
 def _read_builtin(name: str) -> tuple[str, bytes]:
@@ -116,19 +115,32 @@ def names_file(spec: str) -> bool:
     return is_stdin(spec) or "/" in spec or spec.endswith(".toml")
 
 
+@functools.cache
+def _parsed_builtin(name: str) -> tuple[str, dict[str, Any], bytes]:
+    """A built-in pack file read and validated once per run (choosing a node's pack reads every one, and
+    most extend the same bases), its TOML parsed once per content (readycheck.cache)."""
+    label, raw = _read_builtin(name)
+    data = cache.remembered("rule-pack", raw, lambda: _toml(label, raw))
+    _validate(label, data)
+    return label, data, raw
+
+
 def _read_file(path: Path | str) -> tuple[str, bytes]:
     return str(path), read_bytes(path, MAX_PACK_BYTES, "rule pack")
 
 
 def _parse(label: str, raw: bytes) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError(f"{label}: not UTF-8 text, not a rule pack") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{label}: invalid TOML: {exc}") from None
+    data = _toml(label, raw)
     _validate(label, data)
     return data
+
+
+def _toml(label: str, raw: bytes) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{label}: not UTF-8 text, not a rule pack") from None
+    return tomltext.parse(label, text)
 
 
 def _unknown(where: str, key: str, allowed: Any) -> InputError:
@@ -241,12 +253,14 @@ def load(spec: str) -> Pack:
             path = (relative_to / current).resolve()
             label, raw = _read_file(path)
             relative_to = path.parent
+            data = None
         else:
-            label, raw = _read_builtin(current)
+            label, data, raw = _parsed_builtin(current)
         if label in seen:
             raise InputError(f"{label}: 'extends' cycle: {' -> '.join([*seen, label])}")
         seen.append(label)
-        data = _parse(label, raw)
+        if data is None:  # a file given by path: parsed after the cycle check
+            data = _parse(label, raw)
         chain.append((label, data, raw))
         current = data.get("extends")
 

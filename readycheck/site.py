@@ -44,18 +44,13 @@ import fnmatch
 import functools
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readycheck import tomltext
 from readycheck.errors import InputError
 from readycheck.inputs import read_text
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.9/3.10
-    import tomli as tomllib
 
 ASHRAE_CLASSES = ("A1", "A2", "A3", "A4", "H1")
 SIDES = ("A", "B")
@@ -227,10 +222,7 @@ def _rack(label: str, where: str, data: Any) -> Rack:
 
 
 def parse(label: str, text: str) -> Site:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{label}: invalid TOML: {exc}") from None
+    data = tomltext.parse(label, text)
     for key in data:
         if key not in ("site", "rack"):
             raise InputError(f"{label}: {key}: unknown key (allowed: site, rack)")

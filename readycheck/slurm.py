@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,11 +24,11 @@ from readycheck import __version__
 from readycheck.engine import Report
 from readycheck.errors import InputError
 from readycheck.findings import Finding
-from readycheck.site import Site
 
 if TYPE_CHECKING:
     from readycheck.order import Order
     from readycheck.probes.bmc_target import BmcTarget
+    from readycheck.site import Site
 
 REASON_PREFIX = "readycheck:"
 PROBE_TIMEOUT_S = 20.0
@@ -38,6 +37,8 @@ SCONTROL_TIMEOUT_S = 15.0
 
 def this_node() -> str:
     """The Slurm node name: $SLURMD_NODENAME (set in prolog, epilog and jobs), else the short hostname."""
+    import socket  # only without $SLURMD_NODENAME and --node
+
     return os.environ.get("SLURMD_NODENAME") or socket.gethostname().split(".")[0]
 
 
@@ -97,16 +98,23 @@ def judge_node(snapshot: str | None, rules: str | None, site: Site | None, fail_
                order: Order | None = None, overrides: tuple = (), bmc: BmcTarget | None = None) -> Report:
     """Judge the given snapshot file, or scan this machine with the probes' time bounded; `overrides`:
     settings given on the command line (see readycheck.rulepack.overridden)."""
-    from readycheck.importers import load_input
+    from readycheck.run import judge_files, judge_snapshots, resolve_rules
+
+    if snapshot:
+        return judge_files([snapshot], rules, site, fail_on, order=order, overrides=overrides)
     from readycheck.probes import ProbeContext, collect
-    from readycheck.run import judge_snapshots, resolve_rules
 
     pack = resolve_rules(rules)
-    if snapshot:
-        return judge_snapshots([load_input(snapshot)], pack, site, fail_on, sources=[snapshot], order=order,
-                               overrides=overrides)
     facts = collect(lambda: ProbeContext(bmc=bmc), version=__version__, timeout=PROBE_TIMEOUT_S)
     return judge_snapshots([facts], pack, site, fail_on, order=order, overrides=overrides)
+
+
+def check_node(snapshot: str | None, rules: str | None, site: Site | None, fail_on: str, order: Order | None,
+               bmc: BmcTarget | None, node: str | None, dry_run: bool, overrides: tuple = ()) -> tuple[Report, str]:
+    """`readycheck slurm-health`: judge this node (or the snapshot) and tell Slurm; the report and what was
+    done, in words."""
+    report = judge_node(snapshot, rules, site, fail_on, order, overrides, bmc=bmc)
+    return report, tell_slurm(report, node or this_node(), dry_run)
 
 
 def blocking(report: Report) -> tuple[Finding, ...]:

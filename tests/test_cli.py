@@ -1,5 +1,6 @@
 """The command line end to end: exit codes, one-line input errors, the bundled examples, lean start-up."""
 
+import hashlib
 import json
 import re
 import subprocess
@@ -58,11 +59,27 @@ def test_json_report_has_verdict_findings_and_facts(tmp_path):
     done = readycheck("check", FAULTY, HEALTHY, "--format", "json", "--output", out)
     assert done.returncode == 1
     report = json.loads(out.read_text())
-    assert report["schema"] == "readycheck.report/1" and report["verdict"] == "not-ready"
+    assert report["schema"] == "readycheck.report/2" and report["verdict"] == "not-ready"
     assert [n["verdict"] for n in report["nodes"]] == ["not-ready", "ready"]
     assert report["summary"]["ready"] == 1 and report["summary"]["not_ready"] == 1
-    assert report["nodes"][0]["facts"]["host"]["hostname"] == "gpu-b07-04"
     assert len(report["nodes"][0]["pack"]["content_hash"]) == 64
+    # Several nodes: each snapshot named by path and the SHA-256 of its bytes, the findings that need attention
+    # listed, each node's passes and skips by check.
+    assert report["findings_listed"] == "attention"
+    for node, path in zip(report["nodes"], (FAULTY, HEALTHY)):
+        assert "facts" not in node and node["source"] == str(path)
+        assert node["source_sha256"] == hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    assert {f["status"] for f in report["findings"]} == {"fail", "unknown", "warn"}
+    assert report["nodes"][1]["not_listed"]["pass"]["gpu.model"] == [f"gpu{i}" for i in range(8)]
+    listed = len(report["findings"]) + sum(len(subjects) for node in report["nodes"]
+                                           for by_check in node["not_listed"].values()
+                                           for subjects in by_check.values())
+    assert listed == sum(report["summary"]["findings"].values())  # every finding, in full or by name
+
+    done = readycheck("check", FAULTY, HEALTHY, "--format", "json", "--output", out, "--embed-facts")
+    report = json.loads(out.read_text())
+    assert report["findings_listed"] == "all" and len(report["findings"]) == sum(report["summary"]["findings"].values())
+    assert report["nodes"][0]["facts"]["host"]["hostname"] == "gpu-b07-04" and "not_listed" not in report["nodes"][0]
     assert {f["node"] for f in report["findings"]} == {"gpu-b07-03", "gpu-b07-04"}
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from probe_fakes import ROOTS
 
-from readycheck.entry import plain_collect
+from readycheck.entry import plain_collect, plain_options
 
 BARE = str(ROOTS / "bare")
 
@@ -25,6 +25,19 @@ BARE = str(ROOTS / "bare")
 ])
 def test_only_a_plain_collect_skips_click(argv, options):
     assert plain_collect(argv) == options
+
+
+@pytest.mark.parametrize("argv, options", [
+    (["slurm-health"], {"command": "slurm-health"}),
+    (["slurm-health", "--node=n1", "--dry-run", "-r", "hgx-h100", "--site", "s.toml", "--fail-on", "warn"],
+     {"command": "slurm-health", "node": "n1", "dry_run": True, "rules": "hgx-h100", "site": "s.toml",
+      "fail_on": "warn"}),
+    (["slurm-health", "-f", "json"], None), (["slurm-health", "--dry-run=yes"], None),
+    (["slurm-health", "-r=x"], None), (["slurm-health", "--bmc", "https://10.0.0.5"], None),
+    (["slurm-health", "--node"], None), (["scan"], None),
+])
+def test_only_a_plain_slurm_health_skips_click(argv, options):
+    assert plain_options(argv) == options
 
 
 def test_collect_imports_neither_click_nor_psutil_nor_jinja2(tmp_path):

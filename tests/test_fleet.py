@@ -1,6 +1,7 @@
 """Fleet checks over several snapshots and a site file: rack power, rack heat, drift, projection."""
 
 import copy
+import hashlib
 import json
 import subprocess
 import sys
@@ -9,7 +10,10 @@ from pathlib import Path
 import pytest
 from factsbuilder import hgx_h100
 
-from readycheck import rulepack
+from readycheck import inputs, rulepack
+from readycheck.engine import PackedFindings
+from readycheck.facts import schema
+from readycheck.report import FORMATS, render
 from readycheck.run import judge_files, judge_snapshots
 from readycheck.site import parse
 
@@ -138,18 +142,37 @@ def test_drift_between_two_nodes_only_warns():
     assert {f.status for f in drift} == {"warn"} and "no majority" in drift[0].message
 
 
-def test_fleet_of_files_keeps_facts_on_disk_and_matches_in_memory(tmp_path):
+def test_fleet_of_files_reads_and_validates_each_once_and_matches_in_memory(tmp_path, monkeypatch):
     snapshots = nodes(4)
     paths = []
     for facts in snapshots:
         path = tmp_path / f"{facts['host']['hostname']}.json"
         path.write_text(json.dumps(facts))
         paths.append(str(path))
+    reads, validations = [], []
+    read_file, validate = inputs._read_file, schema.validate
+
+    def reading(path, *rest):
+        reads.append(Path(path).name)
+        return read_file(path, *rest)
+
+    monkeypatch.setattr(inputs, "_read_file", reading)
+    monkeypatch.setattr(schema, "validate", lambda data, *args: validations.append(1) or validate(data, *args))
     from_files = judge_files(paths, None, site(count=4))
+    for fmt in FORMATS:  # every report shows facts of every node, from memory
+        render(from_files, fmt)
+    assert sorted(name for name in reads if name.endswith(".json")) == sorted(Path(p).name for p in paths)
+    assert len(validations) == 4
     in_memory = judge_snapshots(copy.deepcopy(snapshots), None, site(count=4))
-    assert all(n.facts is None and n.source for n in from_files.nodes)
-    assert from_files.nodes[0].load_facts()["host"]["hostname"] == "gpu-b07-00"
+    assert all(n.facts is None and n.packed_facts and n.source for n in from_files.nodes)
+    assert [n.load_facts() for n in from_files.nodes] == snapshots
+    assert [n.source_sha256 for n in from_files.nodes] == [hashlib.sha256(Path(p).read_bytes()).hexdigest()
+                                                           for p in paths]
     assert [f.as_dict() for f in from_files.findings] == [f.as_dict() for f in in_memory.findings]
+    # Each node's findings are kept packed, its rack's joining them, and decide the same as in memory.
+    assert all(isinstance(n.decision.findings, PackedFindings) for n in from_files.nodes)
+    assert [(list(n.decision.findings), n.decision.counts, n.decision.blocking) for n in from_files.nodes] == \
+        [(list(n.decision.findings), n.decision.counts, n.decision.blocking) for n in in_memory.nodes]
 
 
 def test_cli_check_of_a_directory_with_a_site_file(tmp_path):
@@ -166,7 +189,7 @@ def test_cli_check_of_a_directory_with_a_site_file(tmp_path):
     assert "FAIL    power.rack_budget rack:B07" in done.stdout
     report = json.loads((tmp_path / "r.out").read_text())
     assert report["racks"][0]["name"] == "B07" and report["racks"][0]["worst_case_kw"] == pytest.approx(40.8)
-    assert len(report["nodes"]) == 4 and report["nodes"][0]["facts"]["host"]["hostname"] == "gpu-b07-00"
+    assert len(report["nodes"]) == 4 and report["nodes"][0]["source"] == str(tmp_path / "gpu-b07-00.json")
 
 
 def test_cli_bad_site_file_exits_2(tmp_path):

@@ -22,7 +22,7 @@ from readycheck.facts.schema import validate
 from readycheck.load import runner
 from readycheck.load.backends import Backend, Running
 from readycheck.load.transients import PowerPeaks
-from readycheck.probes import ProbeContext
+from readycheck.probes import ProbeContext, nvml_backend
 from readycheck.probes import nvml as nvml_probe
 from readycheck.probes.nvml_backend import GuardedNvml, PynvmlBackend
 from readycheck.site import Feed, Rack, Site
@@ -36,6 +36,7 @@ def test_the_backend_turns_pynvmls_samples_into_timestamp_value_pairs(monkeypatc
         raw[1].timeStamp, raw[1].sampleValue.uiVal = 1_700_000_000_020_000, 912_250
         return pynvml.NVML_VALUE_TYPE_UNSIGNED_INT, raw[0:2]  # what nvidia-ml-py returns
 
+    monkeypatch.setattr(nvml_backend, "library_loads", lambda: True)  # as on a GPU node
     monkeypatch.setattr(pynvml, "nvmlInit", lambda: None)
     monkeypatch.setattr(pynvml, "nvmlDeviceGetSamples", get_samples)
     backend = PynvmlBackend()

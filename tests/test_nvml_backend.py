@@ -13,9 +13,16 @@ import pynvml
 import pytest
 
 from readycheck.facts import Unreadable
+from readycheck.probes import nvml_backend
 from readycheck.probes.nvml_backend import GuardedNvml, NvmlUnavailable, PynvmlBackend
 
 PACKAGE = Path(__file__).resolve().parents[1] / "readycheck"
+
+
+@pytest.fixture(autouse=True)
+def driver_library(monkeypatch):
+    """As on a GPU node: the driver's libnvidia-ml.so.1 loads (pynvml's functions are patched per test)."""
+    monkeypatch.setattr(nvml_backend, "library_loads", lambda: True)
 
 
 @pytest.fixture
@@ -58,6 +65,16 @@ def test_init_failure_says_why_in_words(monkeypatch, code, message, reason):
         PynvmlBackend().init()
     assert str(caught.value) == message
     assert caught.value.reason == reason
+
+
+def test_without_the_driver_library_pynvml_is_not_even_imported(tmp_path):
+    code = ("import sys\nfrom readycheck.probes import nvml_backend\n"
+            "nvml_backend.NVML_LIBRARY = 'libnvidia-ml-absent.so.1'\n"
+            "try:\n    nvml_backend.PynvmlBackend().init()\n"
+            "except nvml_backend.NvmlUnavailable as exc:\n    print(exc.reason, exc)\n"
+            "print('pynvml' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert done.stdout.splitlines() == ["LibraryNotFound libnvidia-ml-absent.so.1 not found", "False"], done.stderr
 
 
 def test_init_without_the_binding(monkeypatch):

@@ -183,3 +183,16 @@ def test_errors_exit_2_with_one_line(fake_slurm, args, env, message):
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert fake_slurm.updates() == []
+
+
+def test_the_plain_form_skips_click_and_says_the_same(fake_slurm):
+    fake_slurm.start()
+    args = ("--snapshot", FAULTY, "--node", "gpu-b07-04", "--dry-run")
+    fast = fake_slurm.health(*args)
+    slow = fake_slurm.health(*args, "--bmc-insecure")  # not of the plain form (and nothing to read): click's path
+    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr) != (0, "", "")
+    code = (f"import sys; sys.argv = ['readycheck', 'slurm-health', *{[str(a) for a in args]!r}]\n"
+            "from readycheck.entry import main\ntry:\n    main()\nexcept SystemExit as exc:\n    print(exc.code)\n"
+            "print('click' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=fake_slurm.env, timeout=120)
+    assert done.stdout.splitlines()[-2:] == ["1", "False"], done.stderr

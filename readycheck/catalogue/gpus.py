@@ -17,6 +17,7 @@ NVLink-C2C instead of PCIe (its PCIe link is x1 by design: NVIDIA DCGM's diagnos
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -76,11 +77,13 @@ def normal(name: str) -> str:
     return name.casefold()
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every GPU of every node, about the same few names
 def same_model(name: str | None, pattern: str) -> bool:
     """Whether the NVML `name` is the model `pattern` names, as a whole name (`*` matches any text)."""
     return name is not None and fnmatchcase(normal(name), normal(pattern))
 
 
+@functools.lru_cache(maxsize=256)
 def model(name: str | None) -> Model | None:
     """The catalogue's entry for an NVML name, or None for a model readycheck does not know."""
     return next((m for m in MODELS if same_model(name, m.pattern)), None)

@@ -13,8 +13,6 @@ burns whole GPUs; a GPU it could not sample is `unknown`.
 
 from __future__ import annotations
 
-import statistics
-
 from readycheck.checks import Setting
 from readycheck.checks.lib.load import no_sample, samples_by_gpu
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
@@ -41,6 +39,8 @@ def check(facts, settings):
             yield Finding(ID, UNKNOWN, subject, message="SM clock under load or maximum SM clock unavailable",
                           remedy="read `nvidia-smi -q -d CLOCK` under load")
             continue
+        import statistics  # here, not at import: only a node with load samples needs it, and it is slow to import
+
         sustained = statistics.median(clocks)
         observed, expected = f"{sustained:.0f} MHz", f"at least {share * maximum:.0f} MHz ({share:.0%} of {maximum:g})"
         if sustained < share * maximum:

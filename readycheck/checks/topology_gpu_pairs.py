@@ -29,6 +29,7 @@ NotSupported NVLink (a PCIe part) leaves the PCIe path, judged as such.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from readycheck.checks import Setting
@@ -143,12 +144,14 @@ def _hidden_pairs(facts, indices):
     return f"GPU pairs listed but unread: {', '.join(unread)}" if unread else ""
 
 
+@functools.lru_cache(maxsize=256)  # a handful of words, asked for every GPU pair of every node
 def _nvlinks(word):
     """n for `NV<n>`, else None."""
     match = re.fullmatch(r"NV(\d+)", word)
     return int(match.group(1)) if match else None
 
 
+@functools.lru_cache(maxsize=256)
 def _meets(found, wanted):
     """Whether a pair connected by `found` is at least as close as `wanted`."""
     if _nvlinks(found) is not None:

@@ -293,6 +293,7 @@ _add_optional(FACTS_V1, {"imported_from": _arr(_obj({
     "file": {"type": "string"}, "format": {"type": "string"}, "timestamp": STR,
 }, reasons=False))})
 _add_optional(FACTS_V1["properties"]["imported_from"]["items"], {"notes": _arr({"type": "string"})})
+_add_optional(FACTS_V1["properties"]["imported_from"]["items"], {"sha256": STR})
 
 
 FACTS_V1["properties"]["perf"] = PERF  # optional: a snapshot without a --perf run stays valid

@@ -63,6 +63,8 @@ naming the file and the formats tried.
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -70,12 +72,11 @@ from readycheck import __version__
 from readycheck.facts import NOT_IN_SOURCE, Record, SnapshotError, empty_snapshot
 from readycheck.facts.fields import GPU_FIELDS, IB_COUNTERS
 from readycheck.facts.schema import validate
-from readycheck.facts.snapshot import MAX_SNAPSHOT_BYTES, empty_host, empty_nvidia, parse_snapshot
-from readycheck.importers import ibstat, nvidia_smi_text, nvidia_smi_xml, nvlink_status, topo
-from readycheck.importers.common import Capture, CaptureError, capture_text, read_text
+from readycheck.facts.snapshot import MAX_SNAPSHOT_BYTES, empty_host, empty_nvidia, parse_snapshot, snapshot_text
+from readycheck.importers.common import Capture, CaptureError, capture_text, read_capture
 from readycheck.inputs import read_bytes
 
-__all__ = ["FORMATS", "CaptureError", "import_files", "load_input"]
+__all__ = ["CaptureError", "formats", "import_files", "load_input", "read_input"]
 
 
 class Format(NamedTuple):
@@ -86,15 +87,21 @@ class Format(NamedTuple):
     numbers_gpus: bool = False  # numbers GPUs as nvidia-smi does, whatever the capture leaves out
 
 
-FORMATS = (
-    Format(nvidia_smi_xml.NAME, "nvidia-smi -q -x", nvidia_smi_xml.detect, nvidia_smi_xml.parse),
-    Format(nvidia_smi_text.NAME, "nvidia-smi -q", nvidia_smi_text.detect, nvidia_smi_text.parse),
-    Format(topo.NAME, "nvidia-smi topo -m", topo.detect, topo.parse, numbers_gpus=True),
-    Format(nvlink_status.NAME, "nvidia-smi nvlink -s", nvlink_status.detect, nvlink_status.parse,
-           numbers_gpus=True),
-    Format(ibstat.IBSTAT, "ibstat", ibstat.detect_ibstat, ibstat.parse_ibstat),
-    Format(ibstat.IBSTATUS, "ibstatus", ibstat.detect_ibstatus, ibstat.parse_ibstatus),
-)
+@functools.cache
+def formats() -> tuple[Format, ...]:
+    """The capture formats, in the order they are tried. Their parsers are imported here, on first use:
+    judging facts snapshots, the common case, needs none of them."""
+    from readycheck.importers import ibstat, nvidia_smi_text, nvidia_smi_xml, nvlink_status, topo
+
+    return (
+        Format(nvidia_smi_xml.NAME, "nvidia-smi -q -x", nvidia_smi_xml.detect, nvidia_smi_xml.parse),
+        Format(nvidia_smi_text.NAME, "nvidia-smi -q", nvidia_smi_text.detect, nvidia_smi_text.parse),
+        Format(topo.NAME, "nvidia-smi topo -m", topo.detect, topo.parse, numbers_gpus=True),
+        Format(nvlink_status.NAME, "nvidia-smi nvlink -s", nvlink_status.detect, nvlink_status.parse,
+               numbers_gpus=True),
+        Format(ibstat.IBSTAT, "ibstat", ibstat.detect_ibstat, ibstat.parse_ibstat),
+        Format(ibstat.IBSTATUS, "ibstatus", ibstat.detect_ibstatus, ibstat.parse_ibstatus),
+    )
 PORT_FIELDS = ("state", "phys_state", "rate_gbps", "link_layer", "fw_version", "board_id", "hca_type",
                "pci_bus_id", "numa_node", "netdev")
 NVIDIA_NOT_IN_CAPTURES = ("kernel_modules", "fabricmanager.installed", "fabricmanager.active",
@@ -103,30 +110,33 @@ NVIDIA_NOT_IN_CAPTURES = ("kernel_modules", "fabricmanager.installed", "fabricma
 
 def tried(snapshot: bool = False) -> str:
     names = ["facts snapshot (JSON)"] if snapshot else []
-    return ", ".join(names + [fmt.command for fmt in FORMATS])
+    return ", ".join(names + [fmt.command for fmt in formats()])
 
 
 def load_input(path: str | Path) -> dict[str, Any]:
     """A facts snapshot from a file (`-`: standard input) that is either a snapshot (`*.json`, or text
     starting with `{`: read as `load_snapshot` reads it, unchanged) or a capture of a known format
-    (imported). The file is read once, through the bounded reader."""
+    (imported)."""
+    return read_input(path)[0]
+
+
+def read_input(path: str | Path) -> tuple[dict[str, Any], str]:
+    """`load_input`, and the SHA-256 of the file's bytes as read (hex): what a report names the input by.
+    The file is read once, through the bounded reader."""
     data = read_bytes(path, MAX_SNAPSHOT_BYTES, "facts snapshot or capture", SnapshotError)
     if str(path).lower().endswith(".json") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise SnapshotError(f"{path}: not UTF-8 text, not a facts snapshot") from None
-        return parse_snapshot(str(path), text)
-    return _import([(path, capture_text(path, data))], snapshot_too=True)
+        return parse_snapshot(str(path), snapshot_text(str(path), data)), hashlib.sha256(data).hexdigest()
+    snapshot = _import([(path, data)], snapshot_too=True)
+    return snapshot, snapshot["imported_from"][0]["sha256"]
 
 
 def import_files(paths: list[str] | list[Path]) -> dict[str, Any]:
     """One snapshot of one node from capture files; `CaptureError` names the file that is wrong."""
-    return _import([(path, read_text(path)) for path in paths], snapshot_too=False)
+    return _import([(path, read_capture(path)) for path in paths], snapshot_too=False)
 
 
-def _import(files: list[tuple[str | Path, str]], snapshot_too: bool) -> dict[str, Any]:
-    captures = [_capture(path, text, snapshot_too) for path, text in files]
+def _import(files: list[tuple[str | Path, bytes]], snapshot_too: bool) -> dict[str, Any]:
+    captures = [_capture(path, data, snapshot_too) for path, data in files]
     snapshot = merge(captures)
     problems = validate(snapshot)
     if problems:
@@ -135,11 +145,12 @@ def _import(files: list[tuple[str | Path, str]], snapshot_too: bool) -> dict[str
     return snapshot
 
 
-def _capture(path: str | Path, text: str, snapshot_too: bool) -> Capture:
-    for fmt in FORMATS:
+def _capture(path: str | Path, data: bytes, snapshot_too: bool) -> Capture:
+    text = capture_text(path, data)
+    for fmt in formats():
         if fmt.detect(text):
             capture = fmt.parse(text, str(path))
-            capture.source = Path(path).name
+            capture.source, capture.sha256 = Path(path).name, hashlib.sha256(data).hexdigest()
             capture.numbers_gpus = fmt.numbers_gpus
             return capture
     raise CaptureError(f"{path}: not a format readycheck knows (tried: {tried(snapshot_too)})")
@@ -151,8 +162,8 @@ def merge(captures: list[Capture]) -> dict[str, Any]:
     source = "+".join(dict.fromkeys(capture.format for capture in captures))
     snapshot = empty_snapshot(collected_at=now.isoformat().replace("+00:00", "Z"), version=__version__,
                               source=source)
-    snapshot["imported_from"] = [{"file": c.source, "format": c.format, "timestamp": c.timestamp, "notes": c.notes}
-                                 for c in captures]
+    snapshot["imported_from"] = [{"file": c.source, "format": c.format, "timestamp": c.timestamp, "notes": c.notes,
+                                  "sha256": c.sha256} for c in captures]
     host = empty_host(NOT_IN_SOURCE)
     host["unavailable"].update(dict.fromkeys(("psus", "block_devices", "filesystems"), NOT_IN_SOURCE))
     snapshot["host"] = host

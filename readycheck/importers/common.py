@@ -58,6 +58,7 @@ class Capture:
     probe_errors: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unnoted: int = 0  # what was skipped past MAX_NOTES, counted in the last note
+    sha256: str | None = None  # of the file's bytes, which the import records
 
     def note(self, text: str) -> None:
         """Say what was skipped in the file and why; past MAX_NOTES notes, only count it."""
@@ -68,9 +69,9 @@ class Capture:
         self.notes[-1] = f"and {self.unnoted + 1} more skipped lines, not noted one by one"
 
 
-def read_text(path: str | Path) -> str:
-    """The file (`-`: standard input) as text; refuse what cannot be a capture (see `capture_text`)."""
-    return capture_text(path, read_bytes(path, MAX_CAPTURE_BYTES, "capture", CaptureError))
+def read_capture(path: str | Path) -> bytes:
+    """The file's bytes (`-`: standard input), through the bounded reader; `capture_text` decodes them."""
+    return read_bytes(path, MAX_CAPTURE_BYTES, "capture", CaptureError)
 
 
 def capture_text(path: str | Path, data: bytes) -> str:

@@ -36,7 +36,7 @@ import threading
 from typing import Any, Callable
 
 from readycheck.facts import NOT_FOUND, NOT_IN_SOURCE, TIMEOUT, Record, Unreadable
-from readycheck.probes import ProbeContext, redfish_client, smbios
+from readycheck.probes import ProbeContext, smbios
 from readycheck.probes.bmc_target import BmcTarget
 
 SOURCE = "redfish"
@@ -66,6 +66,8 @@ def probe(ctx: ProbeContext) -> dict[str, Any]:
             bmc.set("url_source", "smbios")
         except Unreadable as exc:  # no BMC asked and none described: ipmitool and hwmon stay the sources
             return _failed(bmc, exc, fields=BMC_ONLY)
+    from readycheck.probes import redfish_client  # here: a node without a BMC to read never loads the client
+
     url = bmc.values["url"]
     bmc.set("tls", "none" if url.startswith("http://") else "insecure" if target.insecure else "verified")
     if not ctx.live and bmc.values["url_source"] == "smbios":
@@ -88,6 +90,8 @@ def probe(ctx: ProbeContext) -> dict[str, Any]:
 
 def _read_into(box: dict[str, Any], target: BmcTarget, url: str) -> None:
     from dataclasses import replace
+
+    from readycheck.probes import redfish_client
 
     try:
         session = redfish_client.Session(replace(target, url=url))
@@ -127,6 +131,8 @@ def _failed(bmc: Record, failure: Unreadable, *, target: BmcTarget | None = None
 
 
 def _odd(exc: Exception) -> Unreadable:
+    from readycheck.probes import redfish_client
+
     return Unreadable(redfish_client.BMC_ERROR,
                       f"the BMC answered with a resource of an unexpected shape ({type(exc).__name__})")
 

@@ -10,7 +10,6 @@ before that text is stored or shown.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import os
 import stat
@@ -40,6 +39,8 @@ class BmcTarget:
         """`text` with the password blanked, and the Basic credentials that encode it, whatever put them there."""
         if not self.password:
             return text
+        import base64  # only a run with BMC credentials has anything to redact
+
         basic = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         return text.replace(basic, HIDDEN).replace(self.password, HIDDEN)
 

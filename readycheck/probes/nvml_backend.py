@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import importlib
 import queue
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -92,17 +93,34 @@ _OUT_STRUCTS = {
 _VALUE_MEMBERS = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal", 6: "usVal"}
 
 
+# The library pynvml loads on Linux (pynvml._LoadNvmlLibrary: CDLL("libnvidia-ml.so.1")).
+NVML_LIBRARY = "libnvidia-ml.so.1"
+
+
+def library_loads() -> bool:
+    """Whether the driver's NVML library loads, as pynvml will load it."""
+    try:
+        ctypes.CDLL(NVML_LIBRARY)
+    except OSError:
+        return False
+    return True
+
+
 class PynvmlBackend:
     """The real NVML, through NVIDIA's `nvidia-ml-py` binding (module `pynvml`).
 
     pynvml is imported in `init`, not at module import, so `readycheck` starts
-    and works on machines without the binding or the driver.
+    and works on machines without the binding or the driver; and only once the
+    driver's library loads: on a node without the driver, importing pynvml just
+    to hear that would cost a scan more than all its other probes.
     """
 
     def __init__(self) -> None:
         self._nvml: Any = None
 
     def init(self) -> None:
+        if sys.platform.startswith("linux") and not library_loads():
+            raise NvmlUnavailable(f"{NVML_LIBRARY} not found", "LibraryNotFound")
         try:
             self._nvml = importlib.import_module("pynvml")
         except ImportError:

@@ -1,9 +1,16 @@
-"""JSON report (`readycheck.report/1`): the verdict, every finding, and the facts each node was judged on.
+"""JSON report (`readycheck.report/2`): the verdict, the findings, and what each node was judged on.
 
-Written as a stream: a fleet's facts stay on disk while it is judged and are
-read again one node at a time here, so a report of 10,000 nodes never holds
-them all in memory. Compact (the C encoder is many times faster than
-indenting); `jq .` pretty-prints it.
+One node: its facts embedded and every finding listed, so the file alone is the evidence a ticket carries.
+A fleet: each node's snapshot named by its path and the SHA-256 of the bytes judged (`source`,
+`source_sha256`) instead of embedded, and the findings that need attention (fail, error, unknown, warn,
+and every rack's) listed in full; each node's passes and skips are in `nodes[].not_listed` as check ->
+subjects. The snapshot, the pack's hash and the tool's version reproduce every finding left out
+(`readycheck check FILE` prints them), and 10,000 nodes fit in tens of megabytes instead of a gigabyte.
+`check --embed-facts` gives a fleet the one-node shape. `findings_listed` says which shape a file has:
+"all", or "attention" (see docs/report-json.md).
+
+Written as a stream, one node at a time: a fleet's facts stay packed in memory until their node is
+written. Compact (the C encoder is many times faster than indenting); `jq .` pretty-prints it.
 """
 
 from __future__ import annotations
@@ -12,10 +19,12 @@ import io
 import json
 from typing import TextIO
 
-from readycheck.engine import Report
+from readycheck.engine import NodeResult, Report
+from readycheck.findings import PASS, SKIP, Finding
 from readycheck.report import timestamp
 
-SCHEMA_ID = "readycheck.report/1"
+SCHEMA_ID = "readycheck.report/2"
+NOT_LISTED = (PASS, SKIP)  # what a fleet's report leaves to nodes[].not_listed
 
 
 def _dump(value) -> str:
@@ -23,6 +32,7 @@ def _dump(value) -> str:
 
 
 def write(report: Report, stream: TextIO) -> None:
+    embed = report.embed_facts if report.embed_facts is not None else len(report.nodes) == 1
     head = {
         "schema": SCHEMA_ID,
         "readycheck_version": report.tool_version,
@@ -30,8 +40,10 @@ def write(report: Report, stream: TextIO) -> None:
         "verdict": report.verdict,
         "fail_on": report.fail_on,
         "summary": report.summary(),
+        "findings_listed": "all" if embed else "attention",
     }
     stream.write(_dump(head)[:-1] + ',"nodes":[')
+    attention: list[Finding] = []  # a fleet's listed findings, gathered on the one pass over its nodes
     for i, node in enumerate(report.nodes):
         entry = {
             "node": node.node,
@@ -42,13 +54,28 @@ def write(report: Report, stream: TextIO) -> None:
             "counts": node.decision.counts,
             "blocking": [{"check": f.check, "subject": f.subject, "status": f.status} for f in node.decision.blocking],
             "source": node.source,
+            "source_sha256": node.source_sha256,
         }
-        stream.write(("," if i else "") + _dump(entry)[:-1] + ',"facts":' + _dump(node.load_facts()) + "}")
+        tail = _dump(node.load_facts()) if embed else _dump(_not_listed(node, attention))
+        stream.write(("," if i else "") + _dump(entry)[:-1] + (',"facts":' if embed else ',"not_listed":') + tail + "}")
     stream.write('],"racks":' + _dump([_rack(r) for r in report.racks]))
     stream.write(',"findings":[')
-    for i, finding in enumerate(report.findings):
+    listed = report.findings if embed else attention + report.rack_findings
+    for i, finding in enumerate(listed):
         stream.write(("," if i else "") + _dump(finding.as_dict()))
     stream.write("]}\n")
+
+
+def _not_listed(node: NodeResult, listed: list[Finding]) -> dict[str, dict[str, list[str]]]:
+    """The node's own passes and skips as status -> check -> subjects, in the order the checks ran; its
+    other findings go to `listed`."""
+    grouped: dict[str, dict[str, list[str]]] = {status: {} for status in NOT_LISTED}
+    for finding in node.findings:
+        if finding.status in grouped:
+            grouped[finding.status].setdefault(finding.check, []).append(finding.subject)
+        else:
+            listed.append(finding)
+    return grouped
 
 
 def _rack(rack) -> dict:

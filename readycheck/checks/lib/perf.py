@@ -13,7 +13,6 @@ Without a floor in the pack the finding says it judged against the median only.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -85,6 +84,8 @@ def judge(check_id: str, judged: list[Row], floors: dict[str, float | None], max
         yield Finding(check_id, UNKNOWN, "host", message="the --perf results list nothing to judge",
                       remedy="re-run `readycheck scan --perf`")
         return
+    import statistics  # here, not at import: statistics costs more to import than judging a node without --perf
+
     floors = {name: floor or None for name, floor in floors.items()}  # 0 clears a floor an extended pack set
     medians = {}
     for name in {name for row in judged for name in row.values}:
