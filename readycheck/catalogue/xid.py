@@ -20,14 +20,8 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
-from importlib import resources
+from pathlib import Path
 from typing import Any, NamedTuple
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.9/3.10
-    import tomli as tomllib
 
 SOURCE = "https://docs.nvidia.com/deploy/xid-errors/analyzing-xid-catalog.html"
 
@@ -106,7 +100,13 @@ class Verdict(NamedTuple):
 
 @functools.cache
 def _data() -> dict[str, Any]:
-    return tomllib.loads((resources.files("readycheck.catalogue") / "xid.toml").read_text(encoding="utf-8"))
+    """xid.toml, parsed once per content and kept in the user's cache (readycheck.cache): a node whose log
+    holds no Xid never parses it, and one that does need not import a TOML parser."""
+    from readycheck import cache, tomltext
+
+    path = Path(__file__).with_name("xid.toml")
+    raw = path.read_bytes()
+    return cache.remembered("xid-catalogue", raw, lambda: tomltext.parse(str(path), raw.decode("utf-8")))
 
 
 @functools.cache
