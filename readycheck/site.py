@@ -49,12 +49,12 @@ from pathlib import Path
 from typing import Any
 
 from readycheck import tomltext
+from readycheck.catalogue.ashrae import CLASSES as ASHRAE_CLASSES
+from readycheck.catalogue.ashrae import DEFAULT_CLASS as DEFAULT_ASHRAE_CLASS
 from readycheck.errors import InputError
 from readycheck.inputs import read_text
 
-ASHRAE_CLASSES = ("A1", "A2", "A3", "A4", "H1")
 SIDES = ("A", "B")
-DEFAULT_ASHRAE_CLASS = "A2"
 
 
 @dataclass(frozen=True)

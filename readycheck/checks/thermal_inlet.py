@@ -13,7 +13,8 @@ see the BMC's sensors.
 
 ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments (5th edition, 2021):
 recommended 18-27 °C for A1-A4; allowable A1 15-32, A2 10-35, A3 5-40,
-A4 5-45 °C; H1 recommended 18-22, allowable up to 25 °C (lower bound 15 °C).
+A4 5-45 °C; H1 recommended 18-22, allowable up to 25 °C (lower bound 15 °C);
+the figures are in readycheck/catalogue/ashrae.py.
 
 The ASHRAE class comes from the site file.
 
@@ -22,22 +23,14 @@ NotSupported and MIG do not apply: the inlet temperature is the BMC's.
 
 from __future__ import annotations
 
+from readycheck.catalogue.ashrae import DEFAULT_CLASS, LIMITS
 from readycheck.checks.lib.unread import bmc_failure, missing
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
-from readycheck.site import DEFAULT_ASHRAE_CLASS
 
 ID = "thermal.inlet"
 SETTINGS: dict = {}
 NEEDS = ("site",)
 
-# class -> (allowable min, allowable max, recommended max), degrees C
-LIMITS = {
-    "A1": (15.0, 32.0, 27.0),
-    "A2": (10.0, 35.0, 27.0),
-    "A3": (5.0, 40.0, 27.0),
-    "A4": (5.0, 45.0, 27.0),
-    "H1": (15.0, 25.0, 22.0),
-}
 SOURCES = {"redfish": "the BMC's intake sensor over Redfish", "ipmitool": "the BMC's SDR via ipmitool",
            "hwmon": "an hwmon sensor"}
 REMEDY = ("check the cold aisle at this rack: blanking panels, containment, floor tiles, CRAH/CRAC "
@@ -45,7 +38,7 @@ REMEDY = ("check the cold aisle at this rack: blanking panels, containment, floo
 
 
 def check(facts, settings, site=None):
-    ashrae = site.ashrae_class if site else DEFAULT_ASHRAE_CLASS
+    ashrae = site.ashrae_class if site else DEFAULT_CLASS
     source = f"ASHRAE {ashrae}" + ("" if site else " (no --site given)")
     low, high, recommended = LIMITS[ashrae]
     host = facts["host"]
