@@ -268,7 +268,9 @@ def scan(rules: str | None, formats: tuple[str, ...], output: str | None, fail_o
     target = _bmc_target(bmc_url, bmc_ca, bmc_insecure, bmc_credentials)
     overrides = _overrides(xid_since)
     pack = resolve_rules(rules)
-    snapshot = run_probes(lambda: ProbeContext(bmc=target), version=__version__)
+    from readycheck.checks import load_all
+
+    snapshot = run_probes(lambda: ProbeContext(bmc=target), version=__version__, meanwhile=load_all)
     if storage_test:
         from readycheck.probes import storage_test as read_test
 

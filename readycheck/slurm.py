@@ -102,10 +102,11 @@ def judge_node(snapshot: str | None, rules: str | None, site: Site | None, fail_
 
     if snapshot:
         return judge_files([snapshot], rules, site, fail_on, order=order, overrides=overrides)
+    from readycheck.checks import load_all
     from readycheck.probes import ProbeContext, collect
 
     pack = resolve_rules(rules)
-    facts = collect(lambda: ProbeContext(bmc=bmc), version=__version__, timeout=PROBE_TIMEOUT_S)
+    facts = collect(lambda: ProbeContext(bmc=bmc), version=__version__, timeout=PROBE_TIMEOUT_S, meanwhile=load_all)
     return judge_snapshots([facts], pack, site, fail_on, order=order, overrides=overrides)
 
 

@@ -100,6 +100,12 @@ def all_ids() -> list[str]:
     return list(REGISTRY)
 
 
+def load_all() -> None:
+    """Import every check module now (a scan does it while its probes run, rather than after them)."""
+    for check_id in REGISTRY:
+        load(check_id)
+
+
 def documentation(check_id: str) -> str:
     """A check's user documentation: its module docstring, then the rule-pack table it accepts,
     generated from its SETTINGS (and the keys every check accepts), so the two cannot drift."""

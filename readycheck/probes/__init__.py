@@ -145,9 +145,11 @@ def _fill(target: dict[str, Any], incoming: dict[str, Any], *, absent_only: bool
         target["unavailable"] = {key: why for key, why in reasons.items() if target.get(key) in (None, [])}
 
 
-def collect(ctx_factory: Callable[[], ProbeContext], *, version: str,
-            timeout: float = PROBE_TIMEOUT_S) -> dict[str, Any]:
-    """Run every probe concurrently, each in its own context, and merge them in `PROBES` order."""
+def collect(ctx_factory: Callable[[], ProbeContext], *, version: str, timeout: float = PROBE_TIMEOUT_S,
+            meanwhile: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run every probe concurrently, each in its own context, and merge them in `PROBES` order.
+    `meanwhile`: work of the caller's, done in this thread while the probes wait on the machine (journalctl,
+    systemctl, the driver): a scan loads its checks there instead of after the probes."""
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     snapshot = empty_snapshot(collected_at=now.isoformat().replace("+00:00", "Z"),
                               version=version, source="live")
@@ -164,6 +166,8 @@ def collect(ctx_factory: Callable[[], ProbeContext], *, version: str,
         thread = threading.Thread(target=runner, daemon=True)
         thread.start()
         threads.append(thread)
+    if meanwhile is not None:
+        meanwhile()
     for thread in threads:
         thread.join()
     for name, _ in PROBES:
