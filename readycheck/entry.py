@@ -1,12 +1,13 @@
 """Where the `readycheck` command starts (the console script and `python -m readycheck`).
 
-`readycheck collect` and `readycheck slurm-health` are what a fleet runs on every node, often under a
-time budget (Slurm's HealthCheckProgram, a Kubernetes probe), and loading click and the command tree
-costs about as much as the collection itself. Their plain forms therefore go straight to the work: a
-collect with only `-o/--output FILE` and `--root DIR`, a slurm-health with only `--node`, `--snapshot`,
-`-r/--rules`, `--site`, `--fail-on` and `--dry-run` (no report files, no BMC options). Everything else,
-`--help` or anything unusual included, goes to the click command line in cli.py, which gives the same
-result, output, help and error messages.
+`readycheck collect`, `readycheck slurm-health` and `readycheck scan` are what a fleet runs on every
+node, often under a time budget (Slurm's HealthCheckProgram, a Kubernetes probe, an NHC-style sweep), and
+loading click and the command tree costs about as much as the collection itself. Their plain forms
+therefore go straight to the work: a collect with only `-o/--output FILE` and `--root DIR`; a
+slurm-health with only `--node`, `--snapshot`, `-r/--rules`, `--site`, `--fail-on` and `--dry-run`; a
+scan with only `-r/--rules`, `--site` and `--fail-on` (no report files, no BMC, load or perf options).
+Everything else, `--help` or anything unusual included, goes to the click command line in cli.py, which
+gives the same result, output, help and error messages.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ PLAIN: dict[str, dict[str, str | None]] = {
     "collect": {"-o": "output", "--output": "output", "--root": "root"},
     "slurm-health": {"--node": "node", "--snapshot": "snapshot", "-r": "rules", "--rules": "rules", "--site": "site",
                      "--fail-on": "fail_on", "--dry-run": None},
+    "scan": {"-r": "rules", "--rules": "rules", "--site": "site", "--fail-on": "fail_on"},
 }
+FAIL_ON = ("fail", "warn")  # cli.py's --fail-on choices; any other value goes to click, which refuses it
 # click's ANSI escape pattern: click.echo removes styles from what does not go to a terminal.
 ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
 
@@ -91,6 +94,14 @@ def plain_collect(argv: list[str]) -> dict[str, str | None] | None:
     return chosen if os.path.isdir(chosen["root"] or "") else None
 
 
+def _site(options: dict[str, Any]):
+    if not options.get("site"):
+        return None
+    from readycheck import site
+
+    return site.load(options["site"])
+
+
 def slurm_health(options: dict[str, Any]) -> int:
     """A plain `readycheck slurm-health`: judge this node (or the snapshot), tell Slurm, print the summary line
     and what was done, as cli.slurm_health does without --format."""
@@ -98,12 +109,7 @@ def slurm_health(options: dict[str, Any]) -> int:
     from readycheck.findings import READY
     from readycheck.probes.bmc_target import from_options
 
-    site = None
-    if options.get("site"):
-        from readycheck import site as sites
-
-        site = sites.load(options["site"])
-    report, said = slurm.check_node(options.get("snapshot"), options.get("rules"), site,
+    report, said = slurm.check_node(options.get("snapshot"), options.get("rules"), _site(options),
                                     options.get("fail_on", "fail"), None, from_options(None, None, False, None),
                                     options.get("node"), bool(options.get("dry_run")))
     for line in (slurm.summary(report), said):
@@ -111,18 +117,41 @@ def slurm_health(options: dict[str, Any]) -> int:
     return 0 if report.verdict == READY else 1
 
 
+def scan(options: dict[str, Any]) -> int:
+    """A plain `readycheck scan`: probe this machine, judge it and print the terminal summary, as cli.scan does
+    with no report file (the pack and the site file are read before any probe runs, as there)."""
+    from readycheck import __version__
+    from readycheck.checks import load_all
+    from readycheck.findings import READY
+    from readycheck.probes import ProbeContext
+    from readycheck.probes import collect as run_probes
+    from readycheck.probes.bmc_target import from_options
+    from readycheck.report import text
+    from readycheck.run import judge_snapshots, resolve_rules
+
+    site = _site(options)
+    target = from_options(None, None, False, None)
+    pack = resolve_rules(options.get("rules"))
+    snapshot = run_probes(lambda: ProbeContext(bmc=target), version=__version__, meanwhile=load_all)
+    report = judge_snapshots([snapshot], pack, site, options.get("fail_on", "fail"))
+    sys.stdout.write(text.render(report, colour=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+    return 0 if report.verdict == READY else 1
+
+
+PLAIN_JUDGES = {"slurm-health": slurm_health, "scan": scan}
+
+
 def main() -> None:
     try:
         argv = sys.argv[1:]
-        collecting, health = plain_collect(argv), plain_options(argv)
+        collecting, plain = plain_collect(argv), plain_options(argv)
         if collecting is not None:
             with exit_on():
                 collect(collecting["output"], collecting["root"] or "/")
             sys.exit(0)
-        if health is not None and health["command"] == "slurm-health" and health.get("fail_on", "fail") in (
-                "fail", "warn"):
+        if plain is not None and plain["command"] in PLAIN_JUDGES and plain.get("fail_on", "fail") in FAIL_ON:
             with exit_on():
-                code = slurm_health(health)
+                code = PLAIN_JUDGES[plain["command"]](plain)
             sys.exit(code)
         from readycheck.cli import main as cli_main
 

@@ -1,4 +1,5 @@
-"""The command's entry point: a plain `readycheck collect` runs without click; everything else goes to it."""
+"""The command's entry point: plain `readycheck collect`, `slurm-health` and `scan` run without click;
+everything else goes to it, with the same result."""
 
 from __future__ import annotations
 
@@ -34,10 +35,40 @@ def test_only_a_plain_collect_skips_click(argv, options):
       "fail_on": "warn"}),
     (["slurm-health", "-f", "json"], None), (["slurm-health", "--dry-run=yes"], None),
     (["slurm-health", "-r=x"], None), (["slurm-health", "--bmc", "https://10.0.0.5"], None),
-    (["slurm-health", "--node"], None), (["scan"], None),
+    (["slurm-health", "--node"], None),
+    (["scan"], {"command": "scan"}),
+    (["scan", "--rules=base", "--site", "s.toml", "--fail-on", "warn"],
+     {"command": "scan", "rules": "base", "site": "s.toml", "fail_on": "warn"}),
+    (["scan", "-f", "text"], None), (["scan", "--load", "60"], None), (["scan", "--perf"], None),
+    (["scan", "--dry-run"], None), (["scan", "--node", "n1"], None),
 ])
-def test_only_a_plain_slurm_health_skips_click(argv, options):
+def test_only_plain_slurm_health_and_scan_skip_click(argv, options):
     assert plain_options(argv) == options
+
+
+def test_a_plain_scan_prints_what_click_prints_and_imports_neither_click_nor_jinja2(tmp_path):
+    """`scan` (entry.py) and `scan -f text` (cli.py, the same report asked for by name) on this machine: the
+    same summary, the same exit code, and the plain one never loads click or jinja2."""
+    code = ("import sys\nfrom readycheck.entry import main\ntry:\n    main()\nexcept SystemExit as exc:\n"
+            "    print(exc.code)\nprint(sorted({m.split('.')[0] for m in sys.modules} & {'click', 'jinja2'}))")
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-c", f"import sys; sys.argv = ['readycheck', *{args!r}]\n" + code],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path, env=_plain_env())
+
+    plain, clicked = run("scan", "--rules", "base"), run("scan", "--rules", "base", "-f", "text")
+    assert plain.stdout.splitlines()[-1] == "[]", plain.stderr
+    assert clicked.stdout.splitlines()[-1] == "['click']"  # -f goes to click, which never needs jinja2 for text
+    assert plain.stdout.splitlines()[:-1] == clicked.stdout.splitlines()[:-1]
+    assert plain.stdout.splitlines()[-2] in ("0", "1")
+    bad = run("scan", "--site", str(tmp_path / "missing.toml"))
+    assert bad.stdout.splitlines()[-2] == "2" and bad.stderr.startswith("readycheck: ") and "missing.toml" in bad.stderr
+
+
+def _plain_env():
+    import os
+
+    return {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
 
 
 def test_collect_imports_neither_click_nor_psutil_nor_jinja2(tmp_path):

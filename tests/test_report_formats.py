@@ -164,6 +164,17 @@ def test_text_is_coloured_only_when_asked_and_no_color_is_unset(monkeypatch):
     assert "\x1b[" in text_report.render(report, colour=True)
 
 
+def test_text_colours_are_the_sgr_codes_click_writes():
+    """The summary paints without click (a plain scan never loads it), with the very escapes click.style
+    writes: the verdict and a FAIL bold red, an UNKNOWN magenta, each reset after."""
+    import click
+
+    coloured = text_report.render(faulty_report(), colour=True)
+    assert coloured.startswith(click.style("gpu-b07-04: NOT READY", fg="red", bold=True) + "\n")
+    assert click.style("FAIL   ", fg="red", bold=True) in coloured
+    assert click.style("UNKNOWN", fg="magenta") in coloured
+
+
 def _on_a_terminal(env: dict) -> str:
     """Run `readycheck check` with stdout on a pseudo-terminal and return what it printed."""
     leader, follower = pty.openpty()

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import os
 
-import click
-
 from readycheck.engine import Report
 from readycheck.findings import READY, Finding, listed
 from readycheck.report import attention_first, plain, printable
 from readycheck.report.perf import summary as perf_summary
 
 MAX_LISTED = 25
-COLOURS = {"fail": "red", "error": "red", "unknown": "magenta", "warn": "yellow", "skip": "blue", "pass": "green"}
+# ANSI SGR colour codes (red, magenta, yellow, blue, green) written as click.style writes them, without
+# importing click: a plain `scan` (readycheck/entry.py) prints this summary and never loads it.
+COLOURS = {"fail": 31, "error": 31, "unknown": 35, "warn": 33, "skip": 34, "pass": 32}
 
 
 def safe(text: str) -> str:
@@ -45,7 +45,10 @@ def render(report: Report, colour: bool = False) -> str:
 
     def paint(text: str, status: str) -> str:
         text = safe(text)
-        return click.style(text, fg=COLOURS[status], bold=status in ("fail", "error")) if colour else text
+        if not colour:
+            return text
+        bold = "\033[1m" if status in ("fail", "error") else ""
+        return f"\033[{COLOURS[status]}m{bold}{text}\033[0m"
 
     lines: list[str] = []
     fleet = len(report.nodes) > 1
