@@ -11,6 +11,9 @@ not ready without failing a testcase, each suite ends with one more testcase,
 `readycheck.verdict`, that fails when the engine called the node not ready, so
 a pipeline that gates on failures gates on the verdict.
 
+Written one suite at a time: a fleet's file (hundreds of megabytes for 10,000 nodes) is never held whole,
+as a tree or as text; the root's totals come from the engine's counts first.
+
 The layout is the common Jenkins/Surefire one: the tests validate it against the schema
 Jenkins' xUnit plugin checks JUnit files with (`tests/data/jenkins/junit-10.xsd`). Text from
 the facts is escaped by the XML writer; characters XML 1.0 cannot carry at all
@@ -19,8 +22,10 @@ the facts is escaped by the XML writer; characters XML 1.0 cannot carry at all
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
+from typing import TextIO
 
 from readycheck.engine import Report
 from readycheck.findings import ERROR, FAIL, READY, SKIP, UNKNOWN, WARN
@@ -48,15 +53,19 @@ def _testcase(suite: ET.Element, node: str, check: str, name: str) -> ET.Element
     return ET.SubElement(suite, "testcase", classname=text(f"{node}.{check}"), name=text(name), time="0")
 
 
-def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
+def _tally(node) -> dict[str, int]:
+    """A suite's counts, from the engine's decision (the verdict testcase included)."""
+    counts = node.decision.counts
+    return {"tests": len(node.decision.findings) + 1, "failures": counts[FAIL] + (node.verdict != READY),
+            "errors": counts[ERROR], "skipped": counts[SKIP] + counts[UNKNOWN]}
+
+
+def _suite(report: Report, node) -> ET.Element:
     facts = node.load_facts()
     findings = node.decision.findings
-    counts = node.decision.counts
     ready = node.verdict == READY
-    tally = {"tests": len(findings) + 1, "failures": counts[FAIL] + (not ready), "errors": counts[ERROR],
-             "skipped": counts[SKIP] + counts[UNKNOWN]}
-    suite = ET.SubElement(parent, "testsuite", name=text(node.node), hostname=text(node.node),
-                          **{key: str(value) for key, value in tally.items()}, time="0")
+    suite = ET.Element("testsuite", name=text(node.node), hostname=text(node.node),
+                       **{key: str(value) for key, value in _tally(node).items()}, time="0")
     when = collected_at(facts)
     if when is not None:
         suite.set("timestamp", when.strftime("%Y-%m-%dT%H:%M:%S"))
@@ -80,17 +89,25 @@ def _suite(parent: ET.Element, report: Report, node) -> dict[str, int]:
         blocking = [f"{f.status} {f.check} {f.subject}" for f in node.decision.blocking]
         ET.SubElement(case, "failure", message=text(f"{node.node} is not ready"), type="not-ready").text = text(
             "\n".join(blocking))
-    return tally
+    return suite
+
+
+def write(report: Report, stream: TextIO) -> None:
+    totals = {"tests": 0, "failures": 0, "errors": 0}  # the root carries no `skipped` in the Jenkins schema
+    for node in report.nodes:
+        tally = _tally(node)
+        for key in totals:
+            totals[key] += tally[key]
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="readycheck"'
+                 + "".join(f' {key}="{value}"' for key, value in totals.items()) + ">")
+    for node in report.nodes:
+        suite = _suite(report, node)
+        ET.indent(suite, level=1)  # as ET.indent lays out the whole tree: two spaces a level
+        stream.write("\n  " + ET.tostring(suite, encoding="unicode"))
+    stream.write("\n</testsuites>\n")
 
 
 def render(report: Report) -> str:
-    root = ET.Element("testsuites", name="readycheck")
-    totals = {"tests": 0, "failures": 0, "errors": 0}  # the root carries no `skipped` in the Jenkins schema
-    for node in report.nodes:
-        tally = _suite(root, report, node)
-        for key in totals:
-            totals[key] += tally[key]
-    for key, value in totals.items():
-        root.set(key, str(value))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    buffer = io.StringIO()
+    write(report, buffer)
+    return buffer.getvalue()
