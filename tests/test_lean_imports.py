@@ -3,6 +3,7 @@ little more than Python importing click (and jinja2 for HTML), so a module loade
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +15,12 @@ FLEET_AND_RARE = ("multiprocessing", "statistics", "csv", "readycheck.importers.
                   "readycheck.importers.nvidia_smi_text", "readycheck.importers.ibstat", "readycheck.order")
 
 
-def imported(*argv: str) -> set[str]:
+def imported(*argv: str, env: dict[str, str] | None = None) -> set[str]:
     """The modules loaded by the end of `readycheck ARGV` (its exit code does not matter here)."""
     code = (f"import sys; sys.argv = ['readycheck', *{list(argv)!r}]\n"
             "from readycheck.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('\\n'.join(sys.modules), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     return set(done.stderr.split())
 
 
@@ -39,3 +40,18 @@ def test_one_node_check_imports_nothing_a_fleet_or_a_rare_input_needs(tmp_path):
 
 def test_text_check_does_not_import_jinja2():
     assert not {m for m in imported("check", HEALTHY) if m.split(".")[0] == "jinja2"}
+
+
+def test_with_its_cache_warm_a_run_parses_no_toml_and_writes_without_tempfile(tmp_path):
+    """The built-in packs and the Xid catalogue come from the user's cache once parsed (readycheck.cache), and
+    reports are written without the tempfile module: a second one-node check or scan imports no TOML parser,
+    and none that writes no HTML imports tempfile (jinja2 brings it along for the HTML)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = {("check", HEALTHY, "--format", "json", "-o", str(tmp_path / "r.json")): {"tempfile"},
+            ("scan",): {"tempfile"},
+            ("check", HEALTHY, "--format", "html", "-o", str(tmp_path / "r.html")): set()}
+    for argv, also_unused in runs.items():
+        imported(*argv, env=env)  # fills the cache
+        modules = imported(*argv, env=env)
+        assert "readycheck.engine" in modules
+        assert modules.isdisjoint({"tomllib", "tomli", *also_unused}), argv
