@@ -98,6 +98,20 @@ def test_a_phone_400_px_wide_never_scrolls_sideways(browser, shots, name, report
                          ".map(td => td.getBoundingClientRect().right))") <= viewport
 
 
+@pytest.mark.parametrize("width", [800, 1024, 1280])
+@pytest.mark.parametrize("name, report", [("one", faulty_report), ("fleet", fleet_report)])
+def test_on_a_desktop_every_table_outside_a_scroll_box_fits_the_page_column(browser, shots, name, report, width):
+    """A long observed value (a list of throttle reasons, a hostile name) once made the findings table
+    wider than the page's column, and the fleet's page scroll sideways at 1280 px."""
+    page = browser.open(write(report(), shots, f"readycheck-{name}-{width}"), width)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    column = page.evaluate("(() => { const m = document.querySelector('main'); const style = getComputedStyle(m);"
+                           " return m.getBoundingClientRect().right - parseFloat(style.paddingRight); })()")
+    overflowing = page.evaluate(f"[...document.querySelectorAll('main table')].filter(t => !t.closest('.scroll')"
+                                f" && t.getBoundingClientRect().right > {column} + 1).map(t => t.className)")
+    assert overflowing == []
+
+
 def test_printed_a_one_node_report_starts_on_page_1_and_its_topology_matrix_stays_whole(browser, shots):
     report = faulty_report()
     page = browser.open(write(report, shots, "readycheck-one"), 1280)
