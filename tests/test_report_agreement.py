@@ -152,7 +152,7 @@ def from_html(out: str) -> Said:
         failing = frozenset(row.xpath("td[2]")[0].text_content()
                             for row in section.xpath(".//table[@class='attention']/tbody/tr[@class='fail']"))
         fails = fleet[name].xpath("td[3]")[0].text_content()
-        said[name] = (badge, int(fails or 0), failing)
+        said[name] = (_verdict(badge.upper()), int(fails or 0), failing)  # the badge reads "not ready"
     return said
 
 
