@@ -25,6 +25,7 @@ from functools import partial
 
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import counters_unread, per_gpu
+from readycheck.facts.fields import ECC_ERROR_FIELDS
 from readycheck.findings import FAIL, PASS, SKIP, UNKNOWN, WARN, Finding, gpu_subject, nvidia_smi_id
 
 ID = "health.ecc_errors"
@@ -34,7 +35,6 @@ SETTINGS = {
 }
 NEEDS = ("features",)
 
-COUNTERS = ("volatile_corrected", "volatile_uncorrected", "aggregate_corrected", "aggregate_uncorrected")
 READ_ECC = "read them with `nvidia-smi -q -d ECC` as root"
 
 
@@ -46,7 +46,7 @@ def check(facts, settings, features=None):
 def _judge(max_volatile, max_aggregate, features, gpu):
     subject = gpu_subject(gpu)
     errors = gpu.get("ecc_errors") or {}
-    observed = {name: errors.get(name) for name in COUNTERS}
+    observed = {name: errors.get(name) for name in ECC_ERROR_FIELDS}
     expected = {"volatile_uncorrected": f"<= {max_volatile}", "aggregate_uncorrected": f"<= {max_aggregate}"}
     volatile, aggregate = observed["volatile_uncorrected"], observed["aggregate_uncorrected"]
     if volatile is not None and volatile > max_volatile:

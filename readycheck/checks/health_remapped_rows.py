@@ -27,6 +27,7 @@ from readycheck.checks.lib import expects
 from readycheck.checks.lib.gpus import no_gpus, unsupported
 from readycheck.checks.lib.unread import reason
 from readycheck.facts import NOT_SUPPORTED
+from readycheck.facts.fields import REMAPPED_ROW_FIELDS
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, nvidia_smi_id
 
 ID = "health.remapped_rows"
@@ -67,7 +68,7 @@ def _judge(gpu, limit, features):
         if why == NOT_SUPPORTED:
             return unsupported(ID, gpu, "remapped_rows", features, READ_ROWS)
         return Finding(ID, UNKNOWN, subject, message=f"remapped rows unavailable ({why})", remedy=READ_ROWS)
-    observed = {k: rows.get(k) for k in ("correctable", "uncorrectable", "pending", "failure")}
+    observed = {k: rows.get(k) for k in REMAPPED_ROW_FIELDS}
     if observed["failure"]:
         return Finding(ID, FAIL, subject, observed, "no remap failure",
                        "row remapping failed: the bank has no spare rows left", "RMA the GPU (NVIDIA's criterion)")

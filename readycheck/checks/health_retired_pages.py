@@ -28,6 +28,7 @@ from readycheck.checks.lib import expects
 from readycheck.checks.lib.gpus import counters_unread, per_gpu
 from readycheck.checks.lib.unread import reason
 from readycheck.facts import NOT_SUPPORTED
+from readycheck.facts.fields import RETIRED_PAGE_FIELDS
 from readycheck.findings import FAIL, PASS, SKIP, Finding, gpu_subject, nvidia_smi_id
 
 ID = "health.retired_pages"
@@ -37,7 +38,6 @@ SETTINGS = {
 }
 NEEDS = ("features",)
 
-COUNTERS = ("single_bit", "double_bit", "pending")
 READ_PAGES = "read them with `nvidia-smi -q -d PAGE_RETIREMENT`"
 
 
@@ -48,7 +48,7 @@ def check(facts, settings, features=None):
 def _judge(max_total, max_double_bit, features, gpu):
     subject = gpu_subject(gpu)
     pages = gpu.get("retired_pages") or {}
-    observed = {name: pages.get(name) for name in COUNTERS}
+    observed = {name: pages.get(name) for name in RETIRED_PAGE_FIELDS}
     single, double = observed["single_bit"], observed["double_bit"]
     expected = {"total": f"<= {max_total}", "double_bit": f"<= {max_double_bit}", "pending": False}
     problems = []

@@ -30,6 +30,7 @@ from readycheck.checks import Setting
 from readycheck.checks.lib.fabric import per_nvlink_gpu
 from readycheck.checks.lib.load import counter_pairs, with_history
 from readycheck.checks.lib.unread import missing
+from readycheck.facts.fields import NVLINK_ERROR_FIELDS
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject, nvidia_smi_id
 
 ID = "nvlink.errors"
@@ -45,7 +46,7 @@ SETTINGS = {
 }
 NEEDS = ("features",)
 
-COUNTERS = {"crc_errors": "CRC", "replay_errors": "replay", "recovery_errors": "recovery"}
+COUNTERS = dict(zip(NVLINK_ERROR_FIELDS, ("CRC", "replay", "recovery")))  # each counter, in words
 READ_ERRORS = "read them with `nvidia-smi nvlink -e` as root and re-run readycheck as root"
 RESET = ("drain the node, reset the GPU (nvidia-smi -r -i {index}) or reboot, run `dcgmi diag -r 2`, and call the "
          "platform vendor if the errors come back")

@@ -19,7 +19,14 @@ import math
 import re
 from typing import Any
 
-from readycheck.facts.fields import DMI_FIELDS, IB_COUNTERS, SCHEMA_ID
+from readycheck.facts.fields import (
+    DMI_FIELDS,
+    ECC_ERROR_FIELDS,
+    IB_COUNTERS,
+    NVLINK_ERROR_FIELDS,
+    RETIRED_PAGE_FIELDS,
+    SCHEMA_ID,
+)
 
 Schema = dict[str, Any]
 
@@ -73,16 +80,15 @@ GPU = _obj({
     **{f: INT for f in ("pcie_link_gen_current", "pcie_link_gen_max", "pcie_link_gen_gpu_max",
                         "pcie_link_width_current", "pcie_link_width_max")},
     "pcie_replay_counter": COUNT,
-    "ecc_errors": _nullable_obj({n: COUNT for n in ("volatile_corrected", "volatile_uncorrected",
-                                                    "aggregate_corrected", "aggregate_uncorrected")}),
-    "retired_pages": _nullable_obj({"single_bit": COUNT, "double_bit": COUNT, "pending": BOOL}),
+    "ecc_errors": _nullable_obj(dict.fromkeys(ECC_ERROR_FIELDS, COUNT)),
+    "retired_pages": _nullable_obj({**dict.fromkeys(RETIRED_PAGE_FIELDS, COUNT), "pending": BOOL}),
     "remapped_rows": _nullable_obj({"correctable": COUNT, "uncorrectable": COUNT, "pending": BOOL,
                                     "failure": BOOL}),
     "nvlinks": {"type": ["array", "null"], "items": _obj({
         "link": {"type": "integer", "minimum": 0}, "active": BOOL, "version": INT,
         "remote_pci_bus_id": STR,
         "remote_device_type": {"enum": ["gpu", "switch", "ibmnpu", None]},
-        "crc_errors": COUNT, "replay_errors": COUNT, "recovery_errors": COUNT,
+        **dict.fromkeys(NVLINK_ERROR_FIELDS, COUNT),
     }, reasons=False)},
     "fabric": _nullable_obj({"state": STR, "status": STR, "clique_id": INT}),
 })
