@@ -16,7 +16,7 @@ import click
 
 from readycheck import __version__
 from readycheck.entry import output_stream as _output
-from readycheck.errors import InputError, exit_on
+from readycheck.errors import InputError, exit_on, verdict_exit
 
 
 def _write(report, fmt: str, output: str | None) -> None:
@@ -99,9 +99,8 @@ def import_captures(files: tuple[str, ...], output: str | None) -> None:
         stream.write(dump_snapshot(snapshot))
 
 
-# The keys of readycheck.report.FORMATS, listed here so --help does not import the reporters;
-# tests/test_cli.py keeps the two in step.
-# readycheck.load.backends.NAMES, for the same reason.
+# The keys of readycheck.report.FORMATS and readycheck.load.backends.NAMES, listed here so that --help
+# imports neither the reporters nor the load phase; tests/test_cli.py keeps each pair in step.
 LOAD_BACKENDS = ("auto", "dcgm", "gpu_burn", "builtin")
 REPORT_FORMATS = ("text", "json", "md", "html", "junit", "prom")
 # Several formats for this many nodes or more are written side by side (readycheck.fanout), the slowest first.
@@ -176,7 +175,7 @@ def _report(report, destinations: list[tuple[str, str | None]]) -> int:
     if all(path is not None for _, path in destinations):
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(text_report.render(report, colour=colour), nl=False)
-    return 0 if report.verdict == "ready" else 1
+    return verdict_exit(report.verdict)
 
 
 def _judge_paths(inputs: list[str | None], rules: str | None, formats: tuple[str, ...],
@@ -330,7 +329,7 @@ def slurm_health(rules: str | None, formats: tuple[str, ...], output: str | None
         return_code = _report(report, destinations)
     else:
         click.echo(slurm.summary(report))
-        return_code = 0 if report.verdict == "ready" else 1
+        return_code = verdict_exit(report.verdict)
     click.echo(said)
     return return_code
 

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from readycheck.errors import exit_on
+from readycheck.errors import exit_on, verdict_exit
 
 # The plain form of each command that has one: option -> the parameter it sets (None: a flag).
 PLAIN: dict[str, dict[str, str | None]] = {
@@ -106,7 +106,6 @@ def slurm_health(options: dict[str, Any]) -> int:
     """A plain `readycheck slurm-health`: judge this node (or the snapshot), tell Slurm, print the summary line
     and what was done, as cli.slurm_health does without --format."""
     from readycheck import slurm
-    from readycheck.findings import READY
     from readycheck.probes.bmc_target import from_options
 
     report, said = slurm.check_node(options.get("snapshot"), options.get("rules"), _site(options),
@@ -114,7 +113,7 @@ def slurm_health(options: dict[str, Any]) -> int:
                                     options.get("node"), bool(options.get("dry_run")))
     for line in (slurm.summary(report), said):
         sys.stdout.write((line if sys.stdout.isatty() else ANSI.sub("", line)) + "\n")
-    return 0 if report.verdict == READY else 1
+    return verdict_exit(report.verdict)
 
 
 def scan(options: dict[str, Any]) -> int:
@@ -122,7 +121,6 @@ def scan(options: dict[str, Any]) -> int:
     with no report file (the pack and the site file are read before any probe runs, as there)."""
     from readycheck import __version__
     from readycheck.checks import load_all
-    from readycheck.findings import READY
     from readycheck.probes import ProbeContext
     from readycheck.probes import collect as run_probes
     from readycheck.probes.bmc_target import from_options
@@ -135,7 +133,7 @@ def scan(options: dict[str, Any]) -> int:
     snapshot = run_probes(lambda: ProbeContext(bmc=target), version=__version__, meanwhile=load_all)
     report = judge_snapshots([snapshot], pack, site, options.get("fail_on", "fail"))
     sys.stdout.write(text.render(report, colour=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
-    return 0 if report.verdict == READY else 1
+    return verdict_exit(report.verdict)
 
 
 PLAIN_JUDGES = {"slurm-health": slurm_health, "scan": scan}

@@ -2,7 +2,8 @@
 
 `InputError` is anything wrong with what the user gave readycheck (a flag, a
 snapshot, a rule pack, a site file): exit 2, the message names the file and the
-key. Anything else that escapes is a bug in readycheck: exit 3.
+key. Anything else that escapes is a bug in readycheck: exit 3. A run that ends
+normally exits 0 when its verdict is ready, 1 when not (`verdict_exit`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
+
+
+def verdict_exit(verdict: str) -> int:
+    """The exit code of a run that judged: 0 ready, 1 not ready (scripts and Slurm read it)."""
+    from readycheck.findings import READY
+
+    return EXIT_READY if verdict == READY else EXIT_NOT_READY
 
 
 class InputError(Exception):

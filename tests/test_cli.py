@@ -184,11 +184,14 @@ def test_schema_command_prints_a_schema_that_judges_snapshots():
         jsonschema.validate(example, printed)
 
 
-def test_the_cli_offers_every_report_format():
-    from readycheck.cli import REPORT_FORMATS
+def test_the_cli_offers_every_report_format_and_load_backend():
+    """cli.py lists both by name so that --help imports neither the reporters nor the load phase."""
+    from readycheck.cli import LOAD_BACKENDS, REPORT_FORMATS
+    from readycheck.load.backends import NAMES
     from readycheck.report import FORMATS
 
     assert set(REPORT_FORMATS) == set(FORMATS)
+    assert LOAD_BACKENDS == NAMES
 
 
 def test_terminal_escapes_in_a_hostname_are_shown_not_obeyed(tmp_path):
