@@ -77,3 +77,9 @@ def nvidia_smi_id(gpu: dict[str, Any]) -> str:
 def port_subject(port: dict[str, Any]) -> str:
     return f"{port['device']}/{port['port']}"
 
+
+def pair_subject(pair: dict[str, Any]) -> str:
+    """A GPU pair of a --perf peer-to-peer test: `gpuA-gpuB` with A < B."""
+    a, b = sorted((pair["gpu_a"], pair["gpu_b"]))
+    return f"gpu{a}-gpu{b}"
+

@@ -20,7 +20,7 @@ from __future__ import annotations
 from readycheck.checks import Setting
 from readycheck.checks.lib.perf import MAX_BELOW_MEDIAN, judge, measured, rows
 from readycheck.facts import NOT_SUPPORTED
-from readycheck.findings import FAIL, SKIP, Finding
+from readycheck.findings import FAIL, SKIP, Finding, pair_subject
 
 ID = "perf.nvlink_bandwidth"
 SETTINGS = {
@@ -64,9 +64,3 @@ def check(facts, settings):
                          settings["max_below_median"], "GB/s", REMEDY)
     elif not perf.get("p2p"):
         yield Finding(ID, SKIP, "host", message="the --perf results list no GPU pair")
-
-
-def pair_subject(pair) -> str:
-    """`gpuA-gpuB` with A < B."""
-    a, b = sorted((pair["gpu_a"], pair["gpu_b"]))
-    return f"gpu{a}-gpu{b}"

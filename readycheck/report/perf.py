@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from readycheck.findings import STATUSES, Finding
+from readycheck.findings import STATUSES, Finding, pair_subject
 
 STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 # (key in the GPU entry, or gemm_tflops/<dtype>; column title; unit; the check that judges it)
@@ -172,7 +172,7 @@ def _matrix(perf: dict[str, Any], status: dict[tuple[str, str], str]) -> dict[st
     cells: dict[tuple[int, int], dict[str, Any]] = {}
     for pair in pairs:
         a, b = pair["gpu_a"], pair["gpu_b"]
-        state = status.get(("perf.nvlink_bandwidth", f"gpu{min(a, b)}-gpu{max(a, b)}"), "none")
+        state = status.get(("perf.nvlink_bandwidth", pair_subject(pair)), "none")
         why = pair.get("unavailable") or {}
         cells[a, b] = {"value": pair.get("a_to_b_gb_per_s"), "why": why.get("a_to_b_gb_per_s"), "status": state}
         cells[b, a] = {"value": pair.get("b_to_a_gb_per_s"), "why": why.get("b_to_a_gb_per_s"), "status": state}
