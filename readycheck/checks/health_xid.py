@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import Counter
 from typing import Any
 
 from readycheck.catalogue import xid as catalogue
@@ -131,8 +132,9 @@ def check(facts, settings):
         if gpu:
             smi_ids[subject] = nvidia_smi_id(gpu)
     driver = facts["nvidia"].get("driver_version")
+    fatal = set(settings["fatal"])
     for subject, logged in by_subject.items():
-        yield _judge(subject, logged, set(settings["fatal"]), limit, driver, smi_ids.get(subject, "N"))
+        yield _judge(subject, logged, fatal, limit, driver, smi_ids.get(subject, "N"))
 
 
 def _judge(subject: str, logged: list[dict[str, Any]], fatal: set[int], limit, driver: str | None,
@@ -191,7 +193,4 @@ def _verdict(event: dict[str, Any], fatal: set[int], driver: str | None, index: 
 
 def _counted(words: list[str]) -> list[str]:
     """Each distinct text once, with `xN` when it repeats."""
-    counts: dict[str, int] = {}
-    for text in words:
-        counts[text] = counts.get(text, 0) + 1
-    return [text + (f" x{count}" if count > 1 else "") for text, count in counts.items()]
+    return [text + (f" x{count}" if count > 1 else "") for text, count in Counter(words).items()]
