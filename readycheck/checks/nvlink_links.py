@@ -28,7 +28,7 @@ are `unknown`, unless the links that are read already fall short.
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.expects import NVLINK
+from readycheck.checks.lib import expects
 from readycheck.checks.lib.fabric import per_nvlink_gpu
 from readycheck.checks.lib.settings import not_configured
 from readycheck.checks.lib.unread import READ_BY_HAND, missing
@@ -97,5 +97,5 @@ def check(facts, settings):
         at = f" at NVLink {version}" if version is not None else ""
         return Finding(ID, PASS, subject, observed, expected, f"{len(active)} NVLinks active{at}")
 
-    has_nvlink = frozenset({NVLINK}) if count or every else frozenset()
+    has_nvlink = expects.declared({ID: settings}) & {expects.NVLINK}  # the pack's word, as the engine reads it
     yield from per_nvlink_gpu(ID, facts, judge, has_nvlink, FAIL, none_active)
