@@ -20,7 +20,7 @@ import functools
 
 from readycheck.budget import BTU_PER_H_PER_KW
 from readycheck.checks import Setting
-from readycheck.checks.lib.racks import per_rack, unless_lower_bound
+from readycheck.checks.lib.racks import per_rack
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 
 ID = "cooling.rack_heat"
@@ -56,7 +56,7 @@ def _judge(rack, warn_fraction):
     message = f"worst-case heat{projected}: " + ", ".join(words)
     remedy = {FAIL: "add cooling (in-row units, rear-door heat exchangers, liquid) or move nodes to another rack",
               WARN: "confirm the cooling capacity with facilities before the rack fills", PASS: ""}[worst]
-    return unless_lower_bound(Finding(ID, worst, subject, observed, expected, message, remedy), rack)
+    return Finding(ID, worst, subject, observed, expected, message, remedy)
 
 
 def _heat(kw):

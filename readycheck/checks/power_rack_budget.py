@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.racks import per_rack, unless_lower_bound
+from readycheck.checks.lib.racks import per_rack
 from readycheck.findings import FAIL, PASS, WARN, Finding
 
 ID = "power.rack_budget"
@@ -39,10 +39,6 @@ def check_fleet(fleet, settings):
 
 
 def _judge(rack, warn_fraction):
-    return unless_lower_bound(_budget(rack, warn_fraction), rack)
-
-
-def _budget(rack, warn_fraction):
     subject = f"rack:{rack.name}"
     feeds = ", ".join(f"{f.name}{' (side ' + f.side + ')' if f.side else ''} {f.usable_kw:.2f} kW" for f in rack.feeds)
     expected = f"at most {rack.budget_kw:.2f} kW ({rack.redundancy}; feeds {feeds})"
