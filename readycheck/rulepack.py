@@ -247,19 +247,19 @@ def load(spec: str) -> Pack:
     current: str | None = spec
     relative_to = Path.cwd()
     while current is not None:
+        data = None  # a file's TOML is parsed after the cycle check; a built-in pack comes parsed
         if is_stdin(current):
             label, raw = _read_file(current)
         elif names_file(current):
             path = (relative_to / current).resolve()
             label, raw = _read_file(path)
             relative_to = path.parent
-            data = None
         else:
             label, data, raw = _parsed_builtin(current)
         if label in seen:
             raise InputError(f"{label}: 'extends' cycle: {' -> '.join([*seen, label])}")
         seen.append(label)
-        if data is None:  # a file given by path: parsed after the cycle check
+        if data is None:
             data = _parse(label, raw)
         chain.append((label, data, raw))
         current = data.get("extends")

@@ -202,3 +202,12 @@ def test_terminal_escapes_in_a_hostname_are_shown_not_obeyed(tmp_path):
     done = readycheck("check", path)
     assert "\x1b" not in done.stdout and "\x07" not in done.stdout
     assert done.stdout.startswith("evil\\x1b]0;owned\\x07\\x1b[2J: NOT READY")
+
+
+def test_a_rule_pack_on_standard_input_is_read_and_followed():
+    """`--rules -` once crashed (exit 3): the stdin branch of rulepack.load left the TOML unparsed."""
+    done = subprocess.run([sys.executable, "-m", "readycheck", "check", str(HEALTHY), "--rules", "-", "-f", "json"],
+                          input='extends = "dgx-h100"\n', capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    pack = json.loads(done.stdout)["nodes"][0]["pack"]
+    assert pack["chain"] == ["-", "builtin:dgx-h100", "builtin:hgx-h100", "builtin:base"]
