@@ -54,8 +54,13 @@ def read_bytes(path: str | Path, limit: int, what: str, error: type[InputError] 
 
 
 def read_text(path: str | Path, limit: int, what: str, error: type[InputError] = InputError) -> str:
-    """`read_bytes` decoded as UTF-8; a byte order mark in front (Windows editors write one) is dropped."""
-    data = read_bytes(path, limit, what, error)
+    """`read_bytes` decoded by `decode_text`."""
+    return decode_text(path, read_bytes(path, limit, what, error), what, error)
+
+
+def decode_text(path: str | Path, data: bytes, what: str, error: type[InputError] = InputError) -> str:
+    """An input's bytes as UTF-8 text; a byte order mark in front (Windows editors write one) is dropped.
+    For a caller that keeps the bytes too (a digest, a cache key)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

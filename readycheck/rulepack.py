@@ -41,7 +41,7 @@ from typing import Any
 from readycheck import cache, checks, tomltext
 from readycheck.catalogue.gpus import describe, model, same_model
 from readycheck.errors import InputError
-from readycheck.inputs import is_stdin, read_bytes
+from readycheck.inputs import decode_text, is_stdin, read_bytes
 from readycheck.resources import folder
 from readycheck.settings import Setting
 
@@ -136,11 +136,7 @@ def _parse(label: str, raw: bytes) -> dict[str, Any]:
 
 
 def _toml(label: str, raw: bytes) -> dict[str, Any]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{label}: not UTF-8 text, not a rule pack") from None
-    return tomltext.parse(label, text)
+    return tomltext.parse(label, decode_text(label, raw, "rule pack"))
 
 
 def _unknown(where: str, key: str, allowed: Any) -> InputError:

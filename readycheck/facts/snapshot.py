@@ -6,7 +6,6 @@ JSON Schema). Loading validates it and fails with one line naming the file and t
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from readycheck.facts.fields import (
     SCHEMA_ID,
 )
 from readycheck.facts.record import NOT_COLLECTED
-from readycheck.inputs import read_bytes
+from readycheck.inputs import read_text
 
 
 class SnapshotError(InputError):
@@ -77,22 +76,7 @@ MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 def load_snapshot(path: str | Path) -> dict[str, Any]:
     """Read and validate one snapshot file (`-`: standard input); raise `SnapshotError` naming the file
     and the fault."""
-    return read_snapshot(path)[0]
-
-
-def read_snapshot(path: str | Path) -> tuple[dict[str, Any], str]:
-    """`load_snapshot`, and the SHA-256 of the very bytes it parsed and validated (hex): what a report names
-    the snapshot by."""
-    raw = read_bytes(path, MAX_SNAPSHOT_BYTES, "facts snapshot", SnapshotError)
-    return parse_snapshot(str(path), snapshot_text(str(path), raw)), hashlib.sha256(raw).hexdigest()
-
-
-def snapshot_text(path: str, raw: bytes) -> str:
-    """The snapshot's bytes as text (a byte order mark in front dropped), or `SnapshotError` naming the file."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SnapshotError(f"{path}: not UTF-8 text, not a facts snapshot") from None
+    return parse_snapshot(str(path), read_text(path, MAX_SNAPSHOT_BYTES, "facts snapshot", SnapshotError))
 
 
 def parse_snapshot(path: str, text: str) -> dict[str, Any]:

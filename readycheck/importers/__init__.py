@@ -72,9 +72,9 @@ from readycheck import __version__
 from readycheck.facts import NOT_IN_SOURCE, Record, SnapshotError, empty_snapshot
 from readycheck.facts.fields import GPU_FIELDS, IB_COUNTERS
 from readycheck.facts.schema import validate
-from readycheck.facts.snapshot import MAX_SNAPSHOT_BYTES, empty_host, empty_nvidia, parse_snapshot, snapshot_text
+from readycheck.facts.snapshot import MAX_SNAPSHOT_BYTES, empty_host, empty_nvidia, parse_snapshot
 from readycheck.importers.common import Capture, CaptureError, capture_text, read_capture
-from readycheck.inputs import read_bytes
+from readycheck.inputs import decode_text, read_bytes
 
 __all__ = ["CaptureError", "formats", "import_files", "load_input", "read_input"]
 
@@ -125,7 +125,8 @@ def read_input(path: str | Path) -> tuple[dict[str, Any], str]:
     The file is read once, through the bounded reader."""
     data = read_bytes(path, MAX_SNAPSHOT_BYTES, "facts snapshot or capture", SnapshotError)
     if str(path).lower().endswith(".json") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return parse_snapshot(str(path), snapshot_text(str(path), data)), hashlib.sha256(data).hexdigest()
+        snapshot = parse_snapshot(str(path), decode_text(path, data, "facts snapshot", SnapshotError))
+        return snapshot, hashlib.sha256(data).hexdigest()
     snapshot = _import([(path, data)], snapshot_too=True)
     return snapshot, snapshot["imported_from"][0]["sha256"]
 

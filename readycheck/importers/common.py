@@ -16,7 +16,7 @@ from typing import Any
 
 from readycheck.errors import InputError
 from readycheck.facts import GPU_IS_LOST, NO_PERMISSION, NOT_IN_SOURCE, NOT_SUPPORTED, UNPARSEABLE, Record, Unreadable
-from readycheck.inputs import read_bytes, size_words
+from readycheck.inputs import decode_text, read_bytes, size_words
 
 MAX_CAPTURE_BYTES = 64 * 1024 * 1024
 MAX_NOTES = 100
@@ -80,10 +80,7 @@ def capture_text(path: str | Path, data: bytes) -> str:
         raise CaptureError(f"{path}: larger than {size_words(MAX_CAPTURE_BYTES)}, not a capture")
     if b"\x00" in data:
         raise CaptureError(f"{path}: binary data (NUL bytes), not a text capture")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CaptureError(f"{path}: not UTF-8 text, not a capture") from None
+    return decode_text(path, data, "capture", CaptureError)
 
 
 def text_lines(text: str) -> list[str]:
