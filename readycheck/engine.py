@@ -28,10 +28,7 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
 import sys
-import traceback
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -92,14 +89,14 @@ class PackedFindings(Sequence):
     @classmethod
     def pack(cls, findings: list[Finding]) -> PackedFindings:
         plain = [tuple(item) for item in findings]  # a named tuple pickles three times slower
-        return cls(zlib.compress(pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL), 1), len(plain))
+        return cls(_packed(plain), len(plain))
 
     def _own(self) -> list[Finding]:
         recent = self._recent.get(id(self.blob))
         if recent is None:
             if len(self._recent) >= self.RECENT:
                 del self._recent[next(iter(self._recent))]
-            own = list(map(_as_finding, pickle.loads(zlib.decompress(self.blob))))
+            own = list(map(_as_finding, _unpacked(self.blob)))
             recent = self._recent[id(self.blob)] = (self.blob, own)  # the blob kept: its id stays its own
         return recent[1]
 
@@ -121,6 +118,22 @@ class PackedFindings(Sequence):
 
 
 _as_finding = functools.partial(tuple.__new__, Finding)
+
+
+def _packed(value: Any) -> bytes:
+    """`value` pickled and compressed (fast level): how a fleet keeps each node's facts and findings. Imported
+    here, on first use: one node, or a scan, never packs anything."""
+    import pickle
+    import zlib
+
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _unpacked(blob: bytes) -> Any:
+    import pickle
+    import zlib
+
+    return pickle.loads(zlib.decompress(blob))
 
 
 def count(findings) -> dict[str, int]:
@@ -164,12 +177,12 @@ class NodeResult:
         from its file, which may have changed since it was judged)."""
         if self.facts is not None:
             return self.facts
-        return pickle.loads(zlib.decompress(self.packed_facts))
+        return _unpacked(self.packed_facts)
 
     def pack_facts(self) -> None:
         """Keep the facts compressed (a 67 kB snapshot packs into a few kB; as Python objects it takes
         ten times its size), so a fleet of 10,000 nodes keeps them all for its reports."""
-        self.packed_facts = zlib.compress(pickle.dumps(self.facts, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self.packed_facts = _packed(self.facts)
         self.facts = None
 
 
@@ -221,6 +234,8 @@ def raised(check_id: str, exc: Exception, subject: str, node: str = "") -> Findi
     """The `error` finding of a check that raised `exc`."""
     if os.environ.get("READYCHECK_DEBUG"):
         print(f"readycheck: check {check_id} raised:", file=sys.stderr)
+        import traceback
+
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     return Finding(check_id, ERROR, subject, message=f"check raised {type(exc).__name__}: {exc}"[:1000], node=node,
                    remedy="report this readycheck bug with the snapshot; judge this check by hand")
