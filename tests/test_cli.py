@@ -186,11 +186,12 @@ def test_schema_command_prints_a_schema_that_judges_snapshots():
 
 def test_the_cli_offers_every_report_format_and_load_backend():
     """cli.py lists both by name so that --help imports neither the reporters nor the load phase."""
-    from readycheck.cli import LOAD_BACKENDS, REPORT_FORMATS
+    from readycheck.cli import LOAD_BACKENDS, REPORT_FORMATS, SLOWEST_FIRST
     from readycheck.load.backends import NAMES
     from readycheck.report import FORMATS
 
     assert set(REPORT_FORMATS) == set(FORMATS)
+    assert sorted(SLOWEST_FIRST) == sorted(FORMATS)  # the order a fleet's formats are written in
     assert LOAD_BACKENDS == NAMES
 
 
