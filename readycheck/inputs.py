@@ -99,11 +99,13 @@ def _read_descriptor(descriptor: int, limit: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether two paths name one existing file (by device and inode); standard input is no file."""
-    if is_stdin(a) or is_stdin(b):
-        return False
+def file_key(path: str | Path) -> tuple[int, int] | None:
+    """What names one existing file whatever the path (device and inode, as os.path.samefile compares);
+    None for standard input, which is no file, and for a path that does not exist (it cannot be another)."""
+    if is_stdin(path):
+        return None
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist: then it cannot be the other
-        return False
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return status.st_dev, status.st_ino

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from readycheck.errors import InputError
-from readycheck.inputs import is_stdin, same_file
+from readycheck.inputs import file_key, is_stdin
 
 
 @contextlib.contextmanager
@@ -83,7 +83,14 @@ def refuse_clashes(inputs: list[str | Path | None], outputs: list[str | Path | N
     given = [str(path) for path in inputs if path is not None]
     if sum(map(is_stdin, given)) > 1:
         raise InputError("standard input (- or /dev/stdin) is named twice; it can be read once")
-    for output in outputs:
-        clash = next((path for path in given if output is not None and same_file(path, output)), None)
-        if clash is not None:
-            raise InputError(f"{output}: is also an input ({clash}); write the output elsewhere")
+    existing = [(output, key) for output in outputs if output is not None and (key := file_key(output))]
+    if not existing:  # the usual case: a report not written yet is no input, and no input need be looked at
+        return
+    inputs_by_file: dict[tuple[int, int], str] = {}
+    for path in given:
+        key = file_key(path)
+        if key is not None:
+            inputs_by_file.setdefault(key, path)  # the first input naming the file is the one reported
+    for output, key in existing:
+        if key in inputs_by_file:
+            raise InputError(f"{output}: is also an input ({inputs_by_file[key]}); write the output elsewhere")
