@@ -298,17 +298,25 @@ def load(spec: str) -> Pack:
 Overrides = tuple[tuple[str, str, Any, str], ...]
 
 
+# (id of a pack, overrides) -> (that pack, the overridden one): kept with the pack, so the id stays its own.
+_OVERRIDDEN: dict[tuple[int, Overrides], tuple[Pack, Pack]] = {}
+
+
 def overridden(pack: Pack, overrides: Overrides) -> Pack:
     """`pack` with command-line settings over its own, each checked as a pack's would be (an InputError
-    names the option); the pack itself is shared and left as it is."""
+    names the option); the pack itself is shared and left as it is. Made once per pack and overrides: every
+    node of a fleet judged with it gets the same pack, so the engine plans it once."""
     if not overrides:
         return pack
-    tables = dict(pack.checks)
-    for check_id, key, value, option in overrides:
-        _validate(option, {"checks": {check_id: {key: value}}})
-        tables[check_id] = {**tables[check_id], key: value}
-        _check_rules(option, check_id, tables[check_id])
-    return dataclasses.replace(pack, checks=tables)
+    known = _OVERRIDDEN.get((id(pack), overrides))
+    if known is None:
+        tables = dict(pack.checks)
+        for check_id, key, value, option in overrides:
+            _validate(option, {"checks": {check_id: {key: value}}})
+            tables[check_id] = {**tables[check_id], key: value}
+            _check_rules(option, check_id, tables[check_id])
+        known = _OVERRIDDEN[id(pack), overrides] = (pack, dataclasses.replace(pack, checks=tables))
+    return known[1]
 
 
 @functools.cache

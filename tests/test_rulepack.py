@@ -229,3 +229,11 @@ def test_packs_lists_what_each_pack_is_chosen_for():
     assert "chosen for: 8 x H100 80GB HBM3 (H100, SXM modules on an NVSwitch baseboard), DMI product *DGXH100*" \
         in done.stdout
     assert "chosen for: H100 NVL (H100, PCIe cards paired by NVLink bridges)" in done.stdout
+
+
+def test_a_pack_overridden_from_the_command_line_is_made_once():
+    """Every node of a fleet judged with --xid-since gets the same pack object, so the engine plans it once."""
+    pack, overrides = rulepack.load("base"), (("health.xid", "since", "24h", "--xid-since"),)
+    first = rulepack.overridden(pack, overrides)
+    assert first.checks["health.xid"]["since"] == "24h" and pack.checks["health.xid"]["since"] != "24h"
+    assert rulepack.overridden(pack, overrides) is first
