@@ -248,10 +248,7 @@ def _settings(table: dict[str, Any]) -> dict[str, Any]:
 def run_check(check_id: str, snapshot: dict[str, Any], table: dict[str, Any], node: str,
               context: dict[str, Any] | None = None) -> list[Finding]:
     """One node check under the pack's policy; a check that raises becomes a single `error` finding."""
-    module = checks.load(check_id)
-    extra = {name: (context or {}).get(name) for name in getattr(module, "NEEDS", ())}
-    found = _call(check_id, module.check, snapshot, _settings(table), **extra)
-    return _policy(check_id, found, table, node)
+    return _run(_step(check_id, table), snapshot, context or {}, node)
 
 
 class _Step(NamedTuple):
@@ -283,15 +280,23 @@ def _plan(pack: Pack) -> _Plan:
     if known is None:
         if len(_PLANS) > 256:
             _PLANS.clear()
-        steps = []
-        for check_id in pack.enabled():
-            module = checks.load(check_id)
-            fleet = _scope(check_id) == "fleet"
-            steps.append(_Step(check_id, pack.checks[check_id], _settings(pack.checks[check_id]),
-                               tuple(getattr(module, "NEEDS", ())), None if fleet else module.check,
-                               getattr(module, "extract", None) if fleet else None))
-        known = _PLANS[id(pack)] = (pack, _Plan(tuple(steps), expects.declared(pack.checks)))
+        steps = tuple(_step(check_id, pack.checks[check_id]) for check_id in pack.enabled())
+        known = _PLANS[id(pack)] = (pack, _Plan(steps, expects.declared(pack.checks)))
     return known[1]
+
+
+def _step(check_id: str, table: dict[str, Any]) -> _Step:
+    module = checks.load(check_id)
+    fleet = _scope(check_id) == "fleet"
+    return _Step(check_id, table, _settings(table), tuple(getattr(module, "NEEDS", ())),
+                 None if fleet else module.check, getattr(module, "extract", None) if fleet else None)
+
+
+def _run(step: _Step, snapshot: dict[str, Any], context: dict[str, Any], node: str) -> list[Finding]:
+    """One node check under the pack's policy, given what it NEEDS from `context` (None for what is not there)."""
+    extra = {name: context.get(name) for name in step.needs}
+    found = _call(step.check_id, step.check, snapshot, step.settings, **extra)
+    return _policy(step.check_id, found, step.table, node)
 
 
 def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, order: Order | None = None) -> NodeResult:
@@ -312,9 +317,7 @@ def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, ord
                     result.findings.extend(_policy(step.check_id, [raised(step.check_id, exc, "host")], step.table,
                                                    node))
             continue
-        extra = {name: context[name] for name in step.needs}
-        found = _call(step.check_id, step.check, snapshot, step.settings, **extra)
-        result.findings.extend(_policy(step.check_id, found, step.table, node))
+        result.findings.extend(_run(step, snapshot, context, node))
     return result
 
 
