@@ -51,9 +51,14 @@ def load(path: str | Path) -> Order:
     text = read_text(path, MAX_ORDER_BYTES, "order file")
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".toml" or (is_stdin(path) and _is_toml(text)):
+    if is_stdin(path):  # no suffix: TOML when it parses as TOML, else CSV
+        try:
+            items = _parse_toml(path, text)
+        except InputError:
+            items = _parse_csv(path, text)
+    elif suffix == ".toml":
         items = _parse_toml(path, text)
-    elif suffix == ".csv" or is_stdin(path):
+    elif suffix == ".csv":
         items = _parse_csv(path, text)
     else:
         raise InputError(f"{path}: an order file is .toml or .csv, not {suffix or 'without a suffix'}")
@@ -63,15 +68,6 @@ def load(path: str | Path) -> Order:
         if problem:
             raise InputError(f"{path}: key {key!r} {problem}")
     return Order(path=str(path), items=items)
-
-
-def _is_toml(text: str) -> bool:
-    """Standard input has no suffix: TOML when it parses as TOML, else CSV."""
-    try:
-        tomltext.parse("-", text)
-    except InputError:
-        return False
-    return True
 
 
 def _check_key(path: Path, key: str) -> None:
