@@ -16,6 +16,7 @@ import click
 
 from readycheck import __version__
 from readycheck.entry import output_stream as _output
+from readycheck.entry import site_file as _site
 from readycheck.errors import InputError, exit_on, verdict_exit
 
 
@@ -187,14 +188,6 @@ def _judge_paths(inputs: list[str | None], rules: str | None, formats: tuple[str
     destinations = _destinations(formats, output)
     refuse_clashes([*inputs, rules if rules and names_file(rules) else None], [path for _, path in destinations])
     return destinations
-
-
-def _site(path: str | None):
-    if not path:
-        return None
-    from readycheck import site
-
-    return site.load(path)
 
 
 def _order(path: str | None):

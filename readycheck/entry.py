@@ -94,12 +94,13 @@ def plain_collect(argv: list[str]) -> dict[str, str | None] | None:
     return chosen if os.path.isdir(chosen["root"] or "") else None
 
 
-def _site(options: dict[str, Any]):
-    if not options.get("site"):
+def site_file(path: str | None):
+    """The site file given with --site, read and validated; None without one (and the parser not loaded)."""
+    if not path:
         return None
     from readycheck import site
 
-    return site.load(options["site"])
+    return site.load(path)
 
 
 def slurm_health(options: dict[str, Any]) -> int:
@@ -108,7 +109,7 @@ def slurm_health(options: dict[str, Any]) -> int:
     from readycheck import slurm
     from readycheck.probes.bmc_target import from_options
 
-    report, said = slurm.check_node(options.get("snapshot"), options.get("rules"), _site(options),
+    report, said = slurm.check_node(options.get("snapshot"), options.get("rules"), site_file(options.get("site")),
                                     options.get("fail_on", "fail"), None, from_options(None, None, False, None),
                                     options.get("node"), bool(options.get("dry_run")))
     for line in (slurm.summary(report), said):
@@ -127,7 +128,7 @@ def scan(options: dict[str, Any]) -> int:
     from readycheck.report import text
     from readycheck.run import judge_snapshots, resolve_rules
 
-    site = _site(options)
+    site = site_file(options.get("site"))
     target = from_options(None, None, False, None)
     pack = resolve_rules(options.get("rules"))
     snapshot = run_probes(lambda: ProbeContext(bmc=target), version=__version__, meanwhile=load_all)
