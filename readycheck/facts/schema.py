@@ -24,6 +24,7 @@ from readycheck.facts.fields import (
     ECC_ERROR_FIELDS,
     IB_COUNTERS,
     NVLINK_ERROR_FIELDS,
+    REMAPPED_ROW_FIELDS,
     RETIRED_PAGE_FIELDS,
     SCHEMA_ID,
 )
@@ -82,8 +83,7 @@ GPU = _obj({
     "pcie_replay_counter": COUNT,
     "ecc_errors": _nullable_obj(dict.fromkeys(ECC_ERROR_FIELDS, COUNT)),
     "retired_pages": _nullable_obj({**dict.fromkeys(RETIRED_PAGE_FIELDS, COUNT), "pending": BOOL}),
-    "remapped_rows": _nullable_obj({"correctable": COUNT, "uncorrectable": COUNT, "pending": BOOL,
-                                    "failure": BOOL}),
+    "remapped_rows": _nullable_obj({**dict.fromkeys(REMAPPED_ROW_FIELDS, COUNT), "pending": BOOL, "failure": BOOL}),
     "nvlinks": {"type": ["array", "null"], "items": _obj({
         "link": {"type": "integer", "minimum": 0}, "active": BOOL, "version": INT,
         "remote_pci_bus_id": STR,
@@ -127,7 +127,6 @@ HOST["properties"]["storage_test"] = _obj({
 BMC_SOURCE = {"enum": ["redfish", "ipmitool", None]}
 HOST["properties"]["psus"]["items"]["properties"].update({
     "health": STR, "input_voltage_type": STR, "line_input_ok": BOOL, "source": BMC_SOURCE,
-    "unavailable": {"type": "object", "additionalProperties": {"type": "string"}},
 })
 HOST["properties"].update({
     "inlet_temperature_source": {"enum": ["redfish", "ipmitool", "hwmon", None]},
@@ -201,8 +200,7 @@ LOAD_SAMPLE["properties"].update(pcie_link_gen_current=INT, pcie_link_width_curr
 LOAD_COUNTERS = _obj({
     "t": {"type": "number"}, "gpu": {"type": "integer"}, "pcie_replay_counter": COUNT,
     "nvlinks": {"type": ["array", "null"], "items": _obj({
-        "link": {"type": "integer", "minimum": 0}, "crc_errors": COUNT, "replay_errors": COUNT,
-        "recovery_errors": COUNT}, reasons="optional")},
+        "link": {"type": "integer", "minimum": 0}, **dict.fromkeys(NVLINK_ERROR_FIELDS, COUNT)}, reasons="optional")},
 })
 LOAD: Schema = {**_obj({
     "backend": STR,
@@ -342,9 +340,9 @@ BOUNDS_BY_NAME = {
                      "pcie_link_gen_port_max"), (0, 16)),  # PCIe Gen 7: 2025
     **dict.fromkeys(("pcie_link_width_current", "pcie_link_width_max", "pcie_link_width_port_max"),
                     (0, 32)),  # the PCIe base spec's widest link is x32
-    **dict.fromkeys(("pcie_replay_counter", "volatile_corrected", "volatile_uncorrected", "aggregate_corrected",
-                     "aggregate_uncorrected", "single_bit", "double_bit", "correctable", "uncorrectable",
-                     "crc_errors", "replay_errors", "recovery_errors", "counters", *IB_COUNTERS), (0, U64)),
+    # (the flags among them, pending and failure, are booleans: bounds apply to numbers only)
+    **dict.fromkeys(("pcie_replay_counter", *ECC_ERROR_FIELDS, *RETIRED_PAGE_FIELDS, *REMAPPED_ROW_FIELDS,
+                     *NVLINK_ERROR_FIELDS, "counters", *IB_COUNTERS), (0, U64)),
     "link": (0, 63),  # NVML_NVLINK_MAX_LINKS is 18 (nvml.h)
     "version": (0, 16),  # NVLink 5 is Blackwell's
     "clique_id": (0, 2**32 - 1), "xid": (0, 2**31 - 1), "mtu": (0, 2**32 - 1),  # unsigned int in NVML and the kernel
