@@ -159,6 +159,7 @@ class NodeResult:
     source_sha256: str | None = None  # of the file's bytes as read and validated; None: judged from memory (a scan)
     extracts: dict[str, Any] = field(default_factory=dict)
     load_status: str | None = None  # the load phase's status; None: judged at idle only
+    perf_run: bool = False  # the facts hold a --perf run: a summary reads them only then (a fleet's are packed)
     packed_facts: bytes | None = None  # `facts`, compressed, once `pack_facts` has run
 
     @property
@@ -305,7 +306,8 @@ def judge(snapshot: dict[str, Any], pack: Pack, site: Site | None = None, *, ord
     node = node_name(snapshot)
     rack = site.rack_of(node) if site else None
     result = NodeResult(node=node, facts=snapshot, pack=pack, draw=node_worst_case(snapshot, pack.platform),
-                        rack=rack.name if rack else None, load_status=(snapshot.get("load") or {}).get("status"))
+                        rack=rack.name if rack else None, load_status=(snapshot.get("load") or {}).get("status"),
+                        perf_run=snapshot.get("perf") is not None)
     plan = _plan(pack)
     context = {"site": site, "platform": pack.platform, "order": order, "features": plan.features}
     for step in plan.steps:

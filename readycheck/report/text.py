@@ -77,7 +77,7 @@ def render(report: Report, colour: bool = False) -> str:
         counts = node.decision.counts
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
         lines.append(safe(f"  {node.load_words}"))
-        perf = perf_summary(node.load_facts())
+        perf = perf_summary(node.load_facts()) if node.perf_run else None
         if perf:
             lines.append(safe(f"  {perf}"))
     for rack in report.racks:
