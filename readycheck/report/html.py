@@ -40,7 +40,7 @@ from typing import Any
 from readycheck.budget import RackBudget
 from readycheck.engine import NodeResult, Report
 from readycheck.findings import PASS, READY, SKIP, STATUSES, Finding, gpu_subject
-from readycheck.report import CODE_SPAN, attention_first, plain, printable, timestamp
+from readycheck.report import CODE_SPAN, needs_attention, plain, printable, timestamp
 from readycheck.report.perf import view as perf_view
 from readycheck.resources import folder
 
@@ -300,11 +300,6 @@ def serials(facts: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     parts += [(gpu_subject(gpu), own(gpu, "serial")) for gpu in facts.get("gpus") or []]
     parts += [(drive.get("name") or "drive", own(drive, "serial")) for drive in host.get("block_devices") or []]
     return parts
-
-
-def needs_attention(findings: list[Finding]) -> list[Finding]:
-    """Failing, erroring, unknown and warning findings, worst first (skips are listed under every check)."""
-    return [f for f in attention_first(findings) if f.status != SKIP]
 
 
 def rack_view(rack: RackBudget, findings: list[Finding], anchors: dict[str, str]) -> dict[str, Any]:
