@@ -144,12 +144,12 @@ def view(facts: dict[str, Any], findings: list[Finding]) -> dict[str, Any] | Non
     gpus = perf.get("gpus") or []
     columns = []
     for key, title, unit, check in GPU_FIGURES:
-        values = [_figure(g, key)[0] for g in gpus]
-        if all(v is None and _figure(g, key)[1] == "NotSupported" for v, g in zip(values, gpus)):
+        figures = [_figure(g, key) for g in gpus]
+        if all(v is None and why == "NotSupported" for v, why in figures):
             continue  # a data type none of the GPUs has
-        top = max((v for v in values if v is not None), default=None)
-        cells = [{"value": v, "why": _figure(g, key)[1], "width": round(v / top * 100, 1) if v and top else 0,
-                  "status": status.get((check, f"gpu{g.get('index')}"), "none")} for v, g in zip(values, gpus)]
+        top = max((v for v, _ in figures if v is not None), default=None)
+        cells = [{"value": v, "why": why, "width": round(v / top * 100, 1) if v and top else 0,
+                  "status": status.get((check, f"gpu{g.get('index')}"), "none")} for (v, why), g in zip(figures, gpus)]
         columns.append({"title": title, "unit": unit, "cells": cells})
     ports = perf.get("ib") or []
     best = max((p["bandwidth_gbps"] for p in ports if p.get("bandwidth_gbps")), default=None)
