@@ -255,11 +255,11 @@ class Pictures:
         self.series_left -= 1
         return series(load), False
 
-    def perf(self, node: NodeResult, facts: dict[str, Any], findings: list[Finding]) -> dict[str, Any] | None:
+    def perf(self, node: NodeResult, facts: dict[str, Any], status_of) -> dict[str, Any] | None:
         """The --perf view to draw (templates/perf.html.j2), or None: a fleet draws it for nodes not ready only."""
         if self.fleet and node.verdict == READY:
             return None
-        return perf_view(facts, findings)
+        return perf_view(facts, status_of)
 
 
 def gauge(fraction: float | None) -> dict[str, Any] | None:
@@ -339,7 +339,7 @@ def node_view(node: NodeResult, anchor: str, pictures: Pictures, common: set[str
         "memory_gib": None if host.get("memory_total_mib") is None else host["memory_total_mib"] / 1024,
         "topology": matrix, "topology_same_as": same_as, "series": charts, "series_left_out": charts_left_out,
         "order": [f for f in node.findings if f.check == "inventory.match" and f.subject.startswith("order:")],
-        "perf": pictures.perf(node, facts, findings),
+        "perf": pictures.perf(node, facts, status_of),
     }
 
 
