@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from readycheck.engine import Report
-from readycheck.findings import PASS, Finding, listed, worst_first
+from readycheck.findings import PASS, SKIP, Finding, listed, worst_first
 
 FORMATS: dict[str, tuple[str, str]] = {
     "text": ("readycheck.report.text", "txt"),
@@ -28,6 +28,11 @@ FORMATS: dict[str, tuple[str, str]] = {
 def attention_first(findings) -> list[Finding]:
     """Findings that are not pass, worst first (fail, error, unknown, warn, skip), in check order within."""
     return worst_first(f for f in findings if f.status != PASS)
+
+
+def needs_attention(findings) -> list[Finding]:
+    """Failing, erroring, unknown and warning findings, worst first (skips are listed apart, by each report)."""
+    return [f for f in attention_first(findings) if f.status != SKIP]
 
 
 def plain(value: Any) -> str:

@@ -40,7 +40,7 @@ from typing import Any
 from readycheck.budget import RackBudget
 from readycheck.engine import NodeResult, Report
 from readycheck.findings import PASS, READY, SKIP, STATUSES, Finding, gpu_subject
-from readycheck.report import CODE_SPAN, attention_first, plain, printable, timestamp
+from readycheck.report import CODE_SPAN, needs_attention, plain, printable, timestamp
 from readycheck.report.perf import view as perf_view
 from readycheck.resources import folder
 
@@ -68,6 +68,7 @@ DRIVE_SHARED = (("model", "model", ""), ("size_tb", "size", "TB"), ("transport",
                 ("link", "PCIe link", ""), ("numa_node", "NUMA node", ""))
 SERIES_POINTS = 120  # load-phase samples drawn per GPU and reading; longer runs are thinned evenly
 FLEET_SERIES_NODES = 20  # nodes of a fleet report whose load-phase series are drawn
+SERIES_READINGS = (("power_draw_w", "Power draw", "W"), ("temperature_gpu_c", "GPU temperature", "°C"))
 STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 
 
@@ -193,7 +194,7 @@ def series(load: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Load-phase readings over time, one chart per reading, one polyline per GPU, in a 0-300 x 0-100 box."""
     samples = (load or {}).get("samples") or []
     charts = []
-    for key, title, unit in (("power_draw_w", "Power draw", "W"), ("temperature_gpu_c", "GPU temperature", "°C")):
+    for key, title, unit in SERIES_READINGS:
         points = [(s["t"], s["gpu"], s[key]) for s in samples
                   if all(s.get(field) is not None for field in ("t", "gpu", key))]
         if not points:
@@ -209,11 +210,19 @@ def series(load: dict[str, Any] | None) -> list[dict[str, Any]]:
     return charts
 
 
+def has_series(load: dict[str, Any] | None) -> bool:
+    """Whether `series(load)` draws any chart (a sample with its time, GPU and one of the readings), without
+    drawing it: a fleet report asks this of every node and draws the charts of a few."""
+    return any(s.get("t") is not None and s.get("gpu") is not None
+               and any(s.get(key) is not None for key, _, _ in SERIES_READINGS)
+               for s in (load or {}).get("samples") or [])
+
+
 class Pictures:
     """What a fleet report draws once or a bounded number of times, so its size does not grow with the
-    verdicts: each distinct topology matrix once (later nodes with the same links name the first), and
-    load-phase series for the first FLEET_SERIES_NODES nodes whose load checks did not pass. A one-node
-    report draws everything."""
+    verdicts: each distinct topology matrix once (later nodes with the same links name the first),
+    load-phase series for the first FLEET_SERIES_NODES nodes whose load checks did not pass, and the --perf
+    results of nodes not ready. A one-node report draws everything."""
 
     def __init__(self, fleet: bool) -> None:
         self.fleet = fleet
@@ -232,16 +241,25 @@ class Pictures:
         return matrix, None
 
     def series(self, facts: dict[str, Any], findings: list[Finding]) -> tuple[list[dict[str, Any]], bool]:
-        """(the charts to draw; whether the node's charts were left out to bound a fleet report's size)."""
-        charts = series(facts.get("load"))
-        if not charts or not self.fleet:
-            return charts, False
+        """(the charts to draw; whether the node's charts were left out to bound a fleet report's size).
+        A fleet's node is drawn only once it is known to be one of the few drawn."""
+        load = facts.get("load")
+        if not self.fleet:
+            return series(load), False
+        if not has_series(load):
+            return [], False
         if not any(f.check.startswith("load.") and f.status not in (PASS, SKIP) for f in findings):
             return [], True
         if self.series_left == 0:
             return [], True
         self.series_left -= 1
-        return charts, False
+        return series(load), False
+
+    def perf(self, node: NodeResult, facts: dict[str, Any], status_of) -> dict[str, Any] | None:
+        """The --perf view to draw (templates/perf.html.j2), or None: a fleet draws it for nodes not ready only."""
+        if self.fleet and node.verdict == READY:
+            return None
+        return perf_view(facts, status_of)
 
 
 def gauge(fraction: float | None) -> dict[str, Any] | None:
@@ -284,11 +302,6 @@ def serials(facts: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return parts
 
 
-def needs_attention(findings: list[Finding]) -> list[Finding]:
-    """Failing, erroring, unknown and warning findings, worst first (skips are listed under every check)."""
-    return [f for f in attention_first(findings) if f.status != SKIP]
-
-
 def rack_view(rack: RackBudget, findings: list[Finding], anchors: dict[str, str]) -> dict[str, Any]:
     """A rack's budget, its gauge coloured by the worst finding about the rack, and links to its nodes."""
     return {"rack": rack, "gauge": gauge(rack.used_fraction), "status": worst(f.status for f in findings) or "none",
@@ -326,7 +339,7 @@ def node_view(node: NodeResult, anchor: str, pictures: Pictures, common: set[str
         "memory_gib": None if host.get("memory_total_mib") is None else host["memory_total_mib"] / 1024,
         "topology": matrix, "topology_same_as": same_as, "series": charts, "series_left_out": charts_left_out,
         "order": [f for f in node.findings if f.check == "inventory.match" and f.subject.startswith("order:")],
-        "perf": perf_view(facts, findings),
+        "perf": pictures.perf(node, facts, status_of),
     }
 
 

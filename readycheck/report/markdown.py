@@ -19,7 +19,7 @@ import re
 
 from readycheck.engine import NodeResult, Report
 from readycheck.findings import READY, SKIP, STATUSES
-from readycheck.report import CODE_SPAN, attention_first, printable, timestamp
+from readycheck.report import CODE_SPAN, needs_attention, printable, timestamp
 from readycheck.report.perf import markdown as perf_markdown
 
 # GitHub refuses a comment, issue or pull request body longer than this many characters.
@@ -74,7 +74,7 @@ def node_section(report: Report, node: NodeResult) -> str:
            f"{escape(facts.get('collected_at'))} by readycheck {escape(facts.get('readycheck_version'))} and judged "
            f"by readycheck {escape(report.tool_version)}, {escape(node.load_words)}; report generated "
            f"{timestamp(report.generated_at)}.\n"]
-    attention = [f for f in attention_first(node.decision.findings) if f.status != SKIP]
+    attention = needs_attention(node.decision.findings)
     if attention:
         out.append("| status | check | subject | finding | remedy | observed | expected |")
         out.append("|---|---|---|---|---|---|---|")

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from readycheck.findings import STATUSES, Finding, pair_subject
+from readycheck.findings import pair_subject
 
-STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 # (key in the GPU entry, or gemm_tflops/<dtype>; column title; unit; the check that judges it)
 GPU_FIGURES = (
     ("h2d_gb_per_s", "host to GPU", "GB/s", "perf.pcie_bandwidth"),
@@ -130,41 +129,40 @@ def prom_series(facts: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
                    {"device": port.get("device"), "port": port.get("port")}, port["bandwidth_gbps"])
 
 
-def view(facts: dict[str, Any], findings: list[Finding]) -> dict[str, Any] | None:
-    """What templates/perf.html.j2 draws; None without a --perf run."""
+def view(facts: dict[str, Any], status_of: Callable[[str, tuple[str, ...]], str | None]) -> dict[str, Any] | None:
+    """What templates/perf.html.j2 draws; None without a --perf run. `status_of(subject, check_ids)` is the
+    worst status of the node's findings about a subject from those checks, None when none (html.node_view's)."""
     perf = facts.get("perf")
     if perf is None:
         return None
-    status: dict[tuple[str, str], str] = {}
-    for item in findings:
-        if item.check.startswith("perf."):
-            key = (item.check, item.subject)
-            if key not in status or STATUS_RANK[item.status] < STATUS_RANK[status[key]]:
-                status[key] = item.status
+
+    def status(check: str, subject: str) -> str:
+        return status_of(subject, (check,)) or "none"
+
     gpus = perf.get("gpus") or []
     columns = []
     for key, title, unit, check in GPU_FIGURES:
-        values = [_figure(g, key)[0] for g in gpus]
-        if all(v is None and _figure(g, key)[1] == "NotSupported" for v, g in zip(values, gpus)):
+        figures = [_figure(g, key) for g in gpus]
+        if all(v is None and why == "NotSupported" for v, why in figures):
             continue  # a data type none of the GPUs has
-        top = max((v for v in values if v is not None), default=None)
-        cells = [{"value": v, "why": _figure(g, key)[1], "width": round(v / top * 100, 1) if v and top else 0,
-                  "status": status.get((check, f"gpu{g.get('index')}"), "none")} for v, g in zip(values, gpus)]
+        top = max((v for v, _ in figures if v is not None), default=None)
+        cells = [{"value": v, "why": why, "width": round(v / top * 100, 1) if v and top else 0,
+                  "status": status(check, f"gpu{g.get('index')}")} for (v, why), g in zip(figures, gpus)]
         columns.append({"title": title, "unit": unit, "cells": cells})
     ports = perf.get("ib") or []
     best = max((p["bandwidth_gbps"] for p in ports if p.get("bandwidth_gbps")), default=None)
     return {"perf": perf, "summary": summary(facts), "indices": [g.get("index") for g in gpus],
             "columns": columns, "matrix": _matrix(perf, status),
             "nccl": [dict(run, why=_reading(run, "busbw_gb_per_s")[1]) for run in perf.get("nccl") or []],
-            "nccl_status": status.get(("perf.nccl", "host"), "none"),
+            "nccl_status": status("perf.nccl", "host"),
             "ports": [dict(p, memory=p.get("memory"), why=_reading(p, "bandwidth_gbps")[1],
-                           status=status.get(("perf.ib_bandwidth", f"{p.get('device')}/{p.get('port')}"), "none"),
+                           status=status("perf.ib_bandwidth", f"{p.get('device')}/{p.get('port')}"),
                            width=round(p["bandwidth_gbps"] / best * 100, 1) if p.get("bandwidth_gbps") and best else 0)
                       for p in ports],
             "errors": perf.get("errors") or []}
 
 
-def _matrix(perf: dict[str, Any], status: dict[tuple[str, str], str]) -> dict[str, Any] | None:
+def _matrix(perf: dict[str, Any], status: Callable[[str, str], str]) -> dict[str, Any] | None:
     """Every direction of every GPU pair: row copies to column; a cell takes its pair's finding's status."""
     pairs = perf.get("p2p") or []
     if not pairs:
@@ -172,7 +170,7 @@ def _matrix(perf: dict[str, Any], status: dict[tuple[str, str], str]) -> dict[st
     cells: dict[tuple[int, int], dict[str, Any]] = {}
     for pair in pairs:
         a, b = pair["gpu_a"], pair["gpu_b"]
-        state = status.get(("perf.nvlink_bandwidth", pair_subject(pair)), "none")
+        state = status("perf.nvlink_bandwidth", pair_subject(pair))
         why = pair.get("unavailable") or {}
         cells[a, b] = {"value": pair.get("a_to_b_gb_per_s"), "why": why.get("a_to_b_gb_per_s"), "status": state}
         cells[b, a] = {"value": pair.get("b_to_a_gb_per_s"), "why": why.get("b_to_a_gb_per_s"), "status": state}

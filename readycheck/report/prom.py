@@ -57,6 +57,17 @@ def label(value: Any) -> str:
     return printable(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+def labelled(labels: dict[str, Any]) -> str:
+    """Label pairs as a sample writes them, in order, values escaped: `key="value",...`. A node's Hostname and
+    a GPU's labels are escaped once this way and joined to every series about them."""
+    return ",".join(f'{key}="{label(val)}"' for key, val in labels.items())
+
+
+def joined(pairs: str, **more: Any) -> str:
+    """Label text already escaped (a node's Hostname), then `more`'s labels."""
+    return f"{pairs},{labelled(more)}"
+
+
 def number(value: float) -> str:
     """A sample value as the format writes it: `+Inf`, `-Inf`, `NaN`, else Python's shortest exact float."""
     value = float(value)
@@ -77,8 +88,8 @@ class Exposition:
     def __init__(self) -> None:
         self.metrics: dict[str, tuple[str, io.StringIO]] = {}
 
-    def add(self, name: str, doc: str, labels: dict[str, Any], value: float) -> None:
-        pairs = ",".join(f'{key}="{label(val)}"' for key, val in labels.items())
+    def add(self, name: str, doc: str, pairs: str, value: float) -> None:
+        """One sample; `pairs` is its label text as `labelled` writes it."""
         metric = self.metrics.get(name)
         if metric is None:
             metric = self.metrics[name] = (doc, io.StringIO())
@@ -106,45 +117,46 @@ def write(report: Report, stream: TextIO) -> None:
     out = Exposition()
     for node in report.nodes:
         facts = node.load_facts()
-        where = {"Hostname": node.node}
+        where = labelled({"Hostname": node.node})
         out.add("readycheck_ready", "1 when readycheck judged the node ready for production, else 0.", where,
                 node.verdict == READY)
         out.add("readycheck_info", "What judged the node: readycheck version and rule pack.",
-                dict(where, version=report.tool_version, rule_pack=node.pack.name,
-                     rule_pack_sha256=node.pack.content_hash), 1)
+                joined(where, version=report.tool_version, rule_pack=node.pack.name,
+                       rule_pack_sha256=node.pack.content_hash), 1)
         when = collected_at(facts)
         if when is not None:
             out.add("readycheck_facts_collected_timestamp_seconds", "When the judged facts were collected.",
                     where, when.timestamp())
         counts = node.decision.counts
         for status in STATUSES:
-            out.add("readycheck_findings", "Findings by status.", dict(where, status=status), counts[status])
+            out.add("readycheck_findings", "Findings by status.", joined(where, status=status), counts[status])
         worst: dict[str, int] = {}
         for f in node.decision.findings:
             worst[f.check] = max(worst.get(f.check, 0), STATUS_VALUES[f.status])
         for check, value in worst.items():
             out.add("readycheck_check_status", "A check's worst status on the node: 0 pass, 1 skip, 2 warn, "
-                    "3 unknown, 4 error, 5 fail.", dict(where, check=check), value)
-        gpus = {gpu_subject(gpu): gpu_labels(gpu) for gpu in facts.get("gpus") or []}
+                    "3 unknown, 4 error, 5 fail.", joined(where, check=check), value)
+        gpu_rows = [(gpu, labelled(gpu_labels(gpu))) for gpu in facts.get("gpus") or []]
+        gpus = {gpu_subject(gpu): f",{pairs}" for gpu, pairs in gpu_rows}
         said = Counter((f.check, f.subject, f.status) for f in node.decision.findings if f.status not in (PASS, SKIP))
         for (check, subject, status), count in said.items():
             out.add("readycheck_finding", "A finding that needs attention (fail, error, unknown or warn) about one "
                     "subject; the value counts such findings.",
-                    dict(where, check=check, subject=subject, status=status, **gpus.get(subject, {})), count)
-        for gpu in facts.get("gpus") or []:
+                    joined(where, check=check, subject=subject, status=status) + gpus.get(subject, ""), count)
+        for gpu, pairs in gpu_rows:
             for name, key, doc in GPU_READINGS:
                 if gpu.get(key) is not None:
-                    out.add(name, doc, dict(where, **gpu_labels(gpu)), gpu[key])
+                    out.add(name, doc, f"{where},{pairs}", gpu[key])
         bmc = facts.get("bmc") or {}
         if bmc.get("url") and bmc.get("tls"):
             out.add("readycheck_bmc_tls_verified", "1 when the BMC's facts came over HTTPS with its certificate "
                     "verified, 0 for --bmc-insecure (tls=\"insecure\") or plain HTTP (tls=\"none\").",
-                    dict(where, url=bmc["url"], tls=bmc["tls"]), bmc["tls"] == "verified")
+                    joined(where, url=bmc["url"], tls=bmc["tls"]), bmc["tls"] == "verified")
         for name, doc, labels, value in perf_series(facts):
-            out.add(name, doc, dict(where, **labels), value)
+            out.add(name, doc, joined(where, **labels), value)
     for rack in report.racks:
         for name, attribute, doc in RACK_READINGS:
             value = getattr(rack, attribute)
             if value is not None:
-                out.add(name, doc, {"rack": rack.name}, value * 1000)
+                out.add(name, doc, labelled({"rack": rack.name}), value * 1000)
     out.write(stream)

@@ -10,7 +10,7 @@ import os
 
 from readycheck.engine import Report
 from readycheck.findings import READY, Finding, listed
-from readycheck.report import attention_first, plain, printable
+from readycheck.report import attention_first, needs_attention, plain, printable
 from readycheck.report.perf import summary as perf_summary
 
 MAX_LISTED = 25
@@ -36,7 +36,7 @@ def _group(findings) -> list[tuple[tuple, list[Finding]]]:
 
 def _attention(node) -> list[tuple[tuple, list[Finding]]]:
     """What a technician must look at on this node (skips are in the counts only), grouped."""
-    return _group(f for f in attention_first(node.decision.findings) if f.status != "skip")
+    return _group(needs_attention(node.decision.findings))
 
 
 def render(report: Report, colour: bool = False) -> str:
