@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from readycheck.checks.lib.unread import missing
+from readycheck.facts.versions import fault
 from readycheck.findings import FAIL, UNKNOWN, Finding, listed
 
 
@@ -35,3 +37,12 @@ def disagreement(check_id: str, mixed: dict, unread: dict[str, str], expected: s
     if unread:
         return Finding(check_id, UNKNOWN, "host", observed=list(unread), message=unread_words, remedy=unread_remedy)
     return None
+
+
+def unreadable(obj: dict, field: str) -> str:
+    """Why `obj[field]` cannot be compared as a version ("driver_version unavailable (Timeout)", or
+    "driver_version '...' is not a dotted version number ..."); "" when it can."""
+    if obj.get(field) is None:
+        return missing(obj, field)
+    problem = fault(obj[field])
+    return f"{field} {problem}" if problem else ""
