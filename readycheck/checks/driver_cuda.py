@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from readycheck.checks import Setting
 from readycheck.checks.lib.settings import not_configured
-from readycheck.checks.lib.unread import READ_BY_HAND, missing
+from readycheck.checks.lib.unread import READ_BY_HAND
+from readycheck.checks.lib.versions import unreadable
 from readycheck.facts import versions
 from readycheck.findings import FAIL, PASS, UNKNOWN, Finding
 
@@ -39,8 +40,8 @@ def check(facts, settings):
         return
     nvidia = facts["nvidia"]
     cuda = nvidia.get("cuda_driver_version")
-    if cuda is None or versions.fault(cuda):
-        why = missing(nvidia, "cuda_driver_version") if cuda is None else f"cuda_driver_version {versions.fault(cuda)}"
+    why = unreadable(nvidia, "cuda_driver_version")
+    if why:
         yield Finding(ID, UNKNOWN, "host", cuda, f">= {minimum}", why, READ_BY_HAND)
         return
     if versions.at_least(cuda, minimum):

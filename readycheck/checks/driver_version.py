@@ -24,7 +24,8 @@ NotSupported and MIG do not apply: a driver version NVML did not give is `unknow
 from __future__ import annotations
 
 from readycheck.checks import Setting
-from readycheck.checks.lib.unread import READ_BY_HAND, missing
+from readycheck.checks.lib.unread import READ_BY_HAND
+from readycheck.checks.lib.versions import unreadable
 from readycheck.facts import versions
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding
 
@@ -51,8 +52,8 @@ ARCHITECTURE_MINIMUM = (
 def check(facts, settings):
     nvidia = facts["nvidia"]
     version = nvidia.get("driver_version")
-    if version is None or versions.fault(version):
-        why = missing(nvidia, "driver_version") if version is None else f"driver_version {versions.fault(version)}"
+    why = unreadable(nvidia, "driver_version")
+    if why:
         yield Finding(ID, UNKNOWN, "host", version, message=why, remedy=READ_BY_HAND)
         return
     floors = [(f"the pack's minimum {settings['min']}", settings["min"])] if settings["min"] else []

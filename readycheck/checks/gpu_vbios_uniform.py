@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from readycheck.checks.lib.gpus import no_gpus
 from readycheck.checks.lib.unread import READ_BY_HAND, missing
-from readycheck.checks.lib.versions import spread, versions_by
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, gpu_subject, listed
+from readycheck.checks.lib.versions import disagreement, versions_by
+from readycheck.findings import PASS, Finding, gpu_subject, listed
 
 ID = "gpu.vbios_uniform"
 SETTINGS: dict = {}
@@ -33,20 +33,17 @@ def check(facts, settings):
     if not gpus:
         yield no_gpus(ID, facts)
         return
-    unread = {gpu_subject(gpu): why for gpu in gpus if (why := missing(gpu, "name", "vbios_version"))}
-    mixed, uniform = versions_by((gpu["name"], gpu["vbios_version"], gpu_subject(gpu)) for gpu in gpus
-                                 if gpu_subject(gpu) not in unread)
-    unread_words = listed((f"{subject}: {why}" for subject, why in unread.items()), sep="; ")
-    if mixed:  # the GPUs read already differ: a fault, whatever the unread ones run
-        yield Finding(ID, FAIL, "host", observed=mixed, expected="one VBIOS version per GPU model",
-                      message=listed((f"{name}: {spread(versions)}" for name, versions in mixed.items()), sep="; ")
-                      + (f" (also unread: {unread_words})" if unread else ""),
-                      remedy="flash the odd GPUs with the platform vendor's firmware bundle so all match")
-        return
-    if unread:
-        yield Finding(ID, UNKNOWN, "host", observed=list(unread), message=unread_words, remedy=READ_BY_HAND)
+    subjects = [(gpu_subject(gpu), gpu) for gpu in gpus]
+    unread = {subject: why for subject, gpu in subjects if (why := missing(gpu, "name", "vbios_version"))}
+    mixed, uniform = versions_by((gpu["name"], gpu["vbios_version"], subject) for subject, gpu in subjects
+                                 if subject not in unread)
+    expected = "one VBIOS version per GPU model"
+    fault = disagreement(ID, mixed, unread, expected,
+                         "flash the odd GPUs with the platform vendor's firmware bundle so all match", READ_BY_HAND)
+    if fault:
+        yield fault
         return
     note = " (a single GPU: nothing to compare)" if len(gpus) == 1 else ""
-    yield Finding(ID, PASS, "host", observed=uniform, expected="one VBIOS version per GPU model",
+    yield Finding(ID, PASS, "host", observed=uniform, expected=expected,
                   message=listed(f"{name}: {version}" for name, version in uniform.items()) + note)
 

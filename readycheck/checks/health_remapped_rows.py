@@ -22,9 +22,11 @@ is unread; otherwise an unread counter is `unknown`.
 
 from __future__ import annotations
 
+from functools import partial
+
 from readycheck.checks import Setting
 from readycheck.checks.lib import expects
-from readycheck.checks.lib.gpus import no_gpus, unsupported
+from readycheck.checks.lib.gpus import per_gpu, unsupported
 from readycheck.checks.lib.unread import reason
 from readycheck.facts import NOT_SUPPORTED
 from readycheck.facts.fields import REMAPPED_ROW_FIELDS
@@ -44,14 +46,10 @@ MIG_ROWS = ("read them as root with `nvidia-smi -q -d ROW_REMAPPER`, or drain th
 
 
 def check(facts, settings, features=None):
-    if not facts["gpus"]:
-        yield no_gpus(ID, facts)
-        return
-    for gpu in facts["gpus"]:
-        yield _judge(gpu, settings["max_uncorrectable"], features)
+    yield from per_gpu(ID, facts, (), partial(_judge, settings["max_uncorrectable"], features))
 
 
-def _judge(gpu, limit, features):
+def _judge(limit, features, gpu):
     subject = gpu_subject(gpu)
     rows = gpu.get("remapped_rows")
     if rows is None:

@@ -25,8 +25,8 @@ from collections import Counter
 
 from readycheck.checks.lib.fabric import READ_PORTS, no_hca
 from readycheck.checks.lib.unread import missing
-from readycheck.checks.lib.versions import spread, versions_by
-from readycheck.findings import FAIL, PASS, UNKNOWN, Finding, listed
+from readycheck.checks.lib.versions import disagreement, versions_by
+from readycheck.findings import PASS, Finding, listed
 
 ID = "ib.firmware"
 SETTINGS: dict = {}
@@ -43,16 +43,11 @@ def check(facts, settings):
     mixed, uniform = versions_by((port["board_id"], port["fw_version"], device) for device, port in hcas.items()
                                  if device not in unread)
     expected = "one firmware version per board id"
-    unread_words = listed((f"{device}: {why}" for device, why in unread.items()), sep="; ")
-    if mixed:  # the HCAs read already differ: a fault, whatever the unread ones run
-        yield Finding(ID, FAIL, "host", mixed, expected,
-                      listed((f"{board}: {spread(versions)}" for board, versions in mixed.items()), sep="; ")
-                      + (f" (also unread: {unread_words})" if unread else ""),
-                      "flash the odd HCAs with the vendor's firmware bundle (`mlxfwmanager -u`) so all match, "
-                      "then reboot")
-        return
-    if unread:
-        yield Finding(ID, UNKNOWN, "host", observed=list(unread), message=unread_words, remedy=READ_PORTS)
+    fault = disagreement(ID, mixed, unread, expected,
+                         "flash the odd HCAs with the vendor's firmware bundle (`mlxfwmanager -u`) so all match, "
+                         "then reboot", READ_PORTS)
+    if fault:
+        yield fault
         return
     counts = Counter(port["board_id"] for port in hcas.values())
     yield Finding(ID, PASS, "host", uniform, expected,

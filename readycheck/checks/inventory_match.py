@@ -135,13 +135,19 @@ def _every(kind):
 def _count(kind, label):
     def judge(key, facts, parts, wanted):
         found, unread = parts[kind]
-        if kind == "gpus":  # as gpu.count counts: no GPU with NVML up is 0 GPUs, not an unread count
-            found = range(gpu_count(facts))
-            unread = "" if facts["nvidia"].get("nvml_available") else no_gpus(ID, facts).message
-        number = len(found)
-        return _finding(key, number == wanted, number, wanted, _says(f"{number} {label}", number == wanted, wanted),
-                        unread)
+        return _counted(key, len(found), label, wanted, unread)
     return judge
+
+
+def _gpu_count(key, facts, parts, wanted):
+    """GPUs counted as gpu.count counts them: no GPU with NVML up is 0 GPUs, not an unread count."""
+    unread = "" if facts["nvidia"].get("nvml_available") else no_gpus(ID, facts).message
+    return _counted(key, gpu_count(facts), "GPUs", wanted, unread)
+
+
+def _counted(key, number, label, wanted, unread):
+    return _finding(key, number == wanted, number, wanted, _says(f"{number} {label}", number == wanted, wanted),
+                    unread)
 
 
 def _serials(kind):
@@ -184,7 +190,7 @@ _ITEMS = {
     "cpu_model": _fact(lambda f: f["host"], "cpu_model", "CPU", contains),
     "memory_gib": _memory,
     "gpu_model": _every("gpus"),
-    "gpu_count": _count("gpus", "GPUs"),
+    "gpu_count": _gpu_count,
     "gpu_serials": _serials("gpus"),
     "hca_count": _count("hcas", "InfiniBand HCAs"),
     "hca_model": _every("hcas"),

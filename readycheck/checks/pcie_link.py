@@ -33,7 +33,7 @@ from __future__ import annotations
 from readycheck.catalogue.gpus import on_c2c
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import per_gpu
-from readycheck.checks.lib.load import loaded_link
+from readycheck.checks.lib.load import loaded_links
 from readycheck.checks.lib.unread import READ_BY_HAND, missing
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject
 
@@ -51,10 +51,8 @@ UNDER_LOAD = "confirm under load: `readycheck scan --load 300`"
 
 
 def check(facts, settings):
-    load = facts.get("load")
-    loaded = load is not None and load.get("status") != "unavailable"
-    yield from per_gpu(ID, facts, (), lambda gpu: _judge(gpu, settings, loaded_link(facts, gpu["index"])
-                                                          if loaded else None))
+    links = loaded_links(facts)
+    yield from per_gpu(ID, facts, (), lambda gpu: _judge(gpu, settings, None if links is None else links[gpu["index"]]))
 
 
 def _judge(gpu, settings, under_load):

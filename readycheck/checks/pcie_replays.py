@@ -27,7 +27,7 @@ from functools import partial
 
 from readycheck.checks import Setting
 from readycheck.checks.lib.gpus import per_gpu
-from readycheck.checks.lib.load import counter_pairs, loaded_link, with_history
+from readycheck.checks.lib.load import counter_pairs, loaded_links, with_history
 from readycheck.checks.lib.unread import READ_BY_HAND, missing
 from readycheck.findings import FAIL, PASS, UNKNOWN, WARN, Finding, gpu_subject
 
@@ -58,14 +58,14 @@ def dcgm_limit(gen: int | None, width: int | None) -> int:
 
 def check(facts, settings):
     pairs = counter_pairs(facts)
-    yield from per_gpu(ID, facts, (), partial(_judge, settings, pairs, facts))
+    yield from per_gpu(ID, facts, (), partial(_judge, settings, pairs, loaded_links(facts)))
 
 
-def _judge(settings, pairs, facts, gpu):
+def _judge(settings, pairs, links, gpu):
     idle = _idle(settings["max_since_reset"], gpu)
     if pairs is None:
         return idle
-    return with_history(_loaded(settings, pairs.get(gpu["index"]), gpu, loaded_link(facts, gpu["index"])), idle)
+    return with_history(_loaded(settings, pairs.get(gpu["index"]), gpu, links[gpu["index"]]), idle)
 
 
 def _idle(limit, gpu):

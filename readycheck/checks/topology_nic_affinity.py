@@ -92,21 +92,21 @@ def check(facts, settings, platform=None):
                       + listed((f"{gpu_subject(gpu)}: {missing(gpu, 'numa_node')}" for gpu in gpus), sep="; "),
                       remedy=READ_GPU_NODE)
         return
+    by_device = {pci_device(gpu.get("pci_bus_id")): subject for subject, gpu in by_subject.items()}
     for port in facts["infiniband"]:
         why = exclusion(port, settings, compute_layer(platform))
         partner = pairs.get(port["device"])
-        yield excluded(ID, port, why) if why else (_by_path(port, by_subject, partner)
+        yield excluded(ID, port, why) if why else (_by_path(port, by_device, partner)
                                                    or _by_numa(port, by_node, by_subject, partner))
 
 
-def _by_path(port, by_subject, partner):
-    """The finding from the port's `gpu_paths`, or None when they cannot decide (absent, empty, no path to
-    its own GPU): then the NUMA judgement stands."""
+def _by_path(port, by_device, partner):
+    """The finding from the port's `gpu_paths` (`by_device`: GPU subject by PCI device), or None when they
+    cannot decide (absent, empty, no path to its own GPU): then the NUMA judgement stands."""
     paths = port.get("gpu_paths")
     if not isinstance(paths, dict):
         return None
-    names = {pci_device(gpu.get("pci_bus_id")): subject for subject, gpu in by_subject.items()}
-    known = {names.get(pci_device(bus), bus): path for bus, path in paths.items() if path in PATHS}
+    known = {by_device.get(pci_device(bus), bus): path for bus, path in paths.items() if path in PATHS}
     if partner is not None:
         if partner not in known:
             return None

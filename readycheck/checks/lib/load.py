@@ -64,8 +64,8 @@ class CounterPair(NamedTuple):
 def counter_pairs(facts: dict[str, Any]) -> dict[int, CounterPair] | None:
     """Per GPU index, its counters across the load phase; None when no load phase ran (judge at idle). A GPU
     whose counters were not read at both ends (a snapshot from before they were) has no entry."""
-    load = facts.get("load")
-    if load is None or load.get("status") == "unavailable":
+    load = _ran(facts)
+    if load is None:
         return None
     counters = load.get("counters") or {}
     start = {item["gpu"]: item for item in counters.get("start") or []}
@@ -74,11 +74,24 @@ def counter_pairs(facts: dict[str, Any]) -> dict[int, CounterPair] | None:
             for index in start.keys() & end.keys()}
 
 
-def loaded_link(facts: dict[str, Any], index: int) -> tuple[int | None, int | None]:
-    """The PCIe link (generation, width) GPU `index` reached under load: the highest sampled of each, None
-    where no sample read it."""
-    sampled = [s for s in (facts.get("load") or {}).get("samples") or [] if s.get("gpu") == index]
-    return peak(sampled, "pcie_link_gen_current"), peak(sampled, "pcie_link_width_current")
+def loaded_links(facts: dict[str, Any]) -> dict[int, tuple[int | None, int | None]] | None:
+    """Per GPU index, the PCIe link (generation, width) it reached under load: the highest sampled of each,
+    None where no sample read it ((None, None) for a GPU of the facts with no sample); None when no load phase
+    ran (judge at idle). Built in one pass over the samples."""
+    load = _ran(facts)
+    if load is None:
+        return None
+    sampled: dict[int, list[dict]] = {gpu["index"]: [] for gpu in facts.get("gpus") or []}
+    for item in load.get("samples") or []:
+        sampled.setdefault(item.get("gpu"), []).append(item)
+    return {index: (peak(items, "pcie_link_gen_current"), peak(items, "pcie_link_width_current"))
+            for index, items in sampled.items()}
+
+
+def _ran(facts: dict[str, Any]) -> dict[str, Any] | None:
+    """The load phase's facts, or None when none ran (not asked for, or impossible): judge at idle."""
+    load = facts.get("load")
+    return None if load is None or load.get("status") == "unavailable" else load
 
 
 def with_history(loaded: Finding, idle: Finding) -> Finding:
