@@ -399,7 +399,8 @@ def _is_number(value: Any) -> bool:
 
 
 def chassis_power(reader: Reader, chassis: dict[str, Any]) -> dict[str, Any]:
-    """{"chassis_power_w", "chassis_power_limit_w"}: each a float or the `Unreadable` saying why not."""
+    """{"chassis_power_w": a float, "chassis_power_limit_w": a float or the `Unreadable` saying why not};
+    raises `Unreadable` when the BMC shows no power reading."""
     metrics = reader.link(chassis, "EnvironmentMetrics")
     if metrics is not None and _is_number((metrics.get("PowerWatts") or {}).get("Reading")):
         reader.used("EnvironmentMetrics")
