@@ -37,8 +37,14 @@ def tail(text: str, lines: int) -> str:
     return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip())
 
 
+def tool_missing(binary: str, label: str | None = None) -> str | None:
+    """None when `binary` is on PATH, else the words that say it is not (`label` names it, the binary's name
+    by default)."""
+    return None if shutil.which(binary) else f"{label or binary} not on PATH"
+
+
 def _tool(name: str) -> Callable[[], str | None]:
-    return lambda: None if shutil.which(name) else f"{name} not on PATH"
+    return lambda: tool_missing(name)
 
 
 def _burner_missing() -> str | None:
