@@ -77,6 +77,18 @@ class Record:
             return None
         return self.set(field, value)
 
+    def read_together(self, fetch: Callable[[], Any], picks: dict[str, Callable[[Any], Any]]) -> None:
+        """Fill several fields from one fetch (one NVML call, one file): `picks` maps each field to what it
+        takes from the fetched value; if the fetch raises `Unreadable`, every field carries its reason."""
+        try:
+            raw = fetch()
+        except Unreadable as exc:
+            for name in picks:
+                self.missing(name, exc.reason)
+            return
+        for name, pick in picks.items():
+            self.read(name, pick, raw)
+
     def set_group(self, field: str, group: Record) -> None:
         """Store a sub-object (ECC counters, remapped rows); when none of its fields could be read,
         all for one reason, store null and that reason instead, so a GPU that lacks the feature

@@ -32,8 +32,19 @@ class Backend:
     command: Callable[[int], list[str]]
 
 
+def tail(text: str, lines: int) -> str:
+    """The last `lines` lines of a child's output on one line, blank ones dropped: for a one-line error."""
+    return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip())
+
+
+def tool_missing(binary: str, label: str | None = None) -> str | None:
+    """None when `binary` is on PATH, else the words that say it is not (`label` names it, the binary's name
+    by default)."""
+    return None if shutil.which(binary) else f"{label or binary} not on PATH"
+
+
 def _tool(name: str) -> Callable[[], str | None]:
-    return lambda: None if shutil.which(name) else f"{name} not on PATH"
+    return lambda: tool_missing(name)
 
 
 def _burner_missing() -> str | None:
@@ -100,7 +111,7 @@ class Running:
         return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
 
     def tail(self, lines: int = 5) -> str:
-        return " | ".join(line.strip() for line in self.output().splitlines()[-lines:] if line.strip())
+        return tail(self.output(), lines)
 
     def close(self) -> None:
         self.stop()

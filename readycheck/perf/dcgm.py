@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
+from readycheck.load.backends import tool_missing
 from readycheck.perf.session import Session, settle
 
 NAME = "dcgm"
@@ -36,7 +36,7 @@ FIELDS = {"Host to GPU": "h2d_gb_per_s", "GPU to Host": "d2h_gb_per_s"}
 
 
 def why_not() -> str | None:
-    return None if shutil.which(BINARY) else f"{BINARY} (DCGM) not on PATH"
+    return tool_missing(BINARY, f"{BINARY} (DCGM)")
 
 
 def parse(text: str) -> tuple[dict[int, dict[str, float]], str | None]:

@@ -15,9 +15,9 @@ chatter, `# Avg bus bandwidth`) are skipped.
 
 from __future__ import annotations
 
-import shutil
 from typing import NamedTuple
 
+from readycheck.load.backends import tool_missing
 from readycheck.perf.session import Session, settle
 
 NAME = "nccl-tests"
@@ -33,7 +33,7 @@ class Run(NamedTuple):
 
 
 def why_not() -> str | None:
-    return None if shutil.which(BINARY) else f"{BINARY} (nccl-tests) not on PATH"
+    return tool_missing(BINARY, f"{BINARY} (nccl-tests)")
 
 
 def command(gpus: int, size: int) -> list[str]:

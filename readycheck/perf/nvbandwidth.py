@@ -24,9 +24,9 @@ is twice that figure. A test case the GPUs cannot run is `Waived`, one nvbandwid
 from __future__ import annotations
 
 import re
-import shutil
 
 from readycheck.facts.decode import pci_device
+from readycheck.load.backends import tool_missing
 from readycheck.perf.session import Session, settle
 
 NAME = "nvbandwidth"
@@ -42,7 +42,7 @@ NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 
 
 def why_not() -> str | None:
-    return None if shutil.which(NAME) else f"{NAME} not on PATH"
+    return tool_missing(NAME)
 
 
 def command(tests: list[str]) -> list[str]:

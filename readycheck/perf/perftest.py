@@ -22,8 +22,8 @@ The result table's last row (the largest size, printed last) gives the average. 
 from __future__ import annotations
 
 import re
-import shutil
 
+from readycheck.load.backends import tool_missing
 from readycheck.perf.plan import Port
 from readycheck.perf.session import Outcome, Session, settle
 
@@ -38,7 +38,7 @@ HEADER = re.compile(r"BW average\[(Gb|MB|MiB)/sec\]")
 
 
 def why_not() -> str | None:
-    return None if shutil.which(BINARY) else f"{BINARY} (perftest) not on PATH"
+    return tool_missing(BINARY, f"{BINARY} (perftest)")
 
 
 def command(port: Port, tcp_port: int, seconds: int, gpu_memory: bool, server: str | None = None) -> list[str]:

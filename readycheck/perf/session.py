@@ -18,7 +18,7 @@ import time
 from typing import Callable, NamedTuple
 
 from readycheck.facts import TIMEOUT
-from readycheck.load.backends import Running
+from readycheck.load.backends import Running, tail
 from readycheck.perf.plan import Plan
 from readycheck.perf.results import INTERRUPTED, NOT_MEASURED, PerfResults
 
@@ -132,6 +132,6 @@ def _failure(tool: str, outcome: Outcome, limit: float) -> tuple[str, str] | Non
     if outcome.stopped == INTERRUPTED:
         return INTERRUPTED, f"{tool} stopped by Ctrl-C"
     if outcome.code != 0:
-        last = " | ".join(line.strip() for line in outcome.output.splitlines()[-3:] if line.strip())
+        last = tail(outcome.output, 3)
         return "CommandFailed", f"{tool} exited with status {outcome.code}: {last or 'no output'}"
     return None

@@ -14,10 +14,12 @@ import importlib
 import subprocess
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from readycheck.facts import NO_PERMISSION, NOT_FOUND, TIMEOUT, Unreadable, empty_snapshot
-from readycheck.probes.bmc_target import BmcTarget
+
+if TYPE_CHECKING:  # annotations only: importing bmc_target at run time would load dataclasses
+    from readycheck.probes.bmc_target import BmcTarget
 
 # (name, module) in merge order: for a field that two probes both fill, the
 # first non-null value wins (NVML's driver version before /proc's).

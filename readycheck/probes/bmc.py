@@ -122,12 +122,17 @@ def _failed(bmc: Record, failure: Unreadable, *, target: BmcTarget | None = None
     bmc.set("error", (target.redact(str(failure)) if target else str(failure)) if asked else None)
     host = Record()
     for field in fields:
-        if field in LISTS:
-            host.set(field, [])
-            host.unavailable[field] = failure.reason
-        else:
-            host.missing(field, failure.reason)
+        _unread(host, field, failure.reason)
     return {"bmc": bmc.as_dict(), "host": host.as_dict()}
+
+
+def _unread(host: Record, field: str, reason: str) -> None:
+    """A field the BMC did not give: a list empty, any other value null; the reason in `unavailable` either way."""
+    if field in LISTS:
+        host.set(field, [])
+        host.unavailable[field] = reason
+    else:
+        host.missing(field, reason)
 
 
 def _odd(exc: Exception) -> Unreadable:
@@ -247,11 +252,7 @@ def _read_group(host: Record, problems: list[str], fields: tuple[str, ...],
         if not isinstance(value, Unreadable):
             host.set(field, value)
             continue
-        if field in LISTS:
-            host.set(field, [])
-            host.unavailable[field] = value.reason
-        else:
-            host.missing(field, value.reason)
+        _unread(host, field, value.reason)
         if value.reason not in (NOT_IN_SOURCE, NOT_SET):
             problems.append(str(value))
 
@@ -339,7 +340,7 @@ def power_supply(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _number(record: Record, field: str, value: Any) -> None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if _is_number(value):
         record.set(field, float(value))
     else:
         record.missing(field, NOT_IN_SOURCE)
@@ -399,7 +400,8 @@ def _is_number(value: Any) -> bool:
 
 
 def chassis_power(reader: Reader, chassis: dict[str, Any]) -> dict[str, Any]:
-    """{"chassis_power_w", "chassis_power_limit_w"}: each a float or the `Unreadable` saying why not."""
+    """{"chassis_power_w": a float, "chassis_power_limit_w": a float or the `Unreadable` saying why not};
+    raises `Unreadable` when the BMC shows no power reading."""
     metrics = reader.link(chassis, "EnvironmentMetrics")
     if metrics is not None and _is_number((metrics.get("PowerWatts") or {}).get("Reading")):
         reader.used("EnvironmentMetrics")

@@ -54,14 +54,10 @@ _BIN_DIRS = ("/usr/bin", "/usr/sbin", "/bin", "/sbin")
 
 def probe(ctx: ProbeContext) -> dict[str, Any]:
     nvidia = Record()
-    try:
-        version_line = read_text(ctx.path("/proc/driver/nvidia/version"))
-    except Unreadable as exc:
-        nvidia.missing("driver_version", exc.reason)
-        nvidia.missing("kernel_module_type", exc.reason)
-    else:
-        nvidia.read("driver_version", parse_driver_version, version_line)
-        nvidia.read("kernel_module_type", parse_kernel_module_type, version_line)
+    nvidia.read_together(lambda: read_text(ctx.path("/proc/driver/nvidia/version")), {
+        "driver_version": parse_driver_version,
+        "kernel_module_type": parse_kernel_module_type,
+    })
     nvidia.set("kernel_modules", _kernel_modules(ctx, nvidia.unavailable))
 
     fm_state = _unit_state(ctx, "nvidia-fabricmanager", "nv-fabricmanager")

@@ -43,13 +43,10 @@ def probe(ctx: ProbeContext) -> dict[str, Any]:
     host.read("numa_nodes", _numa_nodes, ctx)
     host.set("dmi", _dmi(ctx))
     ipmi = _Ipmi(ctx)
-    try:
-        inlet, source = _inlet_temperature_c(ctx, ipmi)
-        host.set("inlet_temperature_c", inlet)
-        host.set("inlet_temperature_source", source)
-    except Unreadable as exc:
-        host.missing("inlet_temperature_c", exc.reason)
-        host.missing("inlet_temperature_source", exc.reason)
+    host.read_together(lambda: _inlet_temperature_c(ctx, ipmi), {
+        "inlet_temperature_c": lambda reading: reading[0],
+        "inlet_temperature_source": lambda reading: reading[1],
+    })
     try:
         host.set("psus", parse_psus(ipmi.sdr("Power Supply")))
     except Unreadable as exc:

@@ -307,24 +307,12 @@ def _read_gpu(ctx: ProbeContext, gpu: _Gpu) -> dict[str, Any]:
     return g.as_dict()
 
 
-def _read_together(record: Record, fetch: Callable[[], Any], picks: dict[str, Callable[[Any], Any]]) -> None:
-    """Fill several fields from one NVML call; if the call fails they all carry its reason."""
-    try:
-        raw = fetch()
-    except Unreadable as exc:
-        for name in picks:
-            record.missing(name, exc.reason)
-        return
-    for name, pick in picks.items():
-        record.read(name, pick, raw)
-
-
 def _identity(ctx: ProbeContext, g: Record, gpu: _Gpu) -> None:
     for name, function in (("name", "nvmlDeviceGetName"), ("uuid", "nvmlDeviceGetUUID"),
                            ("serial", "nvmlDeviceGetSerial"),
                            ("board_part_number", "nvmlDeviceGetBoardPartNumber")):
         g.read(name, gpu.call, function)
-    _read_together(g, functools.partial(gpu.call_first, PCI_INFO_FUNCTIONS), {
+    g.read_together(functools.partial(gpu.call_first, PCI_INFO_FUNCTIONS), {
         "pci_bus_id": lambda info: normal_bus_id(info.busId),
         "pci_device_id": lambda info: f"0x{info.pciDeviceId:08X}",
     })
@@ -366,11 +354,11 @@ def _sysfs_numa_node(ctx: ProbeContext, pci_bus_id: str) -> int:
 
 def _modes(g: Record, gpu: _Gpu) -> None:
     g.read("persistence_mode", lambda: gpu.call("nvmlDeviceGetPersistenceMode") == NVML_FEATURE_ENABLED)
-    _read_together(g, functools.partial(gpu.call, "nvmlDeviceGetEccMode"), {
+    g.read_together(functools.partial(gpu.call, "nvmlDeviceGetEccMode"), {
         "ecc_mode_current": lambda modes: modes[0] == NVML_FEATURE_ENABLED,
         "ecc_mode_pending": lambda modes: modes[1] == NVML_FEATURE_ENABLED,
     })
-    _read_together(g, functools.partial(gpu.call, "nvmlDeviceGetMigMode"), {
+    g.read_together(functools.partial(gpu.call, "nvmlDeviceGetMigMode"), {
         "mig_mode_current": lambda modes: modes[0] == NVML_FEATURE_ENABLED,
         "mig_mode_pending": lambda modes: modes[1] == NVML_FEATURE_ENABLED,
     })
@@ -423,7 +411,7 @@ def _power(g: Record, gpu: _Gpu) -> None:
     g.read("power_draw_w", _per_thousand, gpu, "nvmlDeviceGetPowerUsage")
     g.read("power_limit_w", _per_thousand, gpu, "nvmlDeviceGetEnforcedPowerLimit")
     g.read("power_limit_default_w", _per_thousand, gpu, "nvmlDeviceGetPowerManagementDefaultLimit")
-    _read_together(g, functools.partial(gpu.call, "nvmlDeviceGetPowerManagementLimitConstraints"), {
+    g.read_together(functools.partial(gpu.call, "nvmlDeviceGetPowerManagementLimitConstraints"), {
         "power_limit_min_w": lambda limits: round(limits[0] / 1000, 3),
         "power_limit_max_w": lambda limits: round(limits[1] / 1000, 3),
     })
@@ -471,7 +459,7 @@ def _memory_health(g: Record, gpu: _Gpu) -> None:
     g.set_group("retired_pages", retired)
 
     remapped = Record()
-    _read_together(remapped, functools.partial(gpu.call, "nvmlDeviceGetRemappedRows"), {
+    remapped.read_together(functools.partial(gpu.call, "nvmlDeviceGetRemappedRows"), {
         "correctable": lambda rows: rows[0],
         "uncorrectable": lambda rows: rows[1],
         "pending": lambda rows: bool(rows[2]),

@@ -395,18 +395,15 @@ class GuardedNvml:
         watch = _Watch()
         pending = _Pending()
 
-        def run() -> None:
+        def run() -> T:
             self._watch = watch
             try:
-                pending.value = reading(*args)
-            except Exception as exc:  # handed to the caller, who decides
-                pending.error = exc
+                return reading(*args)
             finally:
-                self._watch = None
-                pending.done.set()
+                self._watch = None  # before _serve marks `pending` done
 
         self._start_worker()
-        self._requests.put((run, (), _Pending()))
+        self._requests.put((run, (), pending))
         while not pending.done.wait(self._time_left(watch)):
             current = watch.current
             if current is not None and time.monotonic() - current[1] >= self.timeout:
